@@ -1,0 +1,48 @@
+"""Domain errors: every message tells the operator what happened and what to do."""
+
+from __future__ import annotations
+
+
+class LdapCheckError(Exception):
+    """Base of every error ldapcheck raises on purpose (never a bug)."""
+
+
+class ConfigError(LdapCheckError):
+    """The settings given (options, `.env`) cannot be used; exit code 2."""
+
+
+class EnvFileError(ConfigError):
+    """A `.env` file is unreadable or cannot be parsed unambiguously."""
+
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+
+
+class DockerUnavailable(LdapCheckError):
+    """No Docker engine answered."""
+
+
+class CheckFailed(LdapCheckError):
+    """A check found a problem: carries the catalogue failure id, the evidence and the fix.
+
+    Raised by checks and adapters; the runner turns it into a failed step.
+    """
+
+    def __init__(
+        self,
+        failure_id: str,
+        message: str,
+        *,
+        hint: str = "",
+        detail: dict[str, object] | None = None,
+        reproduce: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.failure_id = failure_id
+        self.message = message
+        self.hint = hint
+        self.detail = dict(detail or {})
+        self.reproduce = reproduce

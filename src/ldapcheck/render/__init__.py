@@ -1,0 +1,1 @@
+"""Render docker-jitsi-meet's configuration files exactly as the prosody image does."""

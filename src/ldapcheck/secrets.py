@@ -1,0 +1,58 @@
+"""Keep secrets out of output: masking helpers and a str wrapper that never prints its value."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MASK = "********"
+
+# Never mask very short values: masking "a" would shred every word of a report.
+_MIN_MASKABLE = 3
+
+
+class Secret:
+    """A secret string: `str()`/`repr()` show a mask, `.reveal()` gives the value to the adapter that needs it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The real value, for the one call that needs it (a bind, a socket write)."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """Replace every occurrence of each secret (longest first) by the mask."""
+    values = sorted({s for s in secrets if s and len(s) >= _MIN_MASKABLE}, key=len, reverse=True)
+    if not values:
+        return text
+    pattern = re.compile("|".join(re.escape(v) for v in values))
+    return pattern.sub(MASK, text)
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_DN_VALUE = re.compile(r"\b(uid|cn|mail|sAMAccountName|userPrincipalName)=([^,)\s]+)", re.IGNORECASE)
+
+
+def sanitize_pii(text: str) -> str:
+    """Mask e-mail addresses and the naming values of user DNs (for --sanitize)."""
+    text = _EMAIL.sub("<email>", text)
+    return _DN_VALUE.sub(lambda m: f"{m.group(1)}=<masked>", text)
