@@ -1,0 +1,194 @@
+"""Directory-wide analysis as a single streaming pass over (dn, attributes) entries; no I/O, bounded memory."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ldapcheck.checks.directory_filter import LoginFilter
+from ldapcheck.checks.directory_rules import (
+    ACCOUNT_ATTRS,
+    ALL_KINDS,
+    DUPLICATE,
+    NO_LOGIN_ATTR,
+    SUSPECT,
+    CompactHashSet,
+    ProblemKind,
+    Reservoir,
+    account_problems,
+    filetime,
+    login_problems,
+    match_key,
+)
+
+# Full lists (JSON) keep at most this many examples per problem; counts are always exact.
+DEFAULT_KEEP = 10_000
+
+
+@dataclass
+class Problem:
+    """Count and examples (login values or DNs) of one kind of problem."""
+
+    kind: ProblemKind
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, example: str, keep: int) -> None:
+        """Count one occurrence, keeping its example while there is room."""
+        self.count += 1
+        if len(self.examples) < keep:
+            self.examples.append(example)
+
+    @property
+    def complete(self) -> bool:
+        """Whether `examples` lists every occurrence."""
+        return len(self.examples) == self.count
+
+
+@dataclass
+class Duplicate:
+    """A login value that selects more than one entry: how many, and what the first duplicate looked like."""
+
+    login: str
+    entries: int
+
+
+@dataclass
+class Findings:
+    """What one scan saw."""
+
+    entries: int = 0
+    selected: int = 0
+    login_values: int = 0
+    problems: dict[str, Problem] = field(default_factory=dict)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    duplicate_logins: int = 0
+    duplicate_entries: int = 0
+    sample: list[str] = field(default_factory=list)
+    dedup_bytes: int = 0
+
+    def problem(self, kind: ProblemKind) -> Problem:
+        """The tally of `kind` (zero if never seen)."""
+        return self.problems.get(kind.key) or Problem(kind)
+
+
+def scan_attributes(login: LoginFilter) -> list[str]:
+    """The attributes a scan requests: the login attributes and the account-state ones."""
+    return [*login.attr_names, *ACCOUNT_ATTRS]
+
+
+class DirectoryScan:
+    """Feed every entry the scan filter returns; read `findings()` at the end.
+
+    Per-login state is one compact hash (see CompactHashSet); everything else is counters, capped example lists
+    and a fixed-size sample, so memory does not grow with the directory beyond ~7 bytes per login value.
+    """
+
+    def __init__(
+        self,
+        login: LoginFilter,
+        *,
+        keep: int = DEFAULT_KEEP,
+        sample_size: int = 20,
+        now: float | None = None,
+        seed: int = 0,
+    ) -> None:
+        self._attrs = [(a.name.lower(), a) for a in login.login_attrs]
+        self._plain = all(not a.prefix and not a.suffix for a in login.login_attrs)
+        self._keep = keep
+        self._now = filetime(time.time() if now is None else now)
+        self._seen = CompactHashSet()
+        self._dup_seen = CompactHashSet()
+        self._dups: dict[bytes, Duplicate] = {}
+        self._sample = Reservoir(sample_size, seed)
+        self.findings_ = Findings(problems={k.key: Problem(k) for k in ALL_KINDS})
+
+    def feed_all(self, entries: Iterable[tuple[str, Mapping[str, Sequence[bytes]]]]) -> Findings:
+        """Feed a whole stream and return the findings."""
+        for dn, attrs in entries:
+            self.feed(dn, attrs)
+        return self.findings()
+
+    def feed(self, dn: str, attrs: Mapping[str, Sequence[bytes]]) -> None:
+        """Account for one entry (attribute names in any case; values as the server sent them)."""
+        f = self.findings_
+        f.entries += 1
+        low = {k.lower(): v for k, v in attrs.items()}
+        values = self._login_values(low)
+        if not values:
+            f.problems[NO_LOGIN_ATTR.key].add(dn, self._keep)
+        else:
+            f.selected += 1
+            if self._sample.wants():
+                self._sample.offer(values[0].decode("utf-8", "replace"))
+            if len(values) == 1:
+                f.login_values += 1
+                key = self._key(values[0])
+                if self._seen.add(key):
+                    self._duplicate(key, values[0])
+            else:
+                self._many(values)
+        if len(self._attrs) > 1 or len(low) > (1 if values else 0):
+            states = account_problems(low, self._now)
+            if states:
+                who = values[0].decode("utf-8", "replace") if values else dn
+                for kind in states:
+                    f.problems[kind.key].add(who, self._keep)
+
+    def _many(self, values: list[bytes]) -> None:
+        """An entry with several login values: each distinct one is a login; repeats within it are not duplicates."""
+        mine: set[bytes] = set()
+        for raw in values:
+            key = self._key(raw)
+            if key in mine:
+                continue
+            mine.add(key)
+            self.findings_.login_values += 1
+            if self._seen.add(key):
+                self._duplicate(key, raw)
+
+    def _login_values(self, low: Mapping[str, Sequence[bytes]]) -> list[bytes]:
+        if self._plain:
+            if len(self._attrs) == 1:
+                return list(low.get(self._attrs[0][0]) or ())
+            return [v for name, _ in self._attrs for v in low.get(name) or ()]
+        out: list[bytes] = []
+        for name, attr in self._attrs:
+            for raw in low.get(name) or ():
+                login = attr.login_of(raw.decode("utf-8", "replace"))
+                if login is not None:
+                    out.append(login.encode("utf-8", "surrogatepass"))
+        return out
+
+    def _key(self, raw: bytes) -> bytes:
+        if SUSPECT.search(raw) is None:
+            return raw.lower()
+        text = raw.decode("utf-8", "replace")
+        for kind in login_problems(text):
+            self.findings_.problems[kind.key].add(text, self._keep)
+        return match_key(text)
+
+    def _duplicate(self, key: bytes, raw: bytes) -> None:
+        f = self.findings_
+        f.duplicate_entries += 1
+        known = self._dups.get(key)
+        if known is not None:
+            known.entries += 1
+            return
+        if not self._dup_seen.add(key):
+            f.duplicate_logins += 1
+            f.duplicate_entries += 1  # the first entry with this value, seen before we knew
+            if len(self._dups) < self._keep:
+                self._dups[key] = Duplicate(raw.decode("utf-8", "replace"), 2)
+
+    def findings(self) -> Findings:
+        """The findings so far (final after the last `feed`)."""
+        f = self.findings_
+        f.duplicates = sorted(self._dups.values(), key=lambda d: (-d.entries, d.login))
+        dup = f.problems[DUPLICATE.key]
+        dup.count = f.duplicate_logins
+        dup.examples = [d.login for d in f.duplicates]
+        f.sample = list(self._sample.items)
+        f.dedup_bytes = self._seen.nbytes() + self._dup_seen.nbytes()
+        return f
