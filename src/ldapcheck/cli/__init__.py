@@ -51,7 +51,9 @@ def main() -> None:
     """Console-script entry point: the single place that maps errors to exit codes."""
     debug = bool(os.environ.get("LDAPCHECK_DEBUG")) or "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and rc:  # without standalone mode, typer *returns* typer.Exit's code
+            sys.exit(rc)
     except typer.Exit as exc:  # deliberate exits (Exit subclasses RuntimeError: catch it first)
         sys.exit(exc.exit_code)
     except typer.Abort:
