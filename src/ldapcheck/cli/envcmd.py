@@ -1,9 +1,132 @@
-"""CLI: `envcmd` commands (placeholder until its issue lands)."""
+"""CLI: `ldapcheck env generate` — write docker-jitsi-meet's LDAP block, optionally discovered from the server."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+if TYPE_CHECKING:
+    from ldapcheck.envgen import Discovery
+
+env_app = typer.Typer(help="Generate and merge the .env LDAP block.", no_args_is_help=True, add_completion=False)
+
+BIND_PASSWORD_ENV = "LDAPCHECK_BIND_PASSWORD"
+
+
+def _ask(value: str | None, prompt: str, *, required: bool, default: str = "") -> str:
+    if value is not None:
+        return value
+    if sys.stdin.isatty():
+        answer: str = typer.prompt(prompt, default=default, show_default=bool(default))
+        return answer
+    if required:
+        from ldapcheck.errors import ConfigError
+
+        raise ConfigError(f"missing {prompt.lower()}: pass it as an option (stdin is not a terminal, so no prompt)")
+    return default
+
+
+def _discover(url: str, ldaps_port: int | None, timeout: float) -> Discovery:
+    from ldapcheck.adapters.rootdse import read_root_dse, split_url
+    from ldapcheck.envgen import Discovery, ldaps_candidate
+    from ldapcheck.errors import CheckFailed
+
+    # Discovery only learns what the server offers; certificates are checked by `ldapcheck diagnose`.
+    dse = read_root_dse(url, timeout=timeout, verify=False)
+    candidate = ldaps_candidate(url, ldaps_port)
+    if split_url(url)[0] == "ldaps":
+        return Discovery(dse, ldaps_answers=True, ldaps_url=url)
+    try:
+        read_root_dse(candidate, timeout=timeout, verify=False)
+        answers = True
+    except CheckFailed:
+        answers = False
+    return Discovery(dse, ldaps_answers=answers, ldaps_url=candidate)
+
+
+@env_app.command("generate")
+def generate(
+    url: Annotated[str | None, typer.Option("--url", help="LDAP_URL, e.g. ldaps://ldap.example.org:636")] = None,
+    base: Annotated[str | None, typer.Option("--base", help="LDAP_BASE (search base DN).")] = None,
+    bind_dn: Annotated[str | None, typer.Option("--bind-dn", help="LDAP_BINDDN (empty: anonymous).")] = None,
+    user_filter: Annotated[str | None, typer.Option("--filter", help="LDAP_FILTER, e.g. (uid=%u).")] = None,
+    start_tls: Annotated[bool | None, typer.Option("--start-tls/--no-start-tls", help="LDAP_START_TLS.")] = None,
+    use_tls: Annotated[
+        bool | None, typer.Option("--use-tls/--no-use-tls", help="LDAP_USE_TLS (client cert + peer check).")
+    ] = None,
+    check_peer: Annotated[bool, typer.Option("--check-peer", help="LDAP_TLS_CHECK_PEER=1 (needs --use-tls).")] = False,
+    cacert_file: Annotated[str, typer.Option("--cacert-file", help="LDAP_TLS_CACERT_FILE (path inside prosody).")] = "",
+    xmpp_domain: Annotated[str, typer.Option("--xmpp-domain", help="XMPP_DOMAIN (the SASL realm).")] = "",
+    discover: Annotated[
+        bool, typer.Option("--discover", help="Read the root DSE to propose base, filter, TLS.")
+    ] = False,
+    ldaps_port: Annotated[int | None, typer.Option("--ldaps-port", help="LDAPS port probed by --discover.")] = None,
+    bind_password_stdin: Annotated[
+        bool,
+        typer.Option("--bind-password-stdin", help=f"Read the bind password from stdin (or set {BIND_PASSWORD_ENV})."),
+    ] = False,
+    write: Annotated[
+        Path | None, typer.Option("--write", help="Merge the block into this .env (atomic, backup).")
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Network timeout in seconds.")] = 5.0,
+) -> None:
+    """Print docker-jitsi-meet's LDAP block (ENABLE_AUTH, AUTH_TYPE, LDAP_*), or merge it into a .env."""
+    from ldapcheck.cli.common import read_password
+    from ldapcheck.envgen import LdapSettings, block_values, format_block, propose
+    from ldapcheck.secrets import Secret
+
+    the_url = _ask(url, "LDAP URL", required=True)
+    found = _discover(the_url, ldaps_port, timeout) if discover else None
+    the_base = base if base is not None else ("" if found else _ask(None, "Search base DN", required=True))
+    dn = _ask(bind_dn, "Bind DN (empty for anonymous bind)", required=False)
+    password = Secret("")
+    if dn:
+        password = read_password(
+            from_stdin=bind_password_stdin, prompt=f"Bind password for {dn}: ", env_var=BIND_PASSWORD_ENV
+        )
+    settings = LdapSettings(
+        url=the_url,
+        base=the_base,
+        filter=user_filter or "(uid=%u)",
+        bind_dn=dn,
+        bind_password=password,
+        start_tls=bool(start_tls),
+        use_tls=bool(use_tls),
+        check_peer=check_peer,
+        cacert_file=cacert_file,
+        xmpp_domain=xmpp_domain,
+    )
+    if found is not None:
+        settings, notes = propose(
+            settings,
+            found,
+            base_given=base is not None,
+            filter_given=user_filter is not None,
+            tls_given=start_tls is not None or use_tls is not None,
+        )
+        for note in notes:
+            sys.stderr.write(f"ldapcheck: discover: {note}\n")
+        if not settings.base:
+            settings = LdapSettings(**{**settings.__dict__, "base": _ask(None, "Search base DN", required=True)})
+    sys.stdout.write(format_block(settings))
+    sys.stdout.flush()
+    if write is not None:
+        from ldapcheck.envwrite import write_env
+
+        result = write_env(write, block_values(settings))
+        if result.created:
+            sys.stderr.write(f"ldapcheck: created {write} (mode 0600)\n")
+        elif result.changed:
+            sys.stderr.write(f"ldapcheck: updated {write} (previous content in {result.backup})\n")
+        else:
+            sys.stderr.write(f"ldapcheck: {write} already has these values; not changed\n")
+    elif dn:
+        sys.stderr.write("ldapcheck: the bind password is not printed; use --write PATH to store it in the .env\n")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add `env` to `app`."""
+    app.add_typer(env_app, name="env")
