@@ -1,0 +1,102 @@
+#!/bin/bash
+# ldapcheck lab prosody: mirrors docker-jitsi-meet's prosody start-up in LDAP mode.
+#   1. upstream's config script: `if [[ "$AUTH_TYPE" == "ldap" ]]` copy the mounted /etc/saslauthd.conf to /run/
+#      (this image has no tpl, so without a mount it falls back to $SASLAUTHD_CONF) and `mkdir -pm777 /var/run/saslauthd`;
+#   2. upstream's saslauthd service: if /run/saslauthd.conf exists, `saslauthd -a ldap -O /run/saslauthd.conf -c
+#      -m /var/run/saslauthd -n 5 -d` (here in its own session: its master SIGTERMs its process group on exit);
+#   3. the prosody config (ENABLE_AUTH / PROSODY_AUTH_TYPE gate of jitsi-meet.cfg.lua), prosody in the foreground.
+# Environment: ENABLE_AUTH [0], AUTH_TYPE [internal], PROSODY_AUTH_TYPE [$AUTH_TYPE], XMPP_DOMAIN [meet.jitsi],
+#   C2S_PORT [5222], C2S_ADDRESS [127.0.0.1], LOG_LEVEL [info], SASLAUTHD_CONF (fallback content, see 1).
+set -uo pipefail
+
+log() { echo "ldapcheck-prosody: $*" >&2; }
+
+# tpl's toBool on an environment string: quotes stripped, Go ParseBool words, any other non-empty text is true.
+to_bool() {
+  local v=${1//\"/}
+  v=${v//\'/}
+  case "$v" in
+    1 | t | T | TRUE | true | True) return 0 ;;
+    0 | f | F | FALSE | false | False | "") return 1 ;;
+    *) return 0 ;;
+  esac
+}
+
+# --- 1. config (upstream: /etc/s6-overlay/scripts/config) -------------------------------------------------------
+if [[ "${AUTH_TYPE:-}" == "ldap" ]]; then
+  if [[ ! -f /etc/saslauthd.conf ]]; then
+    if [[ -n "${SASLAUTHD_CONF:-}" ]]; then
+      (umask 077 && printf '%s' "$SASLAUTHD_CONF" >/run/saslauthd.conf)
+    else
+      log "AUTH_TYPE=ldap but no /etc/saslauthd.conf is mounted (this image cannot render the template)"
+    fi
+  else
+    cp /etc/saslauthd.conf /run/
+  fi
+  mkdir -pm777 /var/run/saslauthd
+fi
+
+# --- 2. saslauthd (upstream: /etc/s6-overlay/scripts/saslauthd) --------------------------------------------------
+if [[ -f /run/saslauthd.conf ]]; then
+  setsid saslauthd -a ldap -O /run/saslauthd.conf -c -m /var/run/saslauthd -n 5 -d </dev/null &
+  log "saslauthd started (pid $!)"
+fi
+
+# --- 3. prosody config (upstream: defaults/prosody.cfg.lua + conf.d/jitsi-meet.cfg.lua, reduced to c2s) -----------
+XMPP_DOMAIN="${XMPP_DOMAIN:-meet.jitsi}"
+AUTH_TYPE_EFFECTIVE="${AUTH_TYPE:-}"
+[[ -n "$AUTH_TYPE_EFFECTIVE" ]] || AUTH_TYPE_EFFECTIVE=internal
+PROSODY_AUTH_TYPE="${PROSODY_AUTH_TYPE:-}"
+[[ -n "$PROSODY_AUTH_TYPE" ]] || PROSODY_AUTH_TYPE="$AUTH_TYPE_EFFECTIVE"
+C2S_PORT="${C2S_PORT:-5222}"
+C2S_ADDRESS="${C2S_ADDRESS:-127.0.0.1}"
+LOG_LEVEL="${LOG_LEVEL:-info}"
+
+# Upstream: ldap → cyrus; internal → internal_hashed; a type no branch matches (e.g. "LDAP") leaves prosody's
+# default (internal_hashed); no ENABLE_AUTH → anonymous (jitsi-anonymous upstream). jwt/matrix are not emulated.
+host_auth='    authentication = "anonymous"'
+host_modules=''
+if to_bool "${ENABLE_AUTH:-0}"; then
+  host_auth='    authentication = "internal_hashed"'
+  if [[ "$PROSODY_AUTH_TYPE" == "ldap" ]]; then
+    host_auth='    authentication = "cyrus"
+    cyrus_application_name = "xmpp"
+    allow_unencrypted_plain_auth = true'
+    host_modules='        "auth_cyrus";'
+  fi
+fi
+
+mkdir -p /run/prosody/config /run/prosody/certs
+cat >/run/prosody/config/prosody.cfg.lua <<EOF
+-- rendered by ldapcheck-prosody at container start
+pidfile = "/run/prosody/prosody.pid"
+data_path = "/var/lib/prosody"
+certificates = "/run/prosody/certs"
+log = { { levels = { min = "$LOG_LEVEL" }, to = "console" } }
+interfaces = { "$C2S_ADDRESS" }
+local_interfaces = { "$C2S_ADDRESS" }
+c2s_ports = { $C2S_PORT }
+c2s_interfaces = { "$C2S_ADDRESS" }
+c2s_direct_tls_ports = { }
+s2s_ports = { }
+http_ports = { }
+https_ports = { }
+modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "posix" }
+modules_disabled = { "s2s"; "offline"; "c2s_direct_tls" }
+c2s_require_encryption = false
+s2s_require_encryption = false
+-- Jitsi's clients arrive over BOSH/websocket, which upstream marks secure (consider_*_secure = true); this lab's
+-- plaintext c2s stands in for them, so PLAIN is offered without TLS (upstream sets this for the ldap host too).
+allow_unencrypted_plain_auth = true
+
+VirtualHost "$XMPP_DOMAIN"
+$host_auth
+    modules_enabled = {
+$host_modules
+    }
+EOF
+chown -R prosody:prosody /run/prosody /var/lib/prosody
+log "prosody: VirtualHost $XMPP_DOMAIN, c2s on $C2S_ADDRESS:$C2S_PORT, $(grep -m1 authentication /run/prosody/config/prosody.cfg.lua | xargs)"
+
+exec setpriv --reuid=prosody --regid=prosody --init-groups -- \
+  prosody -F --config /run/prosody/config/prosody.cfg.lua

@@ -1,0 +1,167 @@
+"""How the lab containers are run: image, environment, mounts and compose-style labels (host network only)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ldapcheck.lab.spec import (
+    EXPORT_MOUNT,
+    OPENLDAP_IMAGE,
+    PROSODY_CERTS_MOUNT,
+    PROSODY_IMAGE,
+    SASLAUTHD_CONF_MOUNT,
+    SEED_MOUNT,
+    LabSpec,
+)
+
+if TYPE_CHECKING:
+    from docker import DockerClient
+    from docker.models.containers import Container
+
+LABEL_PROJECT = "com.docker.compose.project"
+LABEL_SERVICE = "com.docker.compose.service"
+LABEL_NUMBER = "com.docker.compose.container-number"
+LABEL_ONEOFF = "com.docker.compose.oneoff"
+
+
+@dataclass(frozen=True)
+class Mount:
+    host: str
+    container: str
+    mode: str = "ro"
+
+
+@dataclass(frozen=True)
+class ContainerPlan:
+    """One container to start; `run_container` and the pytest fixtures both start from this."""
+
+    name: str
+    image: str
+    environment: dict[str, str] = field(repr=False)
+    mounts: tuple[Mount, ...]
+    labels: dict[str, str]
+
+    def volumes(self) -> dict[str, dict[str, str]]:
+        """The docker SDK's `volumes=` form."""
+        return {m.host: {"bind": m.container, "mode": m.mode} for m in self.mounts}
+
+
+@dataclass(frozen=True)
+class LabPaths:
+    """Host-side files of one lab."""
+
+    root: Path
+
+    @property
+    def seed_dir(self) -> Path:
+        return self.root / "seed"
+
+    @property
+    def export_dir(self) -> Path:
+        return self.root / "certs"
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.export_dir / "ca.crt"
+
+    @property
+    def other_ca_cert(self) -> Path:
+        return self.export_dir / "other-ca.crt"
+
+    @property
+    def saslauthd_conf(self) -> Path:
+        return self.root / "saslauthd.conf"
+
+    @property
+    def env_file(self) -> Path:
+        return self.root / "lab.env"
+
+
+def _labels(project: str, service: str, number: int) -> dict[str, str]:
+    return {LABEL_PROJECT: project, LABEL_SERVICE: service, LABEL_NUMBER: str(number), LABEL_ONEOFF: "False"}
+
+
+def container_name(project: str, service: str, number: int = 1) -> str:
+    """Compose v2's naming: `<project>-<service>-<n>`."""
+    return f"{project}-{service}-{number}"
+
+
+def openldap_plan(spec: LabSpec, paths: LabPaths, *, extra_env: Mapping[str, str] | None = None) -> ContainerPlan:
+    env = {
+        "LDAP_SUFFIX": spec.suffix,
+        "LDAP_ADMIN_DN": spec.admin_dn,
+        "LDAP_ADMIN_PASSWORD": spec.admin_password,
+        "LDAP_SERVICE_DN": spec.bind_dn,
+        "LDAP_SERVICE_PASSWORD": spec.bind_password,
+        "LDAP_PORT": str(spec.ldap_port),
+        "LDAPS_PORT": str(spec.ldaps_port),
+        **(extra_env or {}),
+    }
+    return ContainerPlan(
+        name=container_name(spec.project, "openldap"),
+        image=OPENLDAP_IMAGE,
+        environment=env,
+        mounts=(
+            Mount(str(paths.seed_dir), SEED_MOUNT, "ro"),
+            Mount(str(paths.export_dir), EXPORT_MOUNT, "rw"),
+        ),
+        labels=_labels(spec.project, "openldap", 1),
+    )
+
+
+def prosody_plan(
+    spec: LabSpec,
+    paths: LabPaths,
+    *,
+    env_overrides: Mapping[str, str | None] | None = None,
+    saslauthd_conf: Path | None = None,
+    number: int = 1,
+) -> ContainerPlan:
+    """The prosody container; `env_overrides` changes the `.env` values (None removes one).
+
+    `saslauthd_conf` is the host file mounted at /etc/saslauthd.conf (the lab's rendered one by default).
+    """
+    env: dict[str, str] = {**spec.jitsi_env(), "C2S_PORT": str(spec.c2s_port)}
+    for key, value in (env_overrides or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    conf = saslauthd_conf if saslauthd_conf is not None else paths.saslauthd_conf
+    return ContainerPlan(
+        name=container_name(spec.project, "prosody", number),
+        image=PROSODY_IMAGE,
+        environment=env,
+        mounts=(
+            Mount(str(conf), SASLAUTHD_CONF_MOUNT, "ro"),
+            Mount(str(paths.export_dir), PROSODY_CERTS_MOUNT, "ro"),
+        ),
+        labels=_labels(spec.project, "prosody", number),
+    )
+
+
+def run_container(client: DockerClient, plan: ContainerPlan) -> Container:
+    """Start `plan` detached on the host network (the only networking allowed here)."""
+    return client.containers.run(
+        plan.image,
+        name=plan.name,
+        detach=True,
+        network_mode="host",
+        environment=plan.environment,
+        volumes=plan.volumes(),
+        labels=plan.labels,
+    )
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to a file only its owner can read (created 0600, never briefly wider)."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)
+        out.write(text)

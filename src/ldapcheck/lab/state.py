@@ -1,0 +1,58 @@
+"""The lab's state file: what `lab up` made, so that `status` and `down` find it again (no secrets inside)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ldapcheck.lab.containers import write_private
+
+STATE_NAME = "state.json"
+
+
+def lab_root() -> Path:
+    """LDAPCHECK_LAB_DIR, else $XDG_STATE_HOME/ldapcheck/lab, else ~/.local/state/ldapcheck/lab."""
+    override = os.environ.get("LDAPCHECK_LAB_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "ldapcheck" / "lab"
+
+
+@dataclass(frozen=True)
+class LabState:
+    project: str
+    openldap_id: str
+    prosody_id: str
+    openldap_name: str
+    prosody_name: str
+    ldap_port: int
+    ldaps_port: int
+    c2s_port: int
+    xmpp_domain: str
+    suffix: str
+    n_users: int
+    env_file: str
+    ca_cert: str
+    root: str
+
+
+def load_state(root: Path) -> LabState | None:
+    path = root / STATE_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return LabState(**data)
+    except FileNotFoundError:
+        return None
+    except (ValueError, TypeError):
+        return None  # unreadable state: treat as no lab; `down` still removes containers by label
+
+
+def save_state(root: Path, state: LabState) -> None:
+    write_private(root / STATE_NAME, json.dumps(asdict(state), indent=2) + "\n")
+
+
+def clear_state(root: Path) -> None:
+    (root / STATE_NAME).unlink(missing_ok=True)

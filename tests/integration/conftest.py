@@ -1,0 +1,196 @@
+"""Integration fixtures: the real lab (OpenLDAP → saslauthd → prosody) in containers on 127.0.0.1.
+
+`lab` (session): one seeded directory + one prosody, ready when alice logs in through saslauthd.
+`prosody_factory`: extra prosody containers against the same directory with a modified `.env`.
+`ldap_admin`: an ldap3 connection bound as the directory admin (tests restore what they change).
+"""
+
+from __future__ import annotations
+
+import os
+
+# No reaper image exists on these machines; every fixture removes its own containers in `finally`.
+os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"
+
+import contextlib
+import secrets
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from testcontainers.core.container import DockerContainer
+
+from ldapcheck.lab import seed
+from ldapcheck.lab.containers import ContainerPlan, LabPaths, openldap_plan, prosody_plan, write_private
+from ldapcheck.lab.engine import docker_client
+from ldapcheck.lab.envfile import write_env_file
+from ldapcheck.lab.images import ensure_images
+from ldapcheck.lab.info import LabInfo, ProsodyInfo
+from ldapcheck.lab.manager import prepare_files
+from ldapcheck.lab.ready import wait_for_bind, wait_for_port, wait_for_saslauthd
+from ldapcheck.lab.spec import free_port, new_spec
+from ldapcheck.render.saslauthd import render
+
+SESSION_USERS = 1200  # > 1000 so that slapd's default size limit (500) truncates the service account's searches
+
+
+def start_plan(plan: ContainerPlan) -> DockerContainer:
+    """Start a ContainerPlan through testcontainers (host network, compose-style labels)."""
+    container = DockerContainer(plan.image).with_name(plan.name)
+    container.with_kwargs(network_mode="host", labels=plan.labels)
+    for key, value in plan.environment.items():
+        container.with_env(key, value)
+    for mount in plan.mounts:
+        container.with_volume_mapping(mount.host, mount.container, mount.mode)
+    container.start()
+    return container
+
+
+def _stop(container: DockerContainer) -> None:
+    with contextlib.suppress(Exception):
+        container.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabInfo]:
+    client = docker_client()
+    ensure_images(client)
+    spec = new_spec(f"ldapcheck-test-{secrets.token_hex(3)}", SESSION_USERS)
+    paths = LabPaths(tmp_path_factory.mktemp("lab"))
+    prepare_files(spec, paths)
+    started: list[DockerContainer] = []
+    try:
+        started.append(start_plan(openldap_plan(spec, paths)))
+        started.append(start_plan(prosody_plan(spec, paths)))
+        openldap, prosody = (c.get_wrapped_container() for c in started)
+        wait_for_bind(openldap, spec.ldap_port, spec.bind_dn, spec.bind_password)
+        wait_for_port(prosody, spec.c2s_port, what="prosody")
+        wait_for_saslauthd(prosody, "alice", spec.lab_password, realm=spec.xmpp_domain)
+        env = spec.lab_env(str(paths.ca_cert))
+        write_env_file(paths.env_file, env)
+        yield LabInfo(
+            spec=spec,
+            paths=paths,
+            ldap_url=spec.ldap_url,
+            ldaps_url=spec.ldaps_url,
+            ldap_port=spec.ldap_port,
+            ldaps_port=spec.ldaps_port,
+            suffix=spec.suffix,
+            users_base=spec.users_base,
+            admin_dn=spec.admin_dn,
+            admin_password=spec.admin_password,
+            bind_dn=spec.bind_dn,
+            bind_password=spec.bind_password,
+            ca_cert=paths.ca_cert,
+            other_ca_cert=paths.other_ca_cert,
+            xmpp_domain=spec.xmpp_domain,
+            c2s_port=spec.c2s_port,
+            env=spec.jitsi_env(),
+            env_file=paths.env_file,
+            users=spec.users,
+            n_users=spec.n_users,
+            openldap=openldap,
+            prosody=prosody,
+            project=spec.project,
+            no_uid_dn=f"cn={seed.NO_UID_CN},{spec.users_base}",
+        )
+    finally:
+        for container in reversed(started):
+            _stop(container)
+
+
+class StartedProsody(tuple[Any, ProsodyInfo]):
+    """`(container, info)`; also a context manager that removes the container on exit."""
+
+    _owner: DockerContainer
+
+    def __enter__(self) -> StartedProsody:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        _stop(self._owner)
+
+
+@pytest.fixture
+def prosody_factory(lab: LabInfo, tmp_path: Path) -> Iterator[Any]:
+    """`prosody_factory(env_overrides={}, *, saslauthd_conf=None)` → (container, ProsodyInfo).
+
+    env_overrides change the lab's `.env` values (None unsets one). saslauthd.conf is rendered from the resulting
+    env by ldapcheck's renderer, unless `saslauthd_conf` gives its text. Containers are removed after the test.
+    """
+    started: list[DockerContainer] = []
+    counter = [1]
+
+    def factory(
+        env_overrides: Mapping[str, str | None] | None = None, *, saslauthd_conf: str | None = None
+    ) -> StartedProsody:
+        counter[0] += 1
+        port = free_port(exclude=frozenset({lab.ldap_port, lab.ldaps_port, lab.c2s_port}))
+        overrides: dict[str, str | None] = {"C2S_PORT": str(port), **(env_overrides or {})}
+        plan = prosody_plan(lab.spec, lab.paths, env_overrides=overrides, number=counter[0])
+        env = {k: v for k, v in plan.environment.items() if k != "C2S_PORT"}
+        text = saslauthd_conf if saslauthd_conf is not None else render(plan.environment)
+        conf = tmp_path / f"saslauthd-{counter[0]}.conf"
+        write_private(conf, text)
+        plan = prosody_plan(lab.spec, lab.paths, env_overrides=overrides, saslauthd_conf=conf, number=counter[0])
+        plan = ContainerPlan(
+            name=f"{plan.name}-{secrets.token_hex(2)}",
+            image=plan.image,
+            environment=plan.environment,
+            mounts=plan.mounts,
+            labels=plan.labels,
+        )
+        container = start_plan(plan)
+        started.append(container)
+        wrapped = container.get_wrapped_container()
+        c2s = int(plan.environment.get("C2S_PORT", "5222"))
+        wait_for_port(wrapped, c2s, what="prosody")
+        if plan.environment.get("AUTH_TYPE") == "ldap":
+            _wait_for_socket(wrapped)
+        info = ProsodyInfo(
+            name=plan.name,
+            c2s_port=c2s,
+            xmpp_domain=plan.environment.get("XMPP_DOMAIN", "meet.jitsi"),
+            env=env,
+            saslauthd_conf=conf,
+            saslauthd_conf_text=text,
+        )
+        result = StartedProsody((wrapped, info))
+        result._owner = container
+        return result
+
+    try:
+        yield factory
+    finally:
+        for container in started:
+            _stop(container)
+
+
+def _wait_for_socket(container: Any, timeout: float = 15.0) -> None:
+    """saslauthd creates its socket a moment after start; tests should not race it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if container.exec_run(["test", "-S", "/var/run/saslauthd/mux"]).exit_code == 0:
+            return
+        container.reload()
+        if container.status != "running":
+            break
+        time.sleep(0.1)
+    raise AssertionError(f"saslauthd socket did not appear in {container.name}")
+
+
+@pytest.fixture
+def ldap_admin(lab: LabInfo) -> Iterator[Any]:
+    """An ldap3 Connection bound as the admin (rootdn). Restore what you change."""
+    import ldap3
+
+    server = ldap3.Server("127.0.0.1", port=lab.ldap_port, connect_timeout=5, get_info=ldap3.NONE)
+    conn = ldap3.Connection(server, user=lab.admin_dn, password=lab.admin_password, receive_timeout=10)
+    assert conn.bind(), conn.result
+    try:
+        yield conn
+    finally:
+        conn.unbind()
