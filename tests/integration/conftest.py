@@ -67,7 +67,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabInfo]:
         wait_for_bind(openldap, spec.ldap_port, spec.bind_dn, spec.bind_password)
         wait_for_port(prosody, spec.c2s_port, what="prosody")
         wait_for_saslauthd(prosody, "alice", spec.lab_password, realm=spec.xmpp_domain)
-        env = spec.lab_env(str(paths.ca_cert))
+        env = spec.lab_env(str(paths.ca_cert), paths.compose_values())
         write_env_file(paths.env_file, env)
         yield LabInfo(
             spec=spec,

@@ -79,6 +79,14 @@ class LabPaths:
     def env_file(self) -> Path:
         return self.root / "lab.env"
 
+    def compose_values(self) -> dict[str, str]:
+        """The LAB_* paths compose/lab.yml mounts."""
+        return {
+            "LAB_SEED_DIR": str(self.seed_dir),
+            "LAB_CERTS_DIR": str(self.export_dir),
+            "LAB_SASLAUTHD_CONF": str(self.saslauthd_conf),
+        }
+
 
 def _labels(project: str, service: str, number: int) -> dict[str, str]:
     return {LABEL_PROJECT: project, LABEL_SERVICE: service, LABEL_NUMBER: str(number), LABEL_ONEOFF: "False"}

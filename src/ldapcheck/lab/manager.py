@@ -153,7 +153,7 @@ def up(n_users: int = DEFAULT_USERS, env_out: Path | None = None, progress: Prog
     prepare_files(spec, paths)
     openldap, prosody = start_lab(client, spec, paths, progress)
     env_path = env_out if env_out is not None else paths.env_file
-    write_env_file(env_path, spec.lab_env(str(paths.ca_cert)))
+    write_env_file(env_path, spec.lab_env(str(paths.ca_cert), paths.compose_values()))
     new_state = LabState(
         project=spec.project,
         openldap_id=str(openldap.id),

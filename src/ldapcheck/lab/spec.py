@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ldapcheck.lab.seed import SeedPlan, new_seed_plan
@@ -99,8 +100,11 @@ class LabSpec:
             "LDAP_START_TLS": "0",
         }
 
-    def lab_env(self, ca_cert: str) -> dict[str, str]:
-        """`jitsi_env` plus the LAB_* values the tools and tests use (written to the 0600 `.env`)."""
+    def lab_env(self, ca_cert: str, files: Mapping[str, str] | None = None) -> dict[str, str]:
+        """`jitsi_env` plus the LAB_* values the tools, tests and compose/lab.yml use (the 0600 `.env`).
+
+        `files`: extra LAB_* paths (seed dir, certs dir, saslauthd.conf) for compose/lab.yml.
+        """
         return {
             **self.jitsi_env(),
             "LAB_USER": LAB_USER,
@@ -113,6 +117,7 @@ class LabSpec:
             "LAB_ADMIN_DN": self.admin_dn,
             "LAB_ADMIN_PASSWORD": self.admin_password,
             "LAB_PROJECT": self.project,
+            **(files or {}),
         }
 
     def secrets(self) -> frozenset[str]:
