@@ -1,0 +1,316 @@
+"""Just enough BER and LDAPv3 (RFC 4511) to bind, StartTLS and page through a search on a raw socket.
+
+Used where ldap3 is too slow (counting: no per-entry decoding) or hides what we need (raw result codes of
+an unauthenticated bind, the first bytes a port answers with). Encoders build whole PDUs; decoders read
+only headers unless asked for more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+# Application tags of protocolOp (constructed): RFC 4511 §4.2 ff.
+BIND_REQUEST = 0x60
+BIND_RESPONSE = 0x61
+UNBIND_REQUEST = 0x42
+SEARCH_REQUEST = 0x63
+SEARCH_ENTRY = 0x64
+SEARCH_DONE = 0x65
+SEARCH_REFERENCE = 0x73
+EXTENDED_REQUEST = 0x77
+EXTENDED_RESPONSE = 0x78
+
+PAGED_RESULTS_OID = "1.2.840.113556.1.4.319"
+STARTTLS_OID = "1.3.6.1.4.1.1466.20037"
+PPOLICY_OID = "1.3.6.1.4.1.42.2.27.8.5.1"
+
+SCOPE_BASE, SCOPE_ONE, SCOPE_SUB = 0, 1, 2
+
+
+class BerError(ValueError):
+    """Bytes that are not the BER we expected (a non-LDAP peer, or a truncated PDU)."""
+
+
+# --- encoding ---------------------------------------------------------------------------------
+
+
+def _length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes((n,))
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((0x80 | len(body),)) + body
+
+
+def tlv(tag: int, content: bytes) -> bytes:
+    """One BER element."""
+    return bytes((tag,)) + _length(len(content)) + content
+
+
+def integer(value: int, tag: int = 0x02) -> bytes:
+    """A BER INTEGER (or ENUMERATED with tag 0x0A)."""
+    size = max(1, (value.bit_length() + 8) // 8)
+    return tlv(tag, value.to_bytes(size, "big", signed=True))
+
+
+def octets(value: bytes | str, tag: int = 0x04) -> bytes:
+    """A BER OCTET STRING (UTF-8 for str)."""
+    return tlv(tag, value.encode() if isinstance(value, str) else value)
+
+
+def boolean(value: bool) -> bytes:
+    """A BER BOOLEAN."""
+    return tlv(0x01, b"\xff" if value else b"\x00")
+
+
+def sequence(*parts: bytes, tag: int = 0x30) -> bytes:
+    """A constructed element of the given parts."""
+    return tlv(tag, b"".join(parts))
+
+
+def control(oid: str, value: bytes | None = None, critical: bool = False) -> bytes:
+    """An LDAP Control (RFC 4511 §4.1.11)."""
+    parts = [octets(oid)]
+    if critical:
+        parts.append(boolean(True))
+    if value is not None:
+        parts.append(octets(value))
+    return sequence(*parts)
+
+
+def message(msgid: int, op: bytes, controls: Sequence[bytes] = ()) -> bytes:
+    """An LDAPMessage envelope."""
+    parts = [integer(msgid), op]
+    if controls:
+        parts.append(sequence(*controls, tag=0xA0))
+    return sequence(*parts)
+
+
+def bind_request(dn: str, password: str) -> bytes:
+    """A simple BindRequest (version 3)."""
+    return sequence(integer(3), octets(dn), octets(password, tag=0x80), tag=BIND_REQUEST)
+
+
+def extended_request(oid: str) -> bytes:
+    """An ExtendedRequest without a value (StartTLS)."""
+    return sequence(octets(oid, tag=0x80), tag=EXTENDED_REQUEST)
+
+
+def search_request(
+    base: str,
+    filter_text: str,
+    attributes: Sequence[str],
+    *,
+    scope: int = SCOPE_SUB,
+    size_limit: int = 0,
+    time_limit: int = 0,
+) -> bytes:
+    """A SearchRequest (derefAliases never, as saslauthd)."""
+    return sequence(
+        octets(base),
+        integer(scope, tag=0x0A),
+        integer(0, tag=0x0A),
+        integer(size_limit),
+        integer(time_limit),
+        boolean(False),
+        encode_filter(filter_text),
+        sequence(*(octets(a) for a in attributes)),
+        tag=SEARCH_REQUEST,
+    )
+
+
+def paged_control(size: int, cookie: bytes) -> bytes:
+    """The simple paged results control (RFC 2696)."""
+    return control(PAGED_RESULTS_OID, sequence(integer(size), octets(cookie)))
+
+
+# --- filters (RFC 4515) -----------------------------------------------------------------------
+
+_ESCAPE = re.compile(rb"\\([0-9a-fA-F]{2})")
+
+
+def _unescape(value: str) -> bytes:
+    return _ESCAPE.sub(lambda m: bytes((int(m.group(1), 16),)), value.encode())
+
+
+def encode_filter(text: str) -> bytes:
+    """Encode a string filter; a bare `attr=value` (saslauthd's default style) is accepted as `(attr=value)`."""
+    text = text.strip()
+    if not text.startswith("("):
+        text = f"({text})"
+    encoded, end = _filter(text, 0)
+    if end != len(text):
+        raise BerError(f"unexpected text after position {end} in filter {text!r}")
+    return encoded
+
+
+def _filter(text: str, pos: int) -> tuple[bytes, int]:
+    if pos >= len(text) or text[pos] != "(":
+        raise BerError(f"expected '(' at position {pos} in filter {text!r}")
+    pos += 1
+    if pos >= len(text):
+        raise BerError(f"unbalanced parentheses in filter {text!r}")
+    head = text[pos]
+    if head in "&|":
+        items: list[bytes] = []
+        pos += 1
+        while pos < len(text) and text[pos] == "(":
+            item, pos = _filter(text, pos)
+            items.append(item)
+        return _close(text, pos, sequence(*items, tag=0xA0 if head == "&" else 0xA1))
+    if head == "!":
+        item, pos = _filter(text, pos + 1)
+        return _close(text, pos, tlv(0xA2, item))
+    end = text.find(")", pos)
+    if end < 0:
+        raise BerError(f"unbalanced parentheses in filter {text!r}")
+    return _item(text[pos:end], text), end + 1
+
+
+def _close(text: str, pos: int, encoded: bytes) -> tuple[bytes, int]:
+    if pos >= len(text) or text[pos] != ")":
+        raise BerError(f"expected ')' at position {pos} in filter {text!r}")
+    return encoded, pos + 1
+
+
+def _item(item: str, whole: str) -> bytes:
+    match = re.match(r"^([^=~<>:]*)(:dn)?(?::([^:=]+))?(:=|~=|>=|<=|=)(.*)$", item, re.DOTALL)
+    if match is None or "(" in item:
+        raise BerError(f"invalid filter item {item!r} in {whole!r}")
+    attr, dn_flag, rule, op, value = match.groups()
+    if op == ":=":
+        parts = []
+        if rule:
+            parts.append(octets(rule, tag=0x81))
+        if attr:
+            parts.append(octets(attr, tag=0x82))
+        parts.append(octets(_unescape(value), tag=0x83))
+        if dn_flag:
+            parts.append(tlv(0x84, b"\xff"))
+        return sequence(*parts, tag=0xA9)
+    if not attr or dn_flag or rule:
+        raise BerError(f"invalid filter item {item!r} in {whole!r}")
+    if op == "=" and value == "*":
+        return octets(attr, tag=0x87)
+    if op == "=" and "*" in value:
+        pieces = value.split("*")
+        subs = []
+        if pieces[0]:
+            subs.append(octets(_unescape(pieces[0]), tag=0x80))
+        subs.extend(octets(_unescape(p), tag=0x81) for p in pieces[1:-1] if p)
+        if pieces[-1]:
+            subs.append(octets(_unescape(pieces[-1]), tag=0x82))
+        return sequence(octets(attr), sequence(*subs), tag=0xA4)
+    tag = {"=": 0xA3, ">=": 0xA5, "<=": 0xA6, "~=": 0xA8}[op]
+    return sequence(octets(attr), octets(_unescape(value)), tag=tag)
+
+
+# --- decoding ---------------------------------------------------------------------------------
+
+
+def header(buf: bytes | bytearray | memoryview, pos: int, end: int) -> tuple[int, int, int] | None:
+    """(tag, content start, content end) of the element at `pos`, or None if `buf[:end]` is too short."""
+    if end - pos < 2:
+        return None
+    first = buf[pos + 1]
+    if first < 0x80:
+        start = pos + 2
+        length = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4:
+            raise BerError("indefinite or oversized BER length")
+        if end - pos < 2 + count:
+            return None
+        start = pos + 2 + count
+        length = int.from_bytes(buf[pos + 2 : start], "big")
+    return buf[pos], start, start + length
+
+
+def children(buf: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    """The (tag, start, end) of each element in buf[start:end]."""
+    out = []
+    pos = start
+    while pos < end:
+        h = header(buf, pos, end)
+        if h is None or h[2] > end:
+            raise BerError("truncated BER element")
+        out.append(h)
+        pos = h[2]
+    return out
+
+
+def decode_int(data: bytes) -> int:
+    """A BER INTEGER/ENUMERATED body."""
+    return int.from_bytes(data, "big", signed=True) if data else 0
+
+
+@dataclass(frozen=True)
+class LdapResult:
+    """An LDAPResult (RFC 4511 §4.1.9) plus the response controls, as raw values by OID."""
+
+    code: int
+    matched_dn: str
+    message: str
+    controls: dict[str, bytes] = field(default_factory=dict)
+    extra: bytes = b""
+
+
+def decode_result(pdu: bytes, op_start: int, op_end: int, msg_end: int) -> LdapResult:
+    """Decode the LDAPResult in the protocolOp at op_start..op_end and the controls after it."""
+    parts = children(pdu, op_start, op_end)
+    if len(parts) < 3:
+        raise BerError("short LDAPResult")
+    code = decode_int(pdu[parts[0][1] : parts[0][2]])
+    matched = pdu[parts[1][1] : parts[1][2]].decode("utf-8", "replace")
+    diag = pdu[parts[2][1] : parts[2][2]].decode("utf-8", "replace").rstrip("\x00")
+    extra = b"".join(pdu[s:e] for _, s, e in parts[3:])
+    ctrls: dict[str, bytes] = {}
+    if op_end < msg_end:
+        h = header(pdu, op_end, msg_end)
+        if h is not None and h[0] == 0xA0:
+            for _, cs, ce in children(pdu, h[1], h[2]):
+                fields = children(pdu, cs, ce)
+                oid = pdu[fields[0][1] : fields[0][2]].decode()
+                value = next((pdu[s:e] for t, s, e in fields[1:] if t == 0x04), b"")
+                ctrls[oid] = value
+    return LdapResult(code, matched, diag, ctrls, extra)
+
+
+def paged_cookie(value: bytes) -> bytes:
+    """The cookie of a paged results response control value."""
+    outer = header(value, 0, len(value))
+    if outer is None:
+        raise BerError("empty paged results control")
+    parts = children(value, outer[1], outer[2])
+    return value[parts[1][1] : parts[1][2]] if len(parts) > 1 else b""
+
+
+def decode_ppolicy(value: bytes) -> tuple[str | None, str | None]:
+    """(warning, error) of a password policy response control (draft-behera-ldap-password-policy)."""
+    errors = {
+        0: "passwordExpired",
+        1: "accountLocked",
+        2: "changeAfterReset",
+        3: "passwordModNotAllowed",
+        4: "mustSupplyOldPassword",
+        5: "insufficientPasswordQuality",
+        6: "passwordTooShort",
+        7: "passwordTooYoung",
+        8: "passwordInHistory",
+    }
+    outer = header(value, 0, len(value))
+    if outer is None:
+        return None, None
+    warning = error = None
+    for tag, start, end in children(value, outer[1], outer[2]):
+        if tag == 0xA0:
+            inner = children(value, start, end)
+            if inner:
+                kind = "timeBeforeExpiration" if inner[0][0] == 0x80 else "graceAuthNsRemaining"
+                warning = f"{kind}={decode_int(value[inner[0][1] : inner[0][2]])}"
+        elif tag == 0x81:
+            code = decode_int(value[start:end])
+            error = errors.get(code, str(code))
+    return warning, error
