@@ -28,7 +28,7 @@ def lint(
     if generation not in ("current", "legacy"):
         raise ConfigError(f"--generation must be current or legacy, not {generation!r}")
     env = read_env_file(env_file, environ=os.environ)
-    findings = lint_env(env, generation=generation, shell=os.environ)
+    findings = lint_env(env, generation=generation, shell_env=os.environ)
     path = str(env_file)
     text = format_json(path, findings, generation) if json_out else format_text(path, findings)
     # Last line of defence: no rule prints the password, and this masks it should one ever do so.

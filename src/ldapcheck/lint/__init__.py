@@ -71,11 +71,11 @@ class LintContext:
         return Finding(fid, severity, message, hint, key, self.line(key) if key else None)
 
 
-def lint_env(env: EnvFile, *, generation: str = "current", shell: Mapping[str, str] | None = None) -> list[Finding]:
+def lint_env(env: EnvFile, *, generation: str = "current", shell_env: Mapping[str, str] | None = None) -> list[Finding]:
     """Run every rule; findings sorted by line (missing-key findings first), then severity."""
     from ldapcheck.lint.registry import RULES
 
-    ctx = LintContext(env, generation, dict(shell or {}))
+    ctx = LintContext(env, generation, dict(shell_env or {}))
     findings = [f for rule in RULES for f in rule(ctx)]
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     return sorted(findings, key=lambda f: (f.line or 0, order[f.severity], f.id))
