@@ -251,3 +251,14 @@ def test_scan_requests_login_and_account_attributes() -> None:
     attrs = scan_attributes(derive("(&(objectClass=user)(sAMAccountName=%u))", "x"))
     assert attrs[0] == "sAMAccountName"
     assert {"userAccountControl", "lockoutTime", "accountExpires", "pwdAccountLockedTime"} <= set(attrs)
+
+
+def test_mask_login_keeps_the_problem_visible() -> None:
+    from ldapcheck.checks.directory_rules import mask_login
+
+    assert mask_login("carol@example.org") == "c****@*******.***"
+    assert mask_login("dupe") == "d***"
+    assert mask_login("sp*ci(al)\\uid") == "s****(**)\\***"
+    assert mask_login(" bob") == " ***"
+    assert mask_login("jürgen") == "j?****"
+    assert mask_login("cn=No Login,ou=users,dc=x") == "cn=No Login,ou=users,dc=x"

@@ -99,7 +99,7 @@ class DirectoryScan:
         self._keep = keep
         self._now = filetime(time.time() if now is None else now)
         self._seen = CompactHashSet()
-        self._dup_seen = CompactHashSet()
+        self._dup_seen: CompactHashSet | None = None  # made at the first duplicate: most directories have none
         self._dups: dict[bytes, Duplicate] = {}
         self._sample = Reservoir(sample_size, seed)
         self.findings_ = Findings(problems={k.key: Problem(k) for k in ALL_KINDS})
@@ -176,6 +176,8 @@ class DirectoryScan:
         if known is not None:
             known.entries += 1
             return
+        if self._dup_seen is None:
+            self._dup_seen = CompactHashSet()
         if not self._dup_seen.add(key):
             f.duplicate_logins += 1
             f.duplicate_entries += 1  # the first entry with this value, seen before we knew
@@ -190,5 +192,5 @@ class DirectoryScan:
         dup.count = f.duplicate_logins
         dup.examples = [d.login for d in f.duplicates]
         f.sample = list(self._sample.items)
-        f.dedup_bytes = self._seen.nbytes() + self._dup_seen.nbytes()
+        f.dedup_bytes = self._seen.nbytes() + (self._dup_seen.nbytes() if self._dup_seen else 0)
         return f

@@ -258,3 +258,18 @@ class Reservoir:
             return
         self.items[self._rng.randrange(self.k)] = item
         self._advance()
+
+
+_DN_LIKE = re.compile(r"^[A-Za-z][\w-]*=[^,]*,[A-Za-z][\w-]*=")
+_KEPT_IN_MASK = frozenset("@*()\\ .")
+
+
+def mask_login(value: str) -> str:
+    """A login for --sanitize: first character and the characters that make it a problem, the rest masked.
+
+    DNs are left to `secrets.sanitize_pii`, which masks their naming values at render time.
+    """
+    if not value or _DN_LIKE.match(value):
+        return value
+    rest = "".join(ch if ch in _KEPT_IN_MASK else ("?" if not ch.isascii() else "*") for ch in value[1:])
+    return value[0] + rest
