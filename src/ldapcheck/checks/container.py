@@ -1,0 +1,301 @@
+"""Container steps about the running system: find prosody, its generation, saslauthd, the network, the real login."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from typing import Any
+
+from ldapcheck.adapters import docker as dockeradapter
+from ldapcheck.checks import container_config as cfg
+from ldapcheck.checks import container_login as login_steps
+from ldapcheck.checks.container_context import ContainerContext, ContainerOptions
+from ldapcheck.errors import CheckFailed, DockerUnavailable
+from ldapcheck.model import Report, Status, StepResult
+from ldapcheck.runner import Outcome, Step, run_steps
+from ldapcheck.verdict import decide
+
+SA_SOCKET = "SA-SOCKET"
+NET_CONTAINER = "NET-CONTAINER"
+
+
+def find(ctx: ContainerContext) -> Outcome:
+    """Find the prosody container."""
+    opts = ctx.options
+    try:
+        client = dockeradapter.connect(opts.docker_host, timeout=opts.timeout)
+    except DockerUnavailable as exc:
+        raise CheckFailed(
+            dockeradapter.DOCKER_UNAVAILABLE,
+            str(exc),
+            hint="Run ldapcheck where `docker ps` works, pass --docker-host (e.g. ssh://admin@jitsi-host), "
+            "or skip the container steps with --no-container.",
+            reproduce="docker info",
+        ) from None
+    container = dockeradapter.find_prosody(client, container=opts.container, project=opts.project)
+    ctx.container = container
+    labels = dockeradapter.compose_labels(container)
+    detail: dict[str, object] = {"id": container.short_id, "image": dockeradapter.describe(container)}
+    if labels.get("com.docker.compose.project"):
+        detail["compose project"] = labels["com.docker.compose.project"]
+    return Outcome(summary=f"{dockeradapter.describe(container)}", detail=detail, value=container.name)
+
+
+def generation(ctx: ContainerContext) -> Outcome:
+    """Image generation (file layout)."""
+    f = ctx.facts()
+    opts = ctx.saslauthd_options()
+    evidence: list[str] = []
+    if "/run/prosody/config/prosody.cfg.lua" in f.files:
+        evidence.append("prosody config at /run/prosody/config/prosody.cfg.lua")
+    if opts is not None and opts.conf_path.startswith("/run/"):
+        evidence.append(f"saslauthd -O {opts.conf_path}")
+    if "/run/prosody/config/certs" in f.dirs:
+        evidence.append("certificates in /run/prosody/config/certs")
+    legacy: list[str] = []
+    if "/config/prosody.cfg.lua" in f.files:
+        legacy.append("prosody config at /config/prosody.cfg.lua")
+    if opts is not None and opts.conf_path == "/etc/saslauthd.conf":
+        legacy.append("saslauthd -O /etc/saslauthd.conf")
+    if "/config/certs" in f.dirs:
+        legacy.append("certificates in /config/certs")
+    ctx.generation = "legacy" if len(legacy) > len(evidence) else "current"
+    chosen = legacy if ctx.generation == "legacy" else evidence
+    detail: dict[str, object] = {"evidence": chosen or ["no layout markers; assuming the current layout"]}
+    label = (
+        "rootless (stable-11146+): /run/saslauthd.conf"
+        if ctx.generation == "current"
+        else "pre-rootless: /etc/saslauthd.conf"
+    )
+    return Outcome(
+        summary=f"{label}" + ("" if chosen else " (assumed)"),
+        detail=detail,
+        warn=not chosen,
+        value=ctx.generation,
+        reproduce=f"docker exec {ctx.name} ls -l /run/saslauthd.conf /etc/saslauthd.conf /run/prosody/config /config",
+    )
+
+
+def saslauthd_process(ctx: ContainerContext) -> Outcome:
+    """saslauthd running, and its options."""
+    opts = ctx.saslauthd_options()
+    procs = "for p in /proc/[0-9]*/cmdline; do tr '\\0' ' ' <$p; echo; done | grep saslauthd"
+    reproduce = f"docker exec {ctx.name} bash -c {shlex.quote(procs)}"
+    if opts is None:
+        env = ctx.env()
+        gate = cfg.auth_type_gate(env)
+        raise CheckFailed(
+            cfg.JM_AUTH_TYPE if gate else SA_SOCKET,
+            "saslauthd is not running"
+            + (f": {gate}" if gate else " although AUTH_TYPE=ldap (it exited or was killed)"),
+            hint=(
+                "Set AUTH_TYPE=ldap (exactly, lower case) in .env, then " + cfg.RECREATE
+                if gate
+                else f"Read saslauthd's last words in `docker logs {ctx.name}`, then `docker compose restart prosody`."
+            ),
+            detail={"AUTH_TYPE": env.get("AUTH_TYPE", "(unset)"), "gate": "AUTH_TYPE" if gate else "process"},
+            reproduce=reproduce,
+        )
+    workers = ctx.facts().saslauthd()
+    detail: dict[str, object] = {
+        "options": opts.flags(),
+        "processes": len(workers),
+        "credential cache": "on (-c): successful logins are reused for up to 8 h (SA-CACHE)" if opts.cache else "off",
+        "conf": opts.conf_path,
+        "socket": opts.socket,
+    }
+    if opts.mechanism != "ldap":
+        raise CheckFailed(
+            SA_SOCKET,
+            f"saslauthd runs with -a {opts.mechanism or '(none)'}, not -a ldap",
+            hint="docker-jitsi-meet starts `saslauthd -a ldap`; something else started this one.",
+            detail=detail,
+            reproduce=reproduce,
+        )
+    return Outcome(summary=f"running: saslauthd {opts.flags()}", detail=detail, value=opts.cache, reproduce=reproduce)
+
+
+def saslauthd_socket(ctx: ContainerContext) -> Outcome:
+    """saslauthd's socket, connectable by prosody's user."""
+    path = ctx.socket_path()
+    f = ctx.facts()
+    user = ctx.prosody_user() or "(exec default)"
+    run_dir = path.rsplit("/", 1)[0]
+    detail: dict[str, object] = {"socket": path, "as user": user}
+    for p in (run_dir, path):
+        st = f.stats.get(p)
+        if st is not None:
+            detail[p] = f"{st.kind} {st.mode} {st.owner}:{st.group}"
+    reproduce = f"docker exec -u {user} {ctx.name} testsaslauthd -u probe -p x -s xmpp  # expect NO, not connect()"
+    st = f.stats.get(path)
+    if st is None or st.kind != "socket":
+        raise CheckFailed(
+            SA_SOCKET,
+            f"{path} does not exist" + (f" ({st.kind})" if st else ""),
+            hint="saslauthd listens elsewhere or died; restart prosody (`docker compose restart prosody`).",
+            detail=detail,
+            reproduce=reproduce,
+        )
+    rec = ctx.probe().get("sasl_connect")
+    if rec is None:
+        raise CheckFailed(SA_SOCKET, "the socket probe did not run", detail=detail, reproduce=reproduce)
+    if not rec.ok:
+        raise CheckFailed(
+            SA_SOCKET,
+            f"user {user} cannot connect to {path}: {rec.field(0)}",
+            hint=f"Prosody (user {user}) must reach the socket: the image creates {run_dir} with `mkdir -pm777`; "
+            f"fix its mode (`chmod 0777 {run_dir}`) or the user's groups, or recreate the container.",
+            detail=detail,
+            reproduce=reproduce,
+        )
+    return Outcome(summary=f"{path} accepts connections from user {user}", detail=detail, reproduce=reproduce)
+
+
+def _host_passed(ctx: ContainerContext, *ids: str) -> bool:
+    """Whether the host chain ran these steps and they passed (the runner stores values of passed steps only)."""
+    return bool(ids) and all(i in ctx.values for i in ids)
+
+
+def net_step(host: str, port: int) -> Step[ContainerContext]:
+    """A step for DNS + TCP from inside the container to one LDAP server."""
+    hostport = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    def run(ctx: ContainerContext) -> Outcome:
+        f = ctx.facts()
+        dns_rc, addresses = f.dns.get(host, (-1, ""))
+        tcp_rc = f.tcp.get((host, port), -1)
+        host_ok = _host_passed(ctx, f"net.tcp[{hostport}]")
+        on_host = " (it works from the host)" if host_ok else ""
+        probe_cmd = f'getent hosts {host}; timeout 5 bash -c "exec 3<>/dev/tcp/{host}/{port}" && echo open'
+        reproduce = f"docker exec {ctx.name} bash -c {shlex.quote(probe_cmd)}"
+        detail: dict[str, object] = {"getent hosts": addresses or f"exit {dns_rc}", "tcp": _tcp_text(tcp_rc)}
+        if host_ok:
+            detail["from the host"] = "reachable"
+        container_fid = NET_CONTAINER if host_ok else None
+        if dns_rc != 0:
+            raise CheckFailed(
+                container_fid or "NET-DNS",
+                f"{host} does not resolve inside {ctx.name}{on_host}",
+                hint=f"Use a name the container resolves (`docker exec {ctx.name} getent hosts {host}`), "
+                "fix the container's DNS, or add it with extra_hosts in docker-compose.override.yml.",
+                detail=detail,
+                reproduce=reproduce,
+            )
+        if tcp_rc != 0:
+            fid = "NET-TIMEOUT" if tcp_rc == 124 else "NET-REFUSED"
+            raise CheckFailed(
+                container_fid or fid,
+                f"{hostport} is not reachable from inside {ctx.name}: {_tcp_text(tcp_rc)}{on_host}",
+                hint="Reachable from the host but not from prosody: check the compose network, DNS and firewall."
+                if container_fid
+                else f"Check that the server listens on {hostport} and the firewall lets the container through.",
+                detail=detail,
+                reproduce=reproduce,
+            )
+        return Outcome(
+            summary=f"{host} resolves ({addresses.split()[0] if addresses else host}) and {hostport} accepts TCP",
+            detail=detail,
+            reproduce=reproduce,
+        )
+
+    return Step(
+        id=f"container.net[{hostport}]",
+        title=f"Container → {hostport}",
+        run=run,
+        requires=frozenset({"container.generation"}),
+    )
+
+
+def _tcp_text(rc: int) -> str:
+    return {0: "connected", 124: "no answer within 5 s", -1: "not probed"}.get(rc, "refused or unreachable")
+
+
+def container_steps(
+    servers: Sequence[tuple[str, int]] = (), *, login_only: bool = False
+) -> list[Step[ContainerContext]]:
+    """The container chain, in order; `login_only` keeps what `testsasl` needs."""
+    gen = frozenset({"container.generation"})
+    head: list[Step[ContainerContext]] = [
+        Step(id="container.find", title="Prosody container", run=find),
+        Step(
+            id="container.generation", title="Image generation", run=generation, requires=frozenset({"container.find"})
+        ),
+    ]
+    process = Step(id="container.saslauthd_process", title="saslauthd process", run=saslauthd_process, requires=gen)
+    sock = Step(
+        id="container.saslauthd_socket",
+        title="saslauthd socket (prosody's user)",
+        run=saslauthd_socket,
+        requires=frozenset({"container.saslauthd_process"}),
+    )
+    login = [
+        Step(
+            id="container.saslauthd_protocol",
+            title="Login via saslauthd socket",
+            run=login_steps.saslauthd_protocol,
+            requires=frozenset({"container.saslauthd_socket"}),
+        ),
+        Step(
+            id="container.testsaslauthd",
+            title="Login via testsaslauthd",
+            run=login_steps.testsaslauthd,
+            requires=frozenset({"container.saslauthd_process"}),
+        ),
+    ]
+    if login_only:
+        return [*head, process, sock, *login]
+    config: list[Step[ContainerContext]] = [
+        Step(
+            id="container.env_drift",
+            title="Container env vs .env",
+            run=cfg.env_drift,
+            requires=frozenset({"container.find"}),
+        ),
+        Step(id="container.saslauthd_conf", title="saslauthd.conf vs env", run=cfg.saslauthd_conf, requires=gen),
+        process,
+        sock,
+        Step(id="container.sasl_app_conf", title="SASL app config (xmpp.conf)", run=cfg.sasl_app_conf, requires=gen),
+        Step(id="container.prosody_config", title="Prosody auth config", run=cfg.prosody_config, requires=gen),
+    ]
+    nets = [net_step(host, port) for host, port in dict.fromkeys(servers)]
+    chain = Step(
+        id="container.ldap_chain", title="LDAP chain inside container", run=login_steps.ldap_chain, requires=gen
+    )
+    return [*head, *config, *nets, chain, *login]
+
+
+def failed(results: Sequence[StepResult]) -> list[StepResult]:
+    """The failed results (for callers building verdicts)."""
+    return [r for r in results if r.status is Status.FAIL]
+
+
+def run_container_chain(command: str, options: ContainerOptions, *, login_only: bool = False) -> Report:
+    """Run the container steps alone (`ldapcheck testsasl`) into a report with its verdict."""
+    ctx = ContainerContext(options=options)
+    results, internal = run_steps(container_steps(options.servers, login_only=login_only), ctx)
+    return Report(
+        command=command,
+        steps=results,
+        verdict=decide(results),
+        meta={"container": ctx.name if ctx.container is not None else None, "login": options.login},
+        secrets=frozenset(ctx.secrets),
+        internal_error=internal,
+    )
+
+
+def chain_steps(options: ContainerOptions) -> list[Step[Any]]:
+    """The container steps for another chain's context (diagnose): they share its `values`.
+
+    Secrets met inside the container (e.g. the bind password of its saslauthd.conf) are added to
+    `options.collected_secrets` for the caller's Report.
+    """
+    ctx = ContainerContext(options=options, secrets=options.collected_secrets)
+
+    def wrap(step: Step[ContainerContext]) -> Step[Any]:
+        def run(outer: Any) -> Outcome:
+            ctx.values = outer.values  # one hand-over dict: container steps see which host steps passed
+            return step.run(ctx)
+
+        return Step(id=step.id, title=step.title, run=run, requires=step.requires)
+
+    return [wrap(step) for step in container_steps(options.servers)]

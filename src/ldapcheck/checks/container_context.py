@@ -1,0 +1,244 @@
+"""What the container steps share: options, the found container, and the two batched execs (facts, probe)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ldapcheck import saslfilter
+from ldapcheck.adapters import docker as dockeradapter
+from ldapcheck.container import configs
+from ldapcheck.container import facts as factsmod
+from ldapcheck.container import probe as probemod
+from ldapcheck.errors import CheckFailed
+from ldapcheck.secrets import Secret
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
+
+DEFAULT_DOMAIN = "meet.jitsi"
+CURRENT_CONF = "/run/saslauthd.conf"
+LEGACY_CONF = "/etc/saslauthd.conf"
+
+
+@dataclass(kw_only=True)
+class ContainerOptions:
+    """How to find the container and what to test inside it."""
+
+    container: str | None = None
+    project: str | None = None
+    docker_host: str | None = None
+    expected_env: Mapping[str, str] | None = None  # the operator's .env (--env-file), to detect drift
+    env_file: str | None = None
+    login: str | None = None  # as typed in the browser
+    password: Secret | None = None
+    testsaslauthd: bool = False  # opt-in: it puts the password in a process argv inside the container
+    servers: Sequence[tuple[str, int]] = ()  # host:port to probe for DNS/TCP from inside
+    timeout: float = 5.0
+    collected_secrets: set[str] = field(default_factory=set, repr=False)  # filled while the steps run
+
+
+@dataclass
+class ContainerContext:
+    """Runner context of the container steps (`values` is filled by the runner)."""
+
+    options: ContainerOptions
+    values: dict[str, object] = field(default_factory=dict)
+    secrets: set[str] = field(default_factory=set)
+    container: Any = None
+    generation: str = "current"
+    _facts: factsmod.ContainerFacts | None = None
+    _probe: probemod.ProbeResult | None = None
+
+    def __post_init__(self) -> None:
+        if self.options.password:
+            self.secrets.add(self.options.password.reveal())
+
+    # --- the container -------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The container's name (for messages and reproduce commands)."""
+        return str(self.container.name) if self.container is not None else "<prosody-container>"
+
+    def require_container(self) -> Container:
+        """The found container (steps run only after container.find passed)."""
+        if self.container is None:
+            raise CheckFailed(dockeradapter.DOCKER_NO_CONTAINER, "no prosody container was found")
+        found: Container = self.container
+        return found
+
+    def env(self) -> dict[str, str]:
+        """The container's environment as the engine holds it."""
+        env = dockeradapter.container_env(self.require_container())
+        if env.get("LDAP_BINDPW"):
+            self.secrets.add(env["LDAP_BINDPW"])
+        return env
+
+    @property
+    def xmpp_domain(self) -> str:
+        """XMPP_DOMAIN of the container (prosody's realm for saslauthd)."""
+        return self.env().get("XMPP_DOMAIN") or DEFAULT_DOMAIN
+
+    # --- exec 1: facts ---------------------------------------------------------------------------
+    def facts(self) -> factsmod.ContainerFacts:
+        """All file/process/network facts, from one exec (run once)."""
+        if self._facts is None:
+            args: list[str] = []
+            for host, port in dict.fromkeys(self.options.servers):
+                args += [host, str(port)]
+            result = dockeradapter.exec_in(
+                self.require_container(), ["bash", "-c", factsmod.script(), "facts", *args], user="0", timeout=20
+            )
+            parsed = factsmod.parse(result.stdout)
+            if not parsed.complete:
+                raise CheckFailed(
+                    dockeradapter.DOCKER_EXEC,
+                    f"could not read the container's files (bash exited {result.exit_code}: "
+                    f"{result.stderr.strip()[:200] or 'no output'})",
+                    hint="The image needs bash and coreutils (docker-jitsi-meet's prosody image has both).",
+                    reproduce=f"docker exec {self.name} bash -c 'ls -l /run/saslauthd.conf /etc/sasl/xmpp.conf'",
+                )
+            self._facts = parsed
+        return self._facts
+
+    def saslauthd_options(self) -> factsmod.SaslauthdOptions | None:
+        """The running saslauthd's options (None when it is not running)."""
+        procs = self.facts().saslauthd()
+        return factsmod.saslauthd_options(procs[0].argv) if procs else None
+
+    def conf_path(self) -> str:
+        """The saslauthd.conf saslauthd reads: its -O, else where this generation puts it."""
+        opts = self.saslauthd_options()
+        if opts is not None:
+            return opts.conf_path
+        return CURRENT_CONF if self.generation == "current" else LEGACY_CONF
+
+    def effective_conf(self) -> configs.LakConf | None:
+        """The parsed saslauthd.conf in use (secrets registered for masking)."""
+        text = self.facts().files.get(self.conf_path())
+        if text is None:
+            return None
+        conf = configs.parse_lak(text)
+        for key in configs.SECRET_KEYS:
+            if conf.get(key):
+                self.secrets.add(conf.get(key))
+        return conf
+
+    def socket_path(self) -> str:
+        """Where libsasl connects: xmpp.conf's saslauthd_path, else saslauthd's -m dir + /mux."""
+        app = self.sasl_app_conf()
+        if app is not None and app[1].get("saslauthd_path"):
+            return app[1]["saslauthd_path"]
+        opts = self.saslauthd_options()
+        return opts.socket if opts is not None else factsmod.DEFAULT_RUN_DIR + "/mux"
+
+    def sasl_search_path(self) -> list[str]:
+        """libsasl's config search path (SASL_CONF_PATH of prosody's environment first)."""
+        extra = [p for p in self.env().get("SASL_CONF_PATH", "").split(":") if p]
+        return extra + list(factsmod.SASL_CONF_SEARCH_PATH)
+
+    def sasl_app_conf(self) -> tuple[str, dict[str, str]] | None:
+        """The xmpp.conf libsasl finds first, parsed."""
+        files = self.facts().files
+        candidates = [f"{d.rstrip('/')}/xmpp.conf" for d in self.sasl_search_path()]
+        found = configs.first_found(candidates, files)
+        return (found, configs.parse_sasl_app_conf(files[found])) if found else None
+
+    def prosody_user(self) -> str:
+        """The user prosody runs as (by name when the container knows it), for socket access checks."""
+        f = self.facts()
+        procs = f.prosody()
+        if procs:
+            uid = procs[0].uid
+            for name, (user_uid, _gid, _groups) in f.users.items():
+                if user_uid == uid:
+                    return name
+            return str(uid)
+        return "prosody" if "prosody" in f.users else ""
+
+    # --- login request ---------------------------------------------------------------------------
+    def request(self) -> saslfilter.SaslRequest | None:
+        """What saslauthd receives for the typed login, with the filter and base of the conf in use."""
+        if not self.options.login:
+            return None
+        conf = self.effective_conf()
+        pattern = conf.get("ldap_filter", "(uid=%u)") if conf else "(uid=%u)"
+        base = conf.get("ldap_search_base") if conf else ""
+        return saslfilter.via_prosody(self.options.login, pattern, base, self.xmpp_domain)
+
+    # --- exec 2: probe ---------------------------------------------------------------------------
+    def probe(self) -> probemod.ProbeResult:
+        """LDAP chain + socket connect (+ saslauthd request with a password), one exec as prosody's user."""
+        if self._probe is None:
+            self._probe = self._run_probe()
+        return self._probe
+
+    def _run_probe(self) -> probemod.ProbeResult:
+        conf = self.effective_conf()
+        req = self.request()
+        password = self.options.password.reveal() if self.options.password else None
+        fields: dict[str, str] = {"sasl": "1", "socket": self.socket_path()}
+        if conf is not None and not conf.errors:
+            fields.update(
+                ldap="1",
+                servers=conf.get("ldap_servers", "ldap://localhost/"),
+                start_tls="1" if _lak_bool(conf.get("ldap_start_tls")) else "0",
+                bind_dn=conf.get("ldap_bind_dn"),
+                bind_pw=conf.get("ldap_bind_pw") or conf.get("ldap_password"),
+                base=req.base if req else conf.get("ldap_search_base"),
+                filter=req.filter if req else "",
+            )
+            if req is None:
+                fields["filter"] = "(objectClass=*)"
+        if req is not None and password is not None:
+            fields.update(password=password, sasl_auth="1", login=req.user, service=req.service, realm=req.realm)
+        env = {"LDAPNETWORK_TIMEOUT": "5", "LDAPTIMEOUT": "5"}
+        if conf is not None:
+            env.update(tls_environment(conf))
+        result = dockeradapter.exec_in(
+            self.require_container(),
+            ["lua5.4", "-e", probemod.script()],
+            stdin=probemod.encode_fields(fields),
+            user=self.prosody_user(),
+            environment=env,
+            timeout=40,
+        )
+        parsed = probemod.parse(result.stdout, result.stderr)
+        if not parsed.complete and not parsed.records:
+            raise CheckFailed(
+                dockeradapter.DOCKER_EXEC,
+                f"the in-container probe (lua5.4) failed: {result.stderr.strip()[:200] or f'exit {result.exit_code}'}",
+                hint="The image needs lua5.4, lua-ldap and lua-socket (docker-jitsi-meet's prosody image has them).",
+                reproduce=f'docker exec {self.name} lua5.4 -e \'require "lualdap"; require "socket.unix"\'',
+            )
+        return parsed
+
+
+def _lak_bool(value: str) -> bool:
+    """lak's boolean reading: 1, y, on, t … are true; everything else is false."""
+    text = value.strip().lower()
+    return text.startswith(("1", "y", "on", "t"))
+
+
+def tls_environment(conf: configs.LakConf) -> dict[str, str]:
+    """libldap environment variables equivalent to the TLS options lak sets from saslauthd.conf.
+
+    `ldap_tls_check_peer` is applied only when present (yes → demand, no → never); otherwise
+    /etc/ldap/ldap.conf decides, as it does for saslauthd.
+    """
+    env: dict[str, str] = {}
+    peer = conf.get("ldap_tls_check_peer")
+    if peer:
+        env["LDAPTLS_REQCERT"] = "demand" if _lak_bool(peer) else "never"
+    mapping = {
+        "ldap_tls_cacert_file": "LDAPTLS_CACERT",
+        "ldap_tls_cacert_dir": "LDAPTLS_CACERTDIR",
+        "ldap_tls_cert": "LDAPTLS_CERT",
+        "ldap_tls_key": "LDAPTLS_KEY",
+        "ldap_tls_ciphers": "LDAPTLS_CIPHER_SUITE",
+    }
+    for key, var in mapping.items():
+        if conf.get(key):
+            env[var] = conf.get(key)
+    return env
