@@ -20,7 +20,7 @@ def docker_client(timeout: int = 30) -> DockerClient:
     try:
         client = docker.from_env(timeout=timeout)
         client.ping()
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, OSError) as exc:  # requests errors are OSErrors
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DockerUnavailable(f"no Docker engine answers ({reason[:160]}); {HINT}") from None
     return client
