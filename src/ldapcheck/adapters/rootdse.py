@@ -15,6 +15,7 @@ TLS-SELF-SIGNED, LDAP-SERVER-DOWN) and a hint; ldap3 is imported only when calle
 from __future__ import annotations
 
 import contextlib
+import math
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -138,7 +139,9 @@ def read_root_dse(url: str, *, timeout: float = 5.0, ca_file: str | None = None,
     server = ldap3.Server(
         host, port=port, use_ssl=scheme == "ldaps", tls=tls, connect_timeout=timeout, get_info=ldap3.NONE
     )
-    conn = ldap3.Connection(server, receive_timeout=timeout, raise_exceptions=False, read_only=True)
+    # ldap3 packs receive_timeout into a C struct for SO_RCVTIMEO on TLS sockets: it must be an int.
+    receive = max(1, math.ceil(timeout))
+    conn = ldap3.Connection(server, receive_timeout=receive, raise_exceptions=False, read_only=True)
     where = f"{scheme}://{host}:{port}"
     try:
         conn.open()
@@ -146,7 +149,7 @@ def read_root_dse(url: str, *, timeout: float = 5.0, ca_file: str | None = None,
             "", "(objectClass=*)", search_scope=ldap3.BASE, attributes=list(ATTRIBUTES), time_limit=int(timeout)
         )
         entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
-    except LDAPException as exc:
+    except (LDAPException, OSError) as exc:  # ldap3 re-raises a single socket/ssl error as it came
         raise _error(exc, where, timeout) from None
     finally:
         with contextlib.suppress(Exception):  # closing a half-open socket must not hide the real error
