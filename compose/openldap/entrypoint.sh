@@ -11,6 +11,8 @@
 #   LDAP_ANON_READ [0] (1 = anonymous may read entries, never passwords)
 #   LDAP_PPOLICY [1] (ppolicy overlay; manual locks via pwdAccountLockedTime, failures never lock)
 #   LDAP_LOG_LEVEL [stats]
+#   Generated server certificate: LDAP_TLS_CN [127.0.0.1], LDAP_TLS_SAN [IP:127.0.0.1,DNS:localhost],
+#   LDAP_TLS_DAYS [825] (negative: already expired) — for wrong-name and expired-certificate cases.
 # Files: /certs/{server.crt,server.key,ca.crt} used when present (else generated: SAN IP:127.0.0.1, DNS:localhost);
 #        the CA in use is copied to /export/ca.crt, an unrelated CA to /export/other-ca.crt;
 #        /seed/*.ldif are loaded in name order with `slapadd -q`.
@@ -44,18 +46,19 @@ make_certs() {
     cp /certs/server.crt /certs/server.key "$CERT_DIR/"
     if [[ -s /certs/ca.crt ]]; then cp /certs/ca.crt "$CERT_DIR/ca.crt"; else cp /certs/server.crt "$CERT_DIR/ca.crt"; fi
   else
-    log "generating a CA and a server certificate (SAN IP:127.0.0.1, DNS:localhost)"
+    local cn=${LDAP_TLS_CN:-127.0.0.1} san=${LDAP_TLS_SAN:-IP:127.0.0.1,DNS:localhost} days=${LDAP_TLS_DAYS:-825}
+    log "generating a CA and a server certificate (CN $cn, SAN $san, $days days)"
     local ext
     ext=$(mktemp)
     printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
-      'extendedKeyUsage=serverAuth' 'subjectAltName=IP:127.0.0.1,DNS:localhost' >"$ext"
+      'extendedKeyUsage=serverAuth' "subjectAltName=$san" >"$ext"
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
       -subj "/CN=ldapcheck lab CA" -keyout "$CERT_DIR/ca.key" -out "$CERT_DIR/ca.crt" \
       -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$cn" \
       -keyout "$CERT_DIR/server.key" -out "$CERT_DIR/server.csr" 2>/dev/null
     openssl x509 -req -in "$CERT_DIR/server.csr" -CA "$CERT_DIR/ca.crt" -CAkey "$CERT_DIR/ca.key" \
-      -CAcreateserial -days 825 -extfile "$ext" -out "$CERT_DIR/server.crt" 2>/dev/null
+      -CAcreateserial -days "$days" -extfile "$ext" -out "$CERT_DIR/server.crt" 2>/dev/null
     rm -f "$ext" "$CERT_DIR/server.csr" "$CERT_DIR/ca.key" "$CERT_DIR/ca.srl"
   fi
   chmod 0600 "$CERT_DIR/server.key"

@@ -29,7 +29,7 @@ from ldapcheck.lab.images import ensure_images
 from ldapcheck.lab.info import LabInfo, ProsodyInfo
 from ldapcheck.lab.manager import prepare_files
 from ldapcheck.lab.ready import wait_for_bind, wait_for_port, wait_for_saslauthd
-from ldapcheck.lab.spec import free_port, new_spec
+from ldapcheck.lab.spec import LabSpec, free_port, new_spec
 from ldapcheck.render.saslauthd import render
 
 SESSION_USERS = 1200  # > 1000 so that slapd's default size limit (500) truncates the service account's searches
@@ -52,6 +52,35 @@ def _stop(container: DockerContainer) -> None:
         container.stop()
 
 
+def lab_info(spec: LabSpec, paths: LabPaths, openldap: Any, prosody: Any) -> LabInfo:
+    return LabInfo(
+        spec=spec,
+        paths=paths,
+        ldap_url=spec.ldap_url,
+        ldaps_url=spec.ldaps_url,
+        ldap_port=spec.ldap_port,
+        ldaps_port=spec.ldaps_port,
+        suffix=spec.suffix,
+        users_base=spec.users_base,
+        admin_dn=spec.admin_dn,
+        admin_password=spec.admin_password,
+        bind_dn=spec.bind_dn,
+        bind_password=spec.bind_password,
+        ca_cert=paths.ca_cert,
+        other_ca_cert=paths.other_ca_cert,
+        xmpp_domain=spec.xmpp_domain,
+        c2s_port=spec.c2s_port,
+        env=spec.jitsi_env(),
+        env_file=paths.env_file,
+        users=spec.users,
+        n_users=spec.n_users,
+        openldap=openldap,
+        prosody=prosody,
+        project=spec.project,
+        no_uid_dn=f"cn={seed.NO_UID_CN},{spec.users_base}",
+    )
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabInfo]:
     client = docker_client()
@@ -69,32 +98,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabInfo]:
         wait_for_saslauthd(prosody, "alice", spec.lab_password, realm=spec.xmpp_domain)
         env = spec.lab_env(str(paths.ca_cert), paths.compose_values())
         write_env_file(paths.env_file, env)
-        yield LabInfo(
-            spec=spec,
-            paths=paths,
-            ldap_url=spec.ldap_url,
-            ldaps_url=spec.ldaps_url,
-            ldap_port=spec.ldap_port,
-            ldaps_port=spec.ldaps_port,
-            suffix=spec.suffix,
-            users_base=spec.users_base,
-            admin_dn=spec.admin_dn,
-            admin_password=spec.admin_password,
-            bind_dn=spec.bind_dn,
-            bind_password=spec.bind_password,
-            ca_cert=paths.ca_cert,
-            other_ca_cert=paths.other_ca_cert,
-            xmpp_domain=spec.xmpp_domain,
-            c2s_port=spec.c2s_port,
-            env=spec.jitsi_env(),
-            env_file=paths.env_file,
-            users=spec.users,
-            n_users=spec.n_users,
-            openldap=openldap,
-            prosody=prosody,
-            project=spec.project,
-            no_uid_dn=f"cn={seed.NO_UID_CN},{spec.users_base}",
-        )
+        yield lab_info(spec, paths, openldap, prosody)
     finally:
         for container in reversed(started):
             _stop(container)
@@ -106,6 +110,18 @@ class StartedProsody(tuple[Any, ProsodyInfo]):
     _owner: DockerContainer
 
     def __enter__(self) -> StartedProsody:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        _stop(self._owner)
+
+
+class StartedOpenldap(tuple[Any, LabInfo]):
+    """`(container, info)` of an extra slapd (info.prosody is None); a context manager like StartedProsody."""
+
+    _owner: DockerContainer
+
+    def __enter__(self) -> StartedOpenldap:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -180,6 +196,44 @@ def _wait_for_socket(container: Any, timeout: float = 15.0) -> None:
             break
         time.sleep(0.1)
     raise AssertionError(f"saslauthd socket did not appear in {container.name}")
+
+
+@pytest.fixture
+def openldap_factory(lab: LabInfo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """`openldap_factory(extra_env={}, *, certs_dir=None, n_users=20, wait=True)` → (container, LabInfo).
+
+    An extra, independent slapd (own ports, passwords, seed with the same edge cases) for cases the session lab
+    cannot show: `extra_env` takes the image's options (LDAP_TLS=0: no StartTLS/ldaps; LDAP_ANON_READ=1;
+    LDAP_SERVICE_SIZELIMIT=unlimited; LDAP_TLS_DAYS=-1: expired cert; LDAP_TLS_SAN=DNS:elsewhere.example: wrong name;
+    LDAP_PPOLICY=0), `certs_dir` is mounted at /certs (server.crt, server.key, ca.crt). Removed after the test.
+    """
+    started: list[DockerContainer] = []
+
+    def factory(
+        extra_env: Mapping[str, str] | None = None,
+        *,
+        certs_dir: Path | None = None,
+        n_users: int = 20,
+        wait: bool = True,
+    ) -> StartedOpenldap:
+        spec = new_spec(f"{lab.project}-x{secrets.token_hex(2)}", n_users)
+        paths = LabPaths(tmp_path_factory.mktemp("openldap"))
+        prepare_files(spec, paths)
+        container = start_plan(openldap_plan(spec, paths, extra_env=extra_env, certs_dir=certs_dir))
+        started.append(container)
+        wrapped = container.get_wrapped_container()
+        if wait:
+            wait_for_bind(wrapped, spec.ldap_port, spec.bind_dn, spec.bind_password)
+        write_env_file(paths.env_file, spec.lab_env(str(paths.ca_cert), paths.compose_values()))
+        result = StartedOpenldap((wrapped, lab_info(spec, paths, wrapped, None)))
+        result._owner = container
+        return result
+
+    try:
+        yield factory
+    finally:
+        for container in started:
+            _stop(container)
 
 
 @pytest.fixture

@@ -206,3 +206,93 @@ def test_cli_up_status_down_is_idempotent(lab: LabInfo, tmp_path: Path) -> None:
     after = _cli(["status"], env)
     assert after.returncode == 1
     assert "lab: down" in after.stdout
+
+
+def _tls_handshake_error(port: int, ca_file: Path) -> str | None:
+    """None if a verified TLS handshake (hostname 127.0.0.1) succeeds, else the verification error."""
+    import socket
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(ca_file))
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname="127.0.0.1"),
+        ):
+            return None
+    except ssl.SSLCertVerificationError as exc:
+        return str(exc.verify_message)
+
+
+def test_openldap_factory_tls_off_offers_no_starttls(openldap_factory: Any) -> None:
+    with openldap_factory({"LDAP_TLS": "0"}) as (_, info):
+        server = ldap3.Server("127.0.0.1", port=info.ldap_port, connect_timeout=5)
+        conn = ldap3.Connection(server, info.bind_dn, info.bind_password)
+        conn.open()
+        with pytest.raises(ldap3.core.exceptions.LDAPStartTLSError, match="protocolError"):
+            conn.start_tls()
+        conn.unbind()
+        plain = ldap3.Connection(server, info.bind_dn, info.bind_password)
+        assert plain.bind()  # plain LDAP still works
+        plain.unbind()
+        with pytest.raises(OSError):
+            import socket
+
+            socket.create_connection(("127.0.0.1", info.ldaps_port), timeout=2).close()
+
+
+def test_openldap_factory_expired_and_wrong_name_certificates(openldap_factory: Any, lab: LabInfo) -> None:
+    with openldap_factory({"LDAP_TLS_DAYS": "-1"}) as (_, expired):
+        expired_error = _tls_handshake_error(expired.ldaps_port, expired.ca_cert)
+    with openldap_factory({"LDAP_TLS_CN": "ldap.elsewhere.example", "LDAP_TLS_SAN": "DNS:ldap.elsewhere.example"}) as (
+        _,
+        wrong_name,
+    ):
+        name_error = _tls_handshake_error(wrong_name.ldaps_port, wrong_name.ca_cert)
+        other_ca_error = _tls_handshake_error(wrong_name.ldaps_port, lab.other_ca_cert)
+    assert _tls_handshake_error(lab.ldaps_port, lab.ca_cert) is None
+    assert expired_error is not None and "expired" in expired_error
+    assert name_error is not None and "mismatch" in name_error.lower()
+    assert other_ca_error is not None  # slapd also sends the lab CA: "self-signed certificate in certificate chain"
+
+
+def test_openldap_factory_mounted_certificates_are_used(openldap_factory: Any, tmp_path: Path) -> None:
+    certs = tmp_path / "certs"
+    certs.mkdir()
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=certs, check=True, capture_output=True, timeout=30)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *ec, "-days", "2", "-subj", "/CN=Mounted Test CA", "-keyout", "ca.key", "-out", "ca.crt")
+    openssl("req", *ec, "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr")
+    (certs / "ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1")
+    openssl(
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-days", "1",
+        "-extfile", "ext", "-out", "server.crt",
+    )  # fmt: skip
+    with openldap_factory(certs_dir=certs) as (_, info):
+        assert _tls_handshake_error(info.ldaps_port, certs / "ca.crt") is None
+        assert info.ca_cert.read_text() == (certs / "ca.crt").read_text()  # exported for the host
+
+
+def test_openldap_factory_anonymous_read_and_unlimited_service_account(openldap_factory: Any, lab: LabInfo) -> None:
+    def anonymous_count(port: int) -> int:
+        conn = ldap3.Connection(ldap3.Server("127.0.0.1", port=port, connect_timeout=5), auto_bind=True)
+        conn.search(lab.users_base, "(uid=alice)", attributes=["uid", "userPassword"])
+        found = [(e.entry_dn, e.entry_attributes_as_dict.get("userPassword")) for e in conn.entries]
+        conn.unbind()
+        assert all(not password for _, password in found)  # passwords are never readable
+        return len(found)
+
+    with openldap_factory({"LDAP_ANON_READ": "1", "LDAP_SERVICE_SIZELIMIT": "unlimited"}, n_users=600) as (_, info):
+        assert anonymous_count(info.ldap_port) == 1
+        conn = service_connection(info)
+        entries = conn.extend.standard.paged_search(
+            info.users_base, "(objectClass=inetOrgPerson)", attributes=["uid"], paged_size=200, generator=False
+        )
+        assert len(entries) > 600
+        assert conn.result["result"] == 0
+        conn.unbind()
+    assert anonymous_count(lab.ldap_port) == 0

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ldapcheck.lab.spec import (
+    CERTS_MOUNT,
     EXPORT_MOUNT,
     OPENLDAP_IMAGE,
     PROSODY_CERTS_MOUNT,
@@ -97,7 +98,16 @@ def container_name(project: str, service: str, number: int = 1) -> str:
     return f"{project}-{service}-{number}"
 
 
-def openldap_plan(spec: LabSpec, paths: LabPaths, *, extra_env: Mapping[str, str] | None = None) -> ContainerPlan:
+def openldap_plan(
+    spec: LabSpec,
+    paths: LabPaths,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    certs_dir: Path | None = None,
+) -> ContainerPlan:
+    """slapd for `spec`; `extra_env` adds the image's options (LDAP_TLS=0, LDAP_ANON_READ=1, LDAP_TLS_DAYS=-1 …),
+    `certs_dir` (server.crt, server.key, ca.crt) replaces the generated certificates.
+    """
     env = {
         "LDAP_SUFFIX": spec.suffix,
         "LDAP_ADMIN_DN": spec.admin_dn,
@@ -115,6 +125,7 @@ def openldap_plan(spec: LabSpec, paths: LabPaths, *, extra_env: Mapping[str, str
         mounts=(
             Mount(str(paths.seed_dir), SEED_MOUNT, "ro"),
             Mount(str(paths.export_dir), EXPORT_MOUNT, "rw"),
+            *([Mount(str(certs_dir), CERTS_MOUNT, "ro")] if certs_dir is not None else []),
         ),
         labels=_labels(spec.project, "openldap", 1),
     )

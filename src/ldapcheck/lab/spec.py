@@ -19,6 +19,7 @@ LAB_USER = "alice"
 # Where the host directories appear inside the containers.
 SEED_MOUNT = "/seed"
 EXPORT_MOUNT = "/export"
+CERTS_MOUNT = "/certs"  # server.crt, server.key, ca.crt given by a test (expired, wrong name …)
 PROSODY_CERTS_MOUNT = "/ldapcheck-lab/certs"  # the lab CA inside prosody, for LDAP_TLS_CACERT_FILE cases
 SASLAUTHD_CONF_MOUNT = "/etc/saslauthd.conf"  # upstream's escape hatch: used instead of rendering the template
 
