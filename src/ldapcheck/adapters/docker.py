@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import struct
 import time
@@ -68,10 +69,21 @@ def connect(docker_host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT)
     return client
 
 
+_REASONS = (
+    re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)"),
+    re.compile(r"\w+Error\(-?\d+, '([^']+)'\)"),
+    re.compile(r"(Connection refused|No such file or directory|Permission denied|timed out|Name or service not known)"),
+)
+
+
 def _short(exc: BaseException) -> str:
+    """The operating system's reason buried in the SDK's nested message, else its first line."""
     text = str(exc).strip() or type(exc).__name__
-    first = text.splitlines()[0]
-    return first[:200]
+    for pattern in _REASONS:
+        match = pattern.search(text)
+        if match:
+            return match.group(1).strip()
+    return text.splitlines()[0][:160]
 
 
 def describe(container: Container) -> str:

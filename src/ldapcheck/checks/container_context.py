@@ -36,6 +36,7 @@ class ContainerOptions:
     testsaslauthd: bool = False  # opt-in: it puts the password in a process argv inside the container
     servers: Sequence[tuple[str, int]] = ()  # host:port to probe for DNS/TCP from inside
     timeout: float = 5.0
+    ldap_chain: bool = True  # run the LDAP chain in the probe exec (testsasl does not show it)
     collected_secrets: set[str] = field(default_factory=set, repr=False)  # filled while the steps run
 
 
@@ -179,7 +180,7 @@ class ContainerContext:
         req = self.request()
         password = self.options.password.reveal() if self.options.password else None
         fields: dict[str, str] = {"sasl": "1", "socket": self.socket_path()}
-        if conf is not None and not conf.errors:
+        if conf is not None and not conf.errors and self.options.ldap_chain:
             fields.update(
                 ldap="1",
                 servers=conf.get("ldap_servers", "ldap://localhost/"),
