@@ -83,7 +83,7 @@ def merge(text: str, updates: Mapping[str, str], *, path: str = ".env") -> str:
                 at -= 1  # insert right after the key, before any trailing blanks or CR
             edits.append((at, at, "=" + quote_value(value)))
         elif entry is not None:
-            if entry.value == value and not entry.references:
+            if entry.value == value and not entry.references and not entry.stray_dollar:
                 continue
             after = text[entry.value_end : entry.value_end + 1]
             force = after not in ("", "\n", "\r", " ", "\t")

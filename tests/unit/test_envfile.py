@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ldapcheck.envfile import parse_env, read_env_file
 from ldapcheck.errors import EnvFileError
@@ -168,3 +170,16 @@ def test_python_dotenv_differs_on_passwords() -> None:
     for line, compose in (("P=pa$word", "pa"), ("P=pa$$word", "pa$word"), ("P=${UNSET-d}", "d")):
         assert value(line) == compose
         assert dotenv_values(stream=io.StringIO(line + "\n")).get("P") != compose
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("AB_=:'\"\\$#{}-+? \t\nxé")), max_size=40))
+def test_any_text_parses_or_fails_with_a_located_env_file_error(text: str) -> None:
+    try:
+        env = parse_env(text, path="fuzz.env")
+    except EnvFileError as exc:
+        assert exc.line is not None and 1 <= exc.line <= text.count("\n") + 1
+        return
+    for entry in env.entries:
+        assert 1 <= entry.line <= entry.end_line <= text.count("\n") + 1
+        assert 0 <= entry.value_start <= entry.value_end <= len(text)

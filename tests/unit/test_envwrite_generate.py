@@ -131,3 +131,16 @@ def test_cli_refuses_without_password_source_and_has_no_argv_password_option() -
 def test_cli_missing_url_without_tty_is_a_usage_error() -> None:
     proc = gen("--base", "dc=x")
     assert proc.returncode == 2 and "ldap url" in proc.stderr.lower()
+
+
+def test_cli_lints_what_it_writes_and_warns_about_a_readable_file(tmp_path: Path) -> None:
+    target = tmp_path / ".env"
+    target.write_text("LDAP_TLS_CIPHERS=SECURE256:SECURE128\n")
+    target.chmod(0o644)
+    args = ("--url", "ldap://h:389", "--base", "dc=x", "--bind-dn", "cn=svc,dc=x", "--use-tls", "--write", str(target))
+    proc = gen(*args, env={"LDAPCHECK_BIND_PASSWORD": PASSWORD})
+    assert proc.returncode == 0, proc.stderr
+    assert "lint: TLS-USE-TLS-SCHEME error" in proc.stderr
+    assert "lint: TLS-CIPHERS warning" in proc.stderr
+    assert "mode 0644; chmod 600" in proc.stderr
+    assert "Hunter2" not in proc.stdout + proc.stderr

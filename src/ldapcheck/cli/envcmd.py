@@ -105,7 +105,7 @@ def generate(
             found,
             base_given=base is not None,
             filter_given=user_filter is not None,
-            tls_given=start_tls is not None or use_tls is not None,
+            tls_given=start_tls is not None,
         )
         for note in notes:
             sys.stderr.write(f"ldapcheck: discover: {note}\n")
@@ -113,18 +113,44 @@ def generate(
             settings = LdapSettings(**{**settings.__dict__, "base": _ask(None, "Search base DN", required=True)})
     sys.stdout.write(format_block(settings))
     sys.stdout.flush()
+    values = block_values(settings)
     if write is not None:
-        from ldapcheck.envwrite import write_env
-
-        result = write_env(write, block_values(settings))
-        if result.created:
-            sys.stderr.write(f"ldapcheck: created {write} (mode 0600)\n")
-        elif result.changed:
-            sys.stderr.write(f"ldapcheck: updated {write} (previous content in {result.backup})\n")
-        else:
-            sys.stderr.write(f"ldapcheck: {write} already has these values; not changed\n")
+        _write(write, values)
     elif dn:
         sys.stderr.write("ldapcheck: the bind password is not printed; use --write PATH to store it in the .env\n")
+    _self_check(write, values)
+
+
+def _write(path: Path, values: dict[str, str]) -> None:
+    import stat
+
+    from ldapcheck.envwrite import write_env
+
+    result = write_env(path, values)
+    if result.created:
+        sys.stderr.write(f"ldapcheck: created {path} (mode 0600)\n")
+    elif result.changed:
+        sys.stderr.write(f"ldapcheck: updated {path} (previous content in {result.backup})\n")
+    else:
+        sys.stderr.write(f"ldapcheck: {path} already has these values; not changed\n")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if values.get("LDAP_BINDPW") and mode & 0o077:
+        sys.stderr.write(f"ldapcheck: note: {path} holds the bind password and has mode {mode:04o}; chmod 600 it\n")
+
+
+def _self_check(path: Path | None, values: dict[str, str]) -> None:
+    """Lint what was produced (the whole file after --write) and show errors and warnings on stderr."""
+    from ldapcheck.envfile import parse_env, read_env_file
+    from ldapcheck.envwrite import quote_value
+    from ldapcheck.lint import Severity, lint_env
+
+    if path is not None:
+        env = read_env_file(path, environ={})
+    else:
+        env = parse_env("".join(f"{k}={quote_value(v)}\n" for k, v in values.items()), path="<block>", environ={})
+    for f in lint_env(env):
+        if f.severity is not Severity.INFO:
+            sys.stderr.write(f"ldapcheck: lint: {f.id} {f.severity.value} {f.message}\n")
 
 
 def register(app: typer.Typer) -> None:

@@ -66,9 +66,10 @@ def saslauthd(
         text = redact(text)
     if not rendered_gate(environ):
         shown = repr(environ["AUTH_TYPE"]) if "AUTH_TYPE" in environ else "unset"
+        since = "" if generation == Generation.CURRENT else " (images from stable-9753 on; older ones write it anyway)"
         sys.stderr.write(
             f"ldapcheck: warning: AUTH_TYPE is {shown}, not exactly 'ldap': the container would not write "
-            "saslauthd.conf at all and would not start saslauthd\n"
+            f"saslauthd.conf at all and would not start saslauthd{since}\n"
         )
     data = text.encode("utf-8", "surrogateescape")
     if output is not None:
