@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,18 @@ def compose_dir() -> Path:
     )
 
 
+HASH_LABEL = "org.ldapcheck.context-hash"
+
+
+def context_hash(context: Path) -> str:
+    """A digest of a build context (paths, modes and contents): an image built from other files is stale."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in context.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(context)}\0{path.stat().st_mode & 0o777:o}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _has_image(client: DockerClient, name: str) -> bool:
     import docker.errors
 
@@ -43,6 +56,22 @@ def _has_image(client: DockerClient, name: str) -> bool:
     except docker.errors.ImageNotFound:
         return False
     return True
+
+
+def _is_current(client: DockerClient, name: str) -> bool:
+    """The image exists and was built from this checkout's compose/<service> files."""
+    import docker.errors
+
+    try:
+        image = client.images.get(name)
+    except docker.errors.ImageNotFound:
+        return False
+    built_from = (image.labels or {}).get(HASH_LABEL)
+    try:
+        wanted = context_hash(compose_dir() / LAB_IMAGES[name])
+    except LdapCheckError:
+        return True  # no Dockerfiles here (installed package): any image with that name will do
+    return built_from == wanted
 
 
 def base_image(client: DockerClient) -> str:
@@ -59,7 +88,8 @@ def base_image(client: DockerClient) -> str:
 
 
 def missing_images(client: DockerClient) -> list[str]:
-    return [name for name in LAB_IMAGES if not _has_image(client, name)]
+    """Lab images that are absent or were built from different Dockerfiles/entrypoints than this checkout's."""
+    return [name for name in LAB_IMAGES if not _is_current(client, name)]
 
 
 def build_image(client: DockerClient, name: str, base: str) -> None:
@@ -72,6 +102,7 @@ def build_image(client: DockerClient, name: str, base: str) -> None:
             path=str(context),
             tag=name,
             buildargs={"BASE_IMAGE": base},
+            labels={HASH_LABEL: context_hash(context)},
             network_mode="host",
             rm=True,
             forcerm=True,
@@ -82,7 +113,7 @@ def build_image(client: DockerClient, name: str, base: str) -> None:
 
 
 def ensure_images(client: DockerClient, progress: Progress = lambda _msg: None) -> list[str]:
-    """Build whichever lab images are missing; returns the ones built."""
+    """Build whichever lab images are missing or stale; returns the ones built (the build cache keeps it quick)."""
     missing = missing_images(client)
     if not missing:
         return []
