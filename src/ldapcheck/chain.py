@@ -65,7 +65,7 @@ def diagnose_steps(settings: Settings, options: ChainOptions) -> list[Step[HostC
 def count_steps(settings: Settings, options: ChainOptions) -> list[Step[HostContext]]:
     """`ldapcheck count`: reach the server, bind, check the base, count."""
     server_steps, requires = _server_steps(settings)
-    opts = ChainOptions(count=True, page_size=options.page_size)
+    opts = ChainOptions(count=True, page_size=options.page_size, wire=True)
     return [host.config_step(), *server_steps, *_ldap_steps(requires, opts)]
 
 

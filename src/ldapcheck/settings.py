@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlsplit
 
 from ldapcheck.errors import ConfigError
-from ldapcheck.render.saslauthd import to_bool
 from ldapcheck.secrets import Secret
 
 DEFAULT_FILTER = "uid=%u"
@@ -94,17 +93,26 @@ def check_dn(name: str, value: str, *, allow_ad_forms: bool = False) -> None:
         )
     if allow_ad_forms and (_UPN.match(value) or _DOWNLEVEL.match(value)):
         return
-    from ldap3.core.exceptions import LDAPInvalidDnError
-    from ldap3.utils.dn import parse_dn
-
-    try:
-        parse_dn(value)
-    except LDAPInvalidDnError:
+    if not is_dn(value):
         extra = " (Active Directory also accepts user@domain or DOMAIN\\user)" if allow_ad_forms else ""
         raise ConfigError(
             f"{name} {value!r} is not a valid DN: write it as attribute=value pairs separated by commas, "
             f"e.g. cn=saslauthd,ou=services,dc=example,dc=org{extra} [RC-34]"
         ) from None
+
+
+_ATTR_TYPE = re.compile(r"^\s*(?:[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+)\s*=")
+_VALUE = re.compile(r'^(?:#[0-9A-Fa-f]+|(?:[^\\"+,;<>\x00]|\\[ "#+,;<=>\\]|\\[0-9A-Fa-f]{2})*)$')
+
+
+def is_dn(value: str) -> bool:
+    """RFC 4514 syntax (without ldap3, whose import costs 12 MB): `type=value` pairs joined by ',' or '+'."""
+    rdns = re.split(r"(?<!\\)[,+]", value)
+    for rdn in rdns:
+        match = _ATTR_TYPE.match(rdn)
+        if match is None or not _VALUE.match(rdn[match.end() :].strip()):
+            return False
+    return True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,6 +160,21 @@ class Settings:
         return _validated(replace(self, **changes))  # type: ignore[arg-type]
 
 
+_TRUE_WORDS = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+_FALSE_WORDS = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+
+
+def tpl_bool(value: str) -> bool:
+    """tpl's `toBool` on an environment string, as `render.saslauthd.to_bool` (tested equal) without importing
+    jinja2: quotes are stripped, Go's ParseBool words decide, any other non-empty text is true."""
+    text = value.replace('"', "").replace("'", "")
+    if text in _TRUE_WORDS:
+        return True
+    if text in _FALSE_WORDS:
+        return False
+    return len(text) > 0
+
+
 def _validated(settings: Settings) -> Settings:
     check_dn("LDAP_BASE", settings.base)
     check_dn("LDAP_BINDDN", settings.bind_dn, allow_ad_forms=True)
@@ -180,9 +203,9 @@ def from_env(env: Mapping[str, str], *, source: str = ".env", ca_file: str = "")
             bind_dn=get("LDAP_BINDDN"),
             bind_password=Secret(password) if password else None,
             filter=get("LDAP_FILTER") or DEFAULT_FILTER,
-            start_tls=to_bool(get("LDAP_START_TLS") or "0"),
-            use_tls=to_bool(get("LDAP_USE_TLS") or "0"),
-            tls_check_peer_requested=to_bool(get("LDAP_TLS_CHECK_PEER") or "0"),
+            start_tls=tpl_bool(get("LDAP_START_TLS") or "0"),
+            use_tls=tpl_bool(get("LDAP_USE_TLS") or "0"),
+            tls_check_peer_requested=tpl_bool(get("LDAP_TLS_CHECK_PEER") or "0"),
             cacert_file=cacert,
             ca_file=ca_file,
             xmpp_domain=get("XMPP_DOMAIN") or DEFAULT_XMPP_DOMAIN,

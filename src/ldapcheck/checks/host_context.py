@@ -6,13 +6,24 @@ import contextlib
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ldapcheck.secrets import Secret
 from ldapcheck.settings import ServerUrl, Settings
 
 if TYPE_CHECKING:
-    from ldapcheck.adapters.ldap import Directory
+    from collections.abc import Sequence
+
+    from ldapcheck.adapters.ldap import Result
+
+
+class DirectoryLike(Protocol):
+    """What the checks need from a connection: `adapters.ldap.Directory` (ldap3) or `adapters.wiredir`."""
+
+    def close(self) -> None: ...
+    def bind(self, dn: str, password: str, controls: Sequence[tuple[str, bool, Any]] | None = None) -> Result: ...
+    def read_entry(self, dn: str, attributes: Sequence[str] = ...) -> tuple[Result, dict[str, list[str]]]: ...
+    def search_dns(self, base: str, filter_text: str, *, limit: int = ...) -> tuple[Result, list[str]]: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,6 +36,7 @@ class ChainOptions:
     count: bool = True
     container: bool = False
     page_size: int = 1000
+    wire: bool = False  # use the raw-socket client instead of ldap3 (count: less memory, faster start)
 
 
 @dataclass
@@ -38,7 +50,7 @@ class HostContext:
     server: ServerUrl | None = None
     # Whether the certificate of each server verified (key: ServerUrl.url); False = we connect like saslauthd.
     tls_ok: dict[str, bool] = field(default_factory=dict)
-    directory: Directory | None = None
+    directory: DirectoryLike | None = None
     user_dn: str | None = None
     is_ad: bool = False
 

@@ -9,15 +9,20 @@ from ldapcheck import ldapcodes, saslfilter
 from ldapcheck.adapters import ldapwire, rootdse
 from ldapcheck.adapters.fastcount import TRUNCATING_CODES, WireClient, WireError, count_entries
 from ldapcheck.adapters.ldap import Directory
-from ldapcheck.checks.host_context import HostContext
+from ldapcheck.adapters.wiredir import WireDirectory
+from ldapcheck.checks.host_context import DirectoryLike, HostContext
 from ldapcheck.errors import CheckFailed
 from ldapcheck.runner import Outcome, Step
 
 
-def _directory(ctx: HostContext) -> Directory:
+def _directory(ctx: HostContext) -> DirectoryLike:
     if ctx.directory is None:
         assert ctx.server is not None, "net.select / the server steps set ctx.server"
-        directory = Directory(ctx.server, timeout=ctx.settings.timeout, start_tls=ctx.settings.start_tls)
+        directory: Directory | WireDirectory
+        if ctx.options.wire:
+            directory = WireDirectory(ctx.server, timeout=ctx.settings.timeout, start_tls=ctx.settings.start_tls)
+        else:
+            directory = Directory(ctx.server, timeout=ctx.settings.timeout, start_tls=ctx.settings.start_tls)
         directory.open()
         ctx.directory = directory
     return ctx.directory

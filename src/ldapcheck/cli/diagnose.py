@@ -164,7 +164,7 @@ def register(app: typer.Typer) -> None:
             timeout=timeout,
         )
         progress = _progress()
-        options = chain.ChainOptions(page_size=page_size)
+        options = chain.ChainOptions(page_size=page_size, wire=True)
         report = chain.run_chain("count", chain.count_steps, settings, options, progress=progress)
         _clear_progress(progress)
         emit(report, fmt, verbose=verbose)

@@ -1,0 +1,75 @@
+"""Renderers: one line a step in text, the JSON schema, Markdown for forums; secrets always masked."""
+
+from __future__ import annotations
+
+import json
+
+from ldapcheck.model import Report, Status, StepResult, Verdict
+from ldapcheck.report import Format, render
+
+SECRET = "hunter2-very-secret"
+
+
+def sample() -> Report:
+    return Report(
+        command="diagnose",
+        steps=[
+            StepResult(id="net.tcp[h:389]", title="TCP h:389", status=Status.PASS, duration_ms=1.2, summary="ok"),
+            StepResult(
+                id="ldap.service_bind",
+                title="Service bind",
+                status=Status.FAIL,
+                duration_ms=3.4,
+                summary=f"bind as cn=svc,dc=example,dc=org rejected (password {SECRET})",
+                detail={"identity": "cn=svc,dc=example,dc=org", "mail": "alice@example.org"},
+                failure_id="RC-49",
+                hint="Check LDAP_BINDPW",
+                reproduce="ldapwhoami -x -H ldap://h:389 -D cn=svc,dc=example,dc=org -W",
+            ),
+            StepResult(
+                id="ldap.base", title="Search base", status=Status.SKIP, summary="skipped: ldap.service_bind failed"
+            ),
+        ],
+        verdict=Verdict(cause="bind rejected", failure_id="RC-49", facts=["ldap.service_bind: rejected"], hint="fix"),
+        secrets=frozenset({SECRET}),
+    )
+
+
+def test_text_one_line_a_step_and_details_for_failures() -> None:
+    out = render(sample(), Format.TEXT)
+    lines = out.splitlines()
+    assert any(line.startswith("✓ TCP h:389") for line in lines)
+    assert any(line.startswith("✗ Service bind") and "fail" in line for line in lines)
+    assert "    failure: RC-49" in lines
+    assert "    fix: Check LDAP_BINDPW" in lines
+    assert any(line.startswith("    reproduce: ldapwhoami") for line in lines)
+    assert lines[-1] == "FAIL: 1 passed, 0 warnings, 1 failed, 1 skipped"
+    assert SECRET not in out
+
+
+def test_json_schema() -> None:
+    data = json.loads(render(sample(), Format.JSON))
+    assert data["status"] == "fail"
+    assert data["exit_code"] == 1
+    assert data["verdict"]["failure_id"] == "RC-49"
+    step = data["steps"][1]
+    assert set(step) >= {"id", "status", "duration_ms", "failure_id", "detail", "hint", "reproduce", "summary"}
+    assert step["id"] == "ldap.service_bind" and step["status"] == "fail" and step["duration_ms"] == 3.4
+    assert SECRET not in json.dumps(data)
+
+
+def test_markdown_masks_and_sanitizes() -> None:
+    out = render(sample(), Format.MARKDOWN, sanitize=True)
+    assert "| ❌ |" in out and "`ldap.service_bind`" in out
+    assert SECRET not in out
+    assert "alice@example.org" not in render(sample(), Format.TEXT, verbose=True, sanitize=True)
+    assert "cn=<masked>" in out
+
+
+def test_exit_codes() -> None:
+    report = sample()
+    assert int(report.exit_code()) == 1
+    report.internal_error = True
+    assert int(report.exit_code()) == 3
+    assert int(Report(command="x", steps=[StepResult(id="a", title="A", status=Status.WARN)]).exit_code()) == 0
+    assert Report(command="x").status is Status.FAIL  # nothing ran is not a pass
