@@ -105,6 +105,7 @@ E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
         ({"LDAP_BINDPW": 'LDAP_BINDPW="pa${word}"'}, ("JM-ENV-ESCAPE", E, 6)),
         ({"LDAP_BINDPW": "LDAP_BINDPW=pass #word"}, ("JM-ENV-ESCAPE", E, 6)),
         ({"LDAP_BINDPW": "LDAP_BINDPW=pass$"}, ("JM-ENV-ESCAPE", W, 6)),
+        ({"LDAP_BINDPW": "LDAP_BINDPW=pa$$word"}, ("JM-ENV-ESCAPE", INFO, 6)),
         ({"LDAP_BINDPW": "LDAP_BINDPW= # secret"}, ("JM-ENV-ESCAPE", W, 6)),
         ({"LDAP_BINDPW": "LDAP_BINDPW='  spaced'"}, ("LINT-LEADING-SPACE", E, 6)),
         ({"LDAP_BINDPW": "LDAP_BINDPW='spaced  '"}, ("LINT-TRAILING-SPACE", W, 6)),

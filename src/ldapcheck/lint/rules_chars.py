@@ -60,6 +60,15 @@ def rule_compose_chars(ctx: LintContext) -> Iterator[Finding]:
                 "releases reject the file with 'Invalid template'",
                 _QUOTE_HINT + " or write the $ as $$",
             )
+        if e.quote != "'" and "$$" in e.raw_value:
+            yield ctx.finding(
+                "JM-ENV-ESCAPE",
+                INFO,
+                e.key,
+                f"{e.key} uses $$ for a literal $: right for docker compose v2, but docker-compose 1.x "
+                "(python-dotenv) passes both characters on",
+                "single quotes work with both: KEY='value with $'",
+            )
         if e.inline_comment:
             yield ctx.finding(
                 "JM-ENV-ESCAPE",
@@ -83,8 +92,8 @@ def rule_compose_chars(ctx: LintContext) -> Iterator[Finding]:
             "JM-ENV-ESCAPE",
             INFO,
             first_quoted.key,
-            "quoted values are unquoted by Docker Compose v2 (`docker compose`); the old Python "
-            "docker-compose v1 passes the quotes on to saslauthd",
+            "quoted values are unquoted by docker compose v2 and by docker-compose 1.29; early "
+            "docker-compose 1.x releases passed the quotes on to saslauthd",
             "use `docker compose` (v2)",
         )
 
