@@ -194,7 +194,13 @@ def test_cli_up_status_down_is_idempotent(lab: LabInfo, tmp_path: Path) -> None:
         login = plain_login("127.0.0.1", int(values["LAB_C2S_PORT"]), "meet.jitsi", "alice", values["LAB_PASSWORD"])
         assert login.success
         printed = first.stdout + first.stderr + again.stdout + again.stderr + status.stdout + status.stderr
+        state_files = [p for p in (tmp_path / "state").rglob("*") if p.is_file() and p.suffix != ".ldif"]
+        stored = {p.name: p.read_text() for p in state_files if p.name != "saslauthd.conf"}
         assert not [s for s in secret_values if s in printed]
+        assert not [s for s in secret_values for text in stored.values() if s in text]  # state.json holds none
+        conf = tmp_path / "state" / "saslauthd.conf"
+        assert stat.S_IMODE(conf.stat().st_mode) == 0o600
+        assert values["LDAP_BINDPW"] in conf.read_text()
     finally:
         down = _cli(["down"], env)
     assert down.returncode == 0, down.stderr
