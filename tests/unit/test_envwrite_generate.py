@@ -144,3 +144,43 @@ def test_cli_lints_what_it_writes_and_warns_about_a_readable_file(tmp_path: Path
     assert "lint: TLS-CIPHERS warning" in proc.stderr
     assert "mode 0644; chmod 600" in proc.stderr
     assert "Hunter2" not in proc.stdout + proc.stderr
+
+
+def test_interactive_prompts_hide_the_password(tmp_path: Path) -> None:
+    """On a terminal, missing values are asked for; the password prompt does not echo what is typed."""
+    import pty
+    import select
+    import time
+
+    target = tmp_path / ".env"
+    argv = [sys.executable, "-m", "ldapcheck", "env", "generate", "--write", str(target)]
+    pid, fd = pty.fork()
+    if pid == 0:  # child: exec the CLI on the pty
+        os.execve(argv[0], argv, {**BASE_ENV, "TERM": "dumb"})  # noqa: S606 - the pty must be the controlling tty
+    answers = [
+        ("LDAP URL", "ldap://h:389"),
+        ("Search base DN", "dc=x"),
+        ("Bind DN", "cn=svc,dc=x"),
+        ("Bind password", "TypedSecret42"),
+    ]
+    seen = b""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if answers and answers[0][0].encode() in seen.rsplit(b"\n", 1)[-1]:
+            os.write(fd, answers.pop(0)[1].encode() + b"\n")
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the pty
+                break
+            if not chunk:
+                break
+            seen += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")
+    assert not answers
+    assert b"TypedSecret42" not in seen
+    assert b"ldap://h:389" in seen  # ordinary answers do echo
+    assert parse_env(target.read_text()).values()["LDAP_BINDPW"] == "TypedSecret42"
