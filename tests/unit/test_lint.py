@@ -189,3 +189,16 @@ def test_cli_exit_codes_and_json(tmp_path: Path) -> None:
     proc = cli("--env-file", str(broken))
     assert proc.returncode == 2 and "broken.env:1" in proc.stderr
     assert cli("--env-file", str(tmp_path / "none.env")).returncode == 2
+
+
+def test_documented_ids_are_the_ids_the_rules_emit() -> None:
+    import inspect
+    import re
+
+    import ldapcheck.lint as lint_pkg
+    from ldapcheck.lint import rules, rules_chars, rules_values
+
+    documented = set(re.findall(r"[A-Z]{2,4}(?:-[A-Z0-9]+)+", (lint_pkg.__doc__ or "").split("Finding ids")[1]))
+    source = "".join(inspect.getsource(m) for m in (rules, rules_values, rules_chars))
+    emitted = set(re.findall(r'"((?:LINT|JM|SA|TLS|AD|CL|RC)-[A-Z0-9-]+)"', source))
+    assert documented == emitted

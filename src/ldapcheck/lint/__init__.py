@@ -12,6 +12,13 @@ JSON format (`ldapcheck lint --json`), a stable, documented shape:
 
 `line` is the 1-based line of the key's effective (last) definition in the file, or null when the
 problem is a key that is missing.
+
+Finding ids (catalogue ids from anchors.md §4 where one fits, `LINT-…` otherwise):
+JM-AUTH-TYPE, LINT-ENABLE-AUTH, LINT-LDAP-OFF, LINT-URL-MISSING, LINT-BASE-MISSING, LINT-BINDPW-MISSING,
+SA-BINDPW-UNWRITTEN, LINT-URL-SCHEME, TLS-USE-TLS-SCHEME, TLS-STARTTLS-ON-LDAPS, TLS-PEER-UNCHECKED,
+LINT-TLS-IGNORED, LINT-BOOL-WORD, LINT-FILTER-TOKEN, CL-FILTER, AD-FILTER-UID, RC-2, LINT-AUTH-METHOD,
+TLS-CIPHERS, JM-ENV-ESCAPE, LINT-LINE-BREAK, LINT-LEADING-SPACE, LINT-TRAILING-SPACE, SA-QUOTES,
+LINT-DUPLICATE-KEY, LINT-SHELL-OVERRIDE.
 """
 
 from __future__ import annotations
