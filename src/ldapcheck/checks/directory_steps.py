@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from ldapcheck import ldapcodes, saslfilter
 from ldapcheck.adapters import ldapwire
-from ldapcheck.adapters.fastcount import TRUNCATING_CODES, CountResult, WireError, iter_entries
+from ldapcheck.adapters.fastcount import TRUNCATING_CODES, CountResult, WireError
+from ldapcheck.adapters.stream import stream_entries
 from ldapcheck.checks.directory import DirectoryScan, Findings, Problem, scan_attributes
 from ldapcheck.checks.directory_filter import FALLBACK_OBJECT_FILTER, FilterSyntaxError, LoginFilter, derive
 from ldapcheck.checks.directory_rules import ACCOUNT_KINDS, DUPLICATE, LOGIN_KINDS, NO_LOGIN_ATTR, Level
@@ -66,7 +67,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
         start = time.perf_counter()
         with _wire_client(ctx) as client:
             try:
-                stream = iter_entries(
+                stream = stream_entries(
                     client,
                     base,
                     login.scan,

@@ -1,0 +1,88 @@
+"""The pipelined paged search (adapters/stream.py) against a scripted LDAP peer on a real socket pair."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from ldapcheck.adapters import ldapwire as w
+from ldapcheck.adapters.fastcount import CountResult, WireClient
+from ldapcheck.adapters.stream import decode_entry, stream_entries
+
+
+def _entry(msgid: int, dn: str, attrs: dict[str, list[bytes]]) -> bytes:
+    parts = [
+        w.sequence(w.octets(name), w.sequence(*(w.octets(v) for v in vals), tag=0x31)) for name, vals in attrs.items()
+    ]
+    return w.message(msgid, w.sequence(w.octets(dn), w.sequence(*parts), tag=w.SEARCH_ENTRY))
+
+
+def _done(msgid: int, code: int, cookie: bytes) -> bytes:
+    op = w.sequence(w.integer(code, tag=0x0A), w.octets(""), w.octets(""), tag=w.SEARCH_DONE)
+    ctrl = w.control(w.PAGED_RESULTS_OID, w.sequence(w.integer(0), w.octets(cookie)))
+    return w.message(msgid, op, [ctrl])
+
+
+def _read_message(sock: socket.socket) -> bytes:
+    data = b""
+    while True:
+        h = w.header(data, 0, len(data))
+        if h is not None and h[2] <= len(data):
+            return data[: h[2]]
+        chunk = sock.recv(4096)
+        assert chunk, "client closed"
+        data += chunk
+
+
+PAGES = [
+    [("uid=a,dc=x", {"uid": [b"a"]}), ("cn=long,dc=x", {"cn": [b"x" * 300], "uid": [b"l1", b"l2"]})],
+    [("uid=b,dc=x", {"uid": [b"b"]}), ("cn=none,dc=x", {})],
+    [("uid=c,dc=x", {"UID": [b"c"]})],
+]
+
+
+def test_stream_entries_requests_the_next_page_before_decoding_and_keeps_every_entry() -> None:
+    server, peer = socket.socketpair()
+    request_seen = [threading.Event() for _ in PAGES]
+
+    def serve() -> None:
+        for number, page in enumerate(PAGES):
+            _read_message(peer)
+            request_seen[number].set()
+            msgid = number + 1
+            for dn, attrs in page:
+                peer.sendall(_entry(msgid, dn, attrs))
+            cookie = b"" if number == len(PAGES) - 1 else f"c{number}".encode()
+            peer.sendall(_done(msgid, 4 if number == len(PAGES) - 1 else 0, cookie))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = WireClient(server, timeout=5)
+    client._chunk = bytearray(7)  # tiny reads: every PDU straddles refills of the buffer
+    done: list[CountResult] = []
+    got = []
+    first_of_page = {sum(len(p) for p in PAGES[:k]): k for k in range(len(PAGES))}
+    for entry in stream_entries(client, "dc=x", "(uid=*)", ["uid"], page_size=2, on_done=done.append):
+        page = first_of_page.get(len(got))
+        if page is not None and page + 1 < len(PAGES):
+            # Still holding page k's first entry, the request for page k+1 must already be on the wire.
+            assert request_seen[page + 1].wait(timeout=5), f"page {page + 1} was not requested in advance"
+        got.append(entry)
+    thread.join(timeout=5)
+    assert got == [e for page in PAGES for e in page]
+    assert all(e.is_set() for e in request_seen)
+    assert done == [CountResult(count=5, references=0, pages=3, result_code=4, message="")]
+    server.close()
+    peer.close()
+
+
+def test_decode_entry_long_form_lengths() -> None:
+    big = [b"v" * 70_000]
+    pdu = _entry(1, "cn=" + "x" * 200, {"description": big, "uid": [b"u"]})
+    h = w.header(pdu, 0, len(pdu))
+    assert h is not None
+    msgid = w.header(pdu, h[1], h[2])
+    assert msgid is not None
+    dn, attrs = decode_entry(pdu, msgid[2])
+    assert dn == "cn=" + "x" * 200
+    assert attrs == {"description": big, "uid": [b"u"]}
