@@ -36,6 +36,9 @@ def _describe(status: LabStatus) -> list[str]:
     lines = [f"lab: {'up' if status.up else 'DEGRADED'} (project {state.project}, {state.n_users} generated users)"]
     for name, container_status in sorted(status.containers.items()):
         lines.append(f"  container {name}: {container_status}")
+    silent = [name for name, ok in status.answering.items() if not ok]
+    if silent:
+        lines.append(f"  not answering on 127.0.0.1: {', '.join(silent)}")
     lines += [
         f"  LDAP     ldap://127.0.0.1:{state.ldap_port} (StartTLS)  ldaps://127.0.0.1:{state.ldaps_port}",
         f"  base     {state.suffix}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,15 @@ class LabStatus:
     state: LabState | None
     containers: dict[str, str] = field(default_factory=dict)  # name → docker status
     already_running: bool = False
+    answering: dict[str, bool] = field(default_factory=dict)  # "ldap"/"ldaps"/"c2s" → accepts TCP on 127.0.0.1
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
 
 
 def prepare_files(spec: LabSpec, paths: LabPaths) -> None:
@@ -119,12 +129,19 @@ def _remove_everything(client: DockerClient, root: Path, state: LabState | None)
 
 def _status(client: DockerClient, state: LabState | None) -> LabStatus:
     containers = {str(c.name): str(c.status) for c in _lab_containers(client, state)}
+    if state is None:
+        return LabStatus(up=False, state=None, containers=containers)
+    answering = {
+        "ldap": _answers(state.ldap_port),
+        "ldaps": _answers(state.ldaps_port),
+        "c2s": _answers(state.c2s_port),
+    }
     up = (
-        state is not None
-        and containers.get(state.openldap_name) == "running"
+        containers.get(state.openldap_name) == "running"
         and containers.get(state.prosody_name) == "running"
+        and all(answering.values())
     )
-    return LabStatus(up=bool(up), state=state, containers=containers)
+    return LabStatus(up=up, state=state, containers=containers, answering=answering)
 
 
 def status() -> LabStatus:
