@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from ldapcheck.checks import host, host_directory, host_tls, host_user
 from ldapcheck.checks.host_context import ChainOptions, HostContext
-from ldapcheck.model import Report, Status, StepResult, Verdict
+from ldapcheck.model import Report, StepResult, Verdict
 from ldapcheck.runner import Step, run_steps
 from ldapcheck.settings import Settings
 
@@ -83,11 +83,9 @@ def verdict_of(results: list[StepResult]) -> Verdict | None:
 
     CONTAINER VERDICT (container engineer): compare the host chain with testsaslauthd here.
     """
-    first = next((r for r in results if r.status is Status.FAIL), None)
-    if first is None or first.failure_id is None:
-        return None
-    facts = [f"{first.id}: {first.summary}"]
-    return Verdict(cause=first.summary, failure_id=first.failure_id, facts=facts, hint=first.hint)
+    from ldapcheck.verdict import decide  # one set of rules for host-only and host+container runs
+
+    return decide(results)
 
 
 def run_chain(
