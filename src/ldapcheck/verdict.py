@@ -250,7 +250,9 @@ def first_failure(ev: Evidence) -> Verdict | None:
     failures = ev.failures()
     if not failures:
         return None
-    first = next((r for r in failures if r.failure_id), failures[0])
+    first = next((r for r in failures if r.failure_id), None)
+    if first is None:
+        return None
     return _verdict(first.summary, first.failure_id or "SA-OPAQUE-NO", [first], first.hint)
 
 

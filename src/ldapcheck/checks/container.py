@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from typing import Any
 
 from ldapcheck.adapters import docker as dockeradapter
 from ldapcheck.checks import container_config as cfg
@@ -283,19 +282,22 @@ def run_container_chain(command: str, options: ContainerOptions, *, login_only: 
     )
 
 
-def chain_steps(options: ContainerOptions) -> list[Step[Any]]:
-    """The container steps for another chain's context (diagnose): they share its `values`.
+def extend_report(report: Report, options: ContainerOptions) -> Report:
+    """Append the container steps to a host-chain report (diagnose) and decide the verdict over both.
 
-    Secrets met inside the container (e.g. the bind password of its saslauthd.conf) are added to
-    `options.collected_secrets` for the caller's Report.
+    The container steps learn which host steps passed (the runner's convention: a passed step has a value),
+    so they can tell "fails only inside the container" (NET-CONTAINER) from "fails everywhere".
     """
-    ctx = ContainerContext(options=options, secrets=options.collected_secrets)
-
-    def wrap(step: Step[ContainerContext]) -> Step[Any]:
-        def run(outer: Any) -> Outcome:
-            ctx.values = outer.values  # one hand-over dict: container steps see which host steps passed
-            return step.run(ctx)
-
-        return Step(id=step.id, title=step.title, run=run, requires=step.requires)
-
-    return [wrap(step) for step in container_steps(options.servers)]
+    ctx = ContainerContext(options=options, secrets=set(report.secrets))
+    ctx.values.update({r.id: None for r in report.steps if r.status in (Status.PASS, Status.WARN)})
+    results, internal = run_steps(container_steps(options.servers), ctx)
+    steps = [*report.steps, *results]
+    meta = {**report.meta, "container": ctx.name if ctx.container is not None else None}
+    return Report(
+        command=report.command,
+        steps=steps,
+        verdict=decide(steps),
+        meta=meta,
+        secrets=frozenset(ctx.secrets),
+        internal_error=report.internal_error or internal,
+    )

@@ -37,7 +37,6 @@ class ContainerOptions:
     servers: Sequence[tuple[str, int]] = ()  # host:port to probe for DNS/TCP from inside
     timeout: float = 5.0
     ldap_chain: bool = True  # run the LDAP chain in the probe exec (testsasl does not show it)
-    collected_secrets: set[str] = field(default_factory=set, repr=False)  # filled while the steps run
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from ldapcheck.cli import container as container_cli
 from ldapcheck.cli.common import choose_format, emit, read_password
 
 if TYPE_CHECKING:
@@ -107,6 +108,11 @@ def register(app: typer.Typer) -> None:
         markdown: bool = _MARKDOWN,
         sanitize: bool = _SANITIZE,
         verbose: bool = _VERBOSE,
+        no_container: bool = typer.Option(False, "--no-container", help="Skip the steps inside the prosody container."),
+        container: str | None = container_cli.CONTAINER_OPT,
+        project: str | None = container_cli.PROJECT_OPT,
+        docker_host: str | None = container_cli.DOCKER_HOST_OPT,
+        run_testsaslauthd: bool = container_cli.TESTSASLAUTHD_OPT,
     ) -> None:
         """Walk saslauthd's LDAP path (DNS, TCP, TLS, bind, base, count, user) and name what breaks."""
         from ldapcheck import chain
@@ -130,6 +136,24 @@ def register(app: typer.Typer) -> None:
         progress = _progress()
         report = chain.run_chain("diagnose", chain.diagnose_steps, settings, options, progress=progress)
         _clear_progress(progress)
+        if not no_container:  # the container steps (checks/container.py) and the verdict over both chains
+            from ldapcheck.checks.container import extend_report
+            from ldapcheck.checks.container_context import ContainerOptions
+            from ldapcheck.settings import read_env_file
+
+            container_options = ContainerOptions(
+                container=container,
+                project=project,
+                docker_host=docker_host,
+                expected_env=read_env_file(env_file) if env_file else None,
+                env_file=env_file,
+                login=user,
+                password=password,
+                testsaslauthd=run_testsaslauthd,
+                servers=[(s.host, s.port) for s in settings.servers],
+                timeout=timeout,
+            )
+            report = extend_report(report, container_options)
         emit(report, fmt, verbose=verbose, sanitize=sanitize)
 
     @app.command()

@@ -1,0 +1,379 @@
+"""The container steps and the verdict against real prosody/saslauthd containers of the lab.
+
+Each scenario asserts the failing step id and the verdict's failure id (host chain + container chain, as
+`ldapcheck diagnose` runs them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ldapcheck import chain
+from ldapcheck.checks.container import extend_report, run_container_chain
+from ldapcheck.checks.container_context import ContainerOptions
+from ldapcheck.lab.containers import ContainerPlan, Mount, prosody_plan, run_container, write_private
+from ldapcheck.lab.info import LabInfo
+from ldapcheck.lab.ready import wait_for_port
+from ldapcheck.lab.spec import free_port
+from ldapcheck.model import Report, Status
+from ldapcheck.render.saslauthd import render
+from ldapcheck.report import Format
+from ldapcheck.report import render as render_report
+from ldapcheck.secrets import Secret
+from ldapcheck.settings import from_env
+
+pytestmark = pytest.mark.integration
+
+WAIT = 15.0
+
+
+def diagnose(
+    lab: LabInfo,
+    container: str,
+    login: str | None,
+    password: str | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    expected_env: Mapping[str, str] | None = None,
+    testsaslauthd: bool = False,
+    docker_host: str | None = None,
+) -> Report:
+    """Host chain from the operator's .env values, then the container chain: what `ldapcheck diagnose` does."""
+    values = dict(env or lab.env)
+    settings = from_env(values)
+    secret = Secret(password) if password is not None else None
+    options = chain.ChainOptions(user=login, password=secret, count=False)
+    report = chain.run_chain("diagnose", chain.diagnose_steps, settings, options)
+    return extend_report(
+        report,
+        ContainerOptions(
+            container=container,
+            docker_host=docker_host,
+            expected_env=expected_env,
+            env_file="lab .env" if expected_env is not None else None,
+            login=login,
+            password=secret,
+            testsaslauthd=testsaslauthd,
+            servers=[(s.host, s.port) for s in settings.servers],
+        ),
+    )
+
+
+def status(report: Report, step_id: str) -> Status:
+    result = report.step(step_id)
+    assert result is not None, f"{step_id} did not run: {[s.id for s in report.steps]}"
+    return result.status
+
+
+def failed(report: Report, step_id: str, failure_id: str) -> None:
+    result = report.step(step_id)
+    assert result is not None, f"{step_id} did not run"
+    assert (result.status, result.failure_id) == (Status.FAIL, failure_id), render_report(report, Format.TEXT)
+
+
+def verdict_id(report: Report) -> str | None:
+    return report.verdict.failure_id if report.verdict else None
+
+
+def container_failures(report: Report) -> list[str]:
+    return [s.id for s in report.steps if s.id.startswith("container.") and s.status is Status.FAIL]
+
+
+def until(condition: Any, what: str, timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def saslauthd_pids(container: Any) -> list[str]:
+    # A killed saslauthd stays a zombie (prosody is PID 1 and does not reap it): zombies have an empty cmdline.
+    script = (
+        'for p in /proc/[0-9]*; do tr "\\0" " " <$p/cmdline 2>/dev/null | grep -q "^saslauthd " '
+        "&& echo ${p#/proc/}; done"
+    )
+    out = container.exec_run(["bash", "-c", script], user="0").output.decode()
+    return out.split()
+
+
+# --- healthy ---------------------------------------------------------------------------------------
+
+
+def test_healthy_chain_all_container_steps_pass_and_both_logins_agree(lab: LabInfo) -> None:
+    password = lab.users["alice"]
+    report = diagnose(lab, lab.prosody.name, "alice", password, expected_env=lab.env, testsaslauthd=True)
+    assert container_failures(report) == []
+    assert report.verdict is None
+    for step_id in (
+        "container.find",
+        "container.generation",
+        "container.env_drift",
+        "container.saslauthd_conf",
+        "container.saslauthd_process",
+        "container.saslauthd_socket",
+        "container.sasl_app_conf",
+        "container.prosody_config",
+        f"container.net[127.0.0.1:{lab.ldap_port}]",
+        "container.ldap_chain",
+        "container.saslauthd_protocol",
+        "container.testsaslauthd",
+    ):
+        assert status(report, step_id) in (Status.PASS, Status.WARN), step_id
+    process = report.step("container.saslauthd_process")
+    assert process is not None and "-c" in str(process.detail["options"])
+    # the password never leaves: not in any output format, not in any reproduce command
+    for fmt in (Format.TEXT, Format.JSON, Format.MARKDOWN):
+        assert password not in render_report(report, fmt, verbose=True)
+    assert password in report.secrets and lab.bind_password in report.secrets
+    assert all(password not in s.reproduce for s in report.steps)
+
+
+def test_wrong_password_both_logins_say_no_and_verdict_is_rc49(lab: LabInfo) -> None:
+    report = diagnose(lab, lab.prosody.name, "alice", "not-" + lab.users["alice"], testsaslauthd=True)
+    failed(report, "container.ldap_chain", "RC-49")
+    failed(report, "container.saslauthd_protocol", "SA-OPAQUE-NO")
+    failed(report, "container.testsaslauthd", "SA-OPAQUE-NO")  # agrees with the socket protocol (no SA-DISAGREE)
+    assert verdict_id(report) == "RC-49"
+
+
+def test_login_typed_with_domain_reaches_saslauthd_as_localpart(lab: LabInfo) -> None:
+    report = run_container_chain(
+        "testsasl",
+        ContainerOptions(container=lab.prosody.name, login="alice@meet.jitsi", password=Secret(lab.users["alice"])),
+        login_only=True,
+    )
+    step = report.step("container.saslauthd_protocol")
+    assert step is not None and step.status is Status.PASS
+    assert step.detail["login"] == "alice" and step.detail["typed"] == "alice@meet.jitsi"
+
+
+# --- saslauthd itself ------------------------------------------------------------------------------
+
+
+def test_saslauthd_stopped(lab: LabInfo, prosody_factory: Any) -> None:
+    container, _info = prosody_factory()
+    pids = saslauthd_pids(container)
+    assert pids
+    container.exec_run(["bash", "-c", "kill -TERM " + " ".join(pids)], user="0")  # no procps in the image
+    until(lambda: not saslauthd_pids(container), "saslauthd to exit")
+    report = diagnose(lab, container.name, "alice", lab.users["alice"])
+    failed(report, "container.saslauthd_process", "SA-SOCKET")
+    assert status(report, "container.saslauthd_protocol") is Status.SKIP
+    assert verdict_id(report) == "SA-SOCKET"
+
+
+def test_socket_not_accessible_to_prosody_user(lab: LabInfo, prosody_factory: Any) -> None:
+    container, _info = prosody_factory()
+    assert container.exec_run(["chmod", "0700", "/var/run/saslauthd"], user="0").exit_code == 0
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], testsaslauthd=False)
+    failed(report, "container.saslauthd_socket", "SA-SOCKET")
+    step = report.step("container.saslauthd_socket")
+    assert step is not None and "permission denied" in step.summary.lower()
+    assert verdict_id(report) == "SA-SOCKET"
+
+
+# --- configuration drift -----------------------------------------------------------------------------
+
+
+def test_mounted_conf_rendered_from_other_values(lab: LabInfo, prosody_factory: Any) -> None:
+    stale = render({**lab.env, "LDAP_FILTER": "(cn=%u)", "LDAP_BINDPW": "an-old-bind-password"})
+    container, _info = prosody_factory(saslauthd_conf=stale)
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], expected_env=lab.env)
+    failed(report, "container.saslauthd_conf", "JM-CUSTOM-CONF")
+    step = report.step("container.saslauthd_conf")
+    assert step is not None
+    assert step.detail["differing keys"] == ["ldap_bind_pw", "ldap_filter"]
+    assert "an-old-bind-password" not in str(step.detail["diff"])
+    assert "an-old-bind-password" not in render_report(report, Format.JSON, verbose=True)
+    assert verdict_id(report) == "JM-CUSTOM-CONF"
+
+
+def test_conf_in_use_stale_against_container_env(lab: LabInfo, prosody_factory: Any) -> None:
+    container, _info = prosody_factory()
+    edit = "sed -i 's/^ldap_filter:.*/ldap_filter: (cn=%u)/' /run/saslauthd.conf"
+    assert container.exec_run(["bash", "-c", edit], user="0").exit_code == 0
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], expected_env=lab.env)
+    failed(report, "container.saslauthd_conf", "JM-STALE-CONFIG")
+    assert verdict_id(report) == "JM-STALE-CONFIG"
+
+
+def test_container_env_differs_from_env_file(lab: LabInfo, prosody_factory: Any) -> None:
+    container, _info = prosody_factory({"LDAP_FILTER": "(cn=%u)", "LDAP_BINDPW": lab.bind_password + "-old"})
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], expected_env=lab.env)
+    failed(report, "container.env_drift", "JM-RECREATE")
+    step = report.step("container.env_drift")
+    assert step is not None
+    assert "LDAP_BINDPW differs" in step.summary and "LDAP_FILTER" in step.summary
+    assert lab.bind_password + "-old" not in render_report(report, Format.TEXT, verbose=True)
+    assert report.verdict is not None and "force-recreate prosody" in report.verdict.hint
+    assert verdict_id(report) == "JM-RECREATE"
+
+
+def test_auth_type_upper_case(lab: LabInfo, prosody_factory: Any) -> None:
+    container, _info = prosody_factory({"AUTH_TYPE": "LDAP"})
+    report = diagnose(lab, container.name, "alice", lab.users["alice"])
+    failed(report, "container.saslauthd_process", "JM-AUTH-TYPE")
+    failed(report, "container.saslauthd_conf", "JM-AUTH-TYPE")
+    assert verdict_id(report) == "JM-AUTH-TYPE"
+    assert report.verdict is not None and "AUTH_TYPE" in report.verdict.cause
+
+
+def test_enable_auth_off(lab: LabInfo, prosody_factory: Any) -> None:
+    container, _info = prosody_factory({"ENABLE_AUTH": "0"})
+    report = diagnose(lab, container.name, "alice", lab.users["alice"])
+    failed(report, "container.prosody_config", "JM-AUTH-TYPE")
+    assert status(report, "container.saslauthd_protocol") is Status.PASS  # saslauthd works; prosody never asks
+    assert report.verdict is not None and "ENABLE_AUTH" in report.verdict.cause
+    assert verdict_id(report) == "JM-AUTH-TYPE"
+
+
+def test_wrong_filter(lab: LabInfo, prosody_factory: Any) -> None:
+    env = {**lab.env, "LDAP_FILTER": "(&(uid=%u)(objectClass=posixGroup))"}
+    container, _info = prosody_factory({"LDAP_FILTER": env["LDAP_FILTER"]})
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], env=env, expected_env=env)
+    assert status(report, "container.env_drift") is Status.PASS
+    failed(report, "container.ldap_chain", "SA-ENTRY-COUNT")
+    failed(report, "container.saslauthd_protocol", "SA-OPAQUE-NO")
+    assert verdict_id(report) == "SA-ENTRY-COUNT"
+
+
+# --- network: resolves on the host, not inside ---------------------------------------------------------
+
+
+@pytest.fixture
+def prosody_without_localhost(lab: LabInfo, tmp_path: Path) -> Iterator[Any]:
+    """A prosody whose LDAP_URL says `localhost`, with /etc/hosts and /etc/resolv.conf bind-mounted.
+
+    With host networking the container shares the host's network namespace but gets its own copy of
+    /etc/hosts, so a name the host resolves from /etc/hosts can be absent inside. We mount a hosts file
+    without `localhost` (and a resolver pointing at 127.0.0.1, where nothing answers DNS) so that only
+    the container fails to resolve it; no query ever leaves 127.0.0.1.
+    """
+    port = free_port(exclude=frozenset({lab.ldap_port, lab.ldaps_port, lab.c2s_port}))
+    overrides: dict[str, str | None] = {"C2S_PORT": str(port), "LDAP_URL": f"ldap://localhost:{lab.ldap_port}"}
+    conf = tmp_path / "saslauthd.conf"
+    plan = prosody_plan(lab.spec, lab.paths, env_overrides=overrides, number=90)
+    write_private(conf, render(plan.environment))
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 ldapcheck-only-name\n")
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+    plan = prosody_plan(lab.spec, lab.paths, env_overrides=overrides, saslauthd_conf=conf, number=90)
+    plan = ContainerPlan(
+        name=f"{plan.name}-{secrets.token_hex(2)}",
+        image=plan.image,
+        environment=plan.environment,
+        mounts=(*plan.mounts, Mount(str(hosts), "/etc/hosts", "ro"), Mount(str(resolv), "/etc/resolv.conf", "ro")),
+        labels=plan.labels,
+    )
+    container = run_container(lab.prosody.client, plan)
+    try:
+        wait_for_port(container, port, what="prosody")
+        until(lambda: container.exec_run(["test", "-S", "/var/run/saslauthd/mux"]).exit_code == 0, "saslauthd")
+        yield container
+    finally:
+        container.remove(force=True)
+
+
+def test_ldap_host_resolves_on_host_but_not_in_container(lab: LabInfo, prosody_without_localhost: Any) -> None:
+    env = {**lab.env, "LDAP_URL": f"ldap://localhost:{lab.ldap_port}"}
+    report = diagnose(lab, prosody_without_localhost.name, "alice", lab.users["alice"], env=env)
+    assert status(report, f"net.tcp[localhost:{lab.ldap_port}]") is Status.PASS
+    failed(report, f"container.net[localhost:{lab.ldap_port}]", "NET-CONTAINER")
+    failed(report, "container.ldap_chain", "NET-CONTAINER")
+    assert verdict_id(report) == "NET-CONTAINER"
+
+
+# --- the cached old password -------------------------------------------------------------------------------
+
+
+def test_old_password_still_accepted_from_saslauthd_cache(lab: LabInfo, ldap_admin: Any) -> None:
+    import ldap3
+
+    uid, old = lab.generated_user(42)
+    dn = f"uid={uid},{lab.users_base}"
+    first = run_container_chain(
+        "testsasl", ContainerOptions(container=lab.prosody.name, login=uid, password=Secret(old)), login_only=True
+    )
+    assert status(first, "container.saslauthd_protocol") is Status.PASS  # now in saslauthd's cache
+    new = "changed-" + secrets.token_hex(4)
+    assert ldap_admin.modify(dn, {"userPassword": [(ldap3.MODIFY_REPLACE, [new])]}), ldap_admin.result
+    try:
+        report = diagnose(lab, lab.prosody.name, uid, old)
+        failed(report, "ldap.user_bind", report.step("ldap.user_bind").failure_id or "RC-49")  # type: ignore[union-attr]
+        failed(report, "container.ldap_chain", "RC-49")
+        assert status(report, "container.saslauthd_protocol") is Status.PASS
+        assert verdict_id(report) == "SA-CACHE"
+    finally:
+        assert ldap_admin.modify(dn, {"userPassword": [(ldap3.MODIFY_REPLACE, [old])]}), ldap_admin.result
+
+
+# --- finding the container ------------------------------------------------------------------------------
+
+
+def test_no_such_container(lab: LabInfo) -> None:
+    report = diagnose(lab, "ldapcheck-no-such-container", "alice", lab.users["alice"])
+    failed(report, "container.find", "DOCKER-NO-CONTAINER")
+    assert status(report, "container.generation") is Status.SKIP
+    assert verdict_id(report) == "DOCKER-NO-CONTAINER"
+
+
+def test_discovery_by_project_lists_several_candidates(lab: LabInfo, prosody_factory: Any) -> None:
+    extra, _info = prosody_factory()
+    report = run_container_chain("testsasl", ContainerOptions(project=lab.project, login=None), login_only=True)
+    failed(report, "container.find", "DOCKER-AMBIGUOUS")
+    step = report.step("container.find")
+    assert step is not None and extra.name in step.summary and lab.prosody.name in step.summary
+    alone = run_container_chain("testsasl", ContainerOptions(project="ldapcheck-no-project"), login_only=True)
+    failed(alone, "container.find", "DOCKER-NO-CONTAINER")
+
+
+@pytest.mark.parametrize("where", ["unix:///nonexistent.sock", "tcp"])
+def test_docker_engine_unreachable(lab: LabInfo, where: str) -> None:
+    host = f"tcp://127.0.0.1:{free_port()}" if where == "tcp" else where
+    started = time.monotonic()
+    report = diagnose(lab, lab.prosody.name, "alice", lab.users["alice"], docker_host=host)
+    assert time.monotonic() - started < 15
+    failed(report, "container.find", "DOCKER-UNAVAILABLE")
+    assert verdict_id(report) == "DOCKER-UNAVAILABLE"
+
+
+# --- the commands -----------------------------------------------------------------------------------------
+
+
+def test_testsasl_cli_reads_password_from_stdin_and_prints_json(lab: LabInfo) -> None:
+    password = lab.users["alice"]
+    cmd = [sys.executable, "-m", "ldapcheck", "testsasl", "alice", "--password-stdin", "--json"]
+    cmd += ["--container", lab.prosody.name]
+    proc = subprocess.run(cmd, input=password + "\n", capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert password not in proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    ids = {s["id"]: s["status"] for s in data["steps"]}
+    assert ids["container.saslauthd_protocol"] == "pass"
+    assert ids["container.testsaslauthd"] == "skip"
+
+
+def test_diagnose_cli_verdict_first_in_text(lab: LabInfo) -> None:
+    cmd = [sys.executable, "-m", "ldapcheck", "diagnose", "--env-file", str(lab.env_file), "--user", "alice"]
+    cmd += ["--password-stdin", "--container", lab.prosody.name]
+    env = {k: v for k, v in os.environ.items() if k != "LDAPCHECK_PASSWORD"}
+    proc = subprocess.run(
+        cmd, input="wrong-password\n", capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("Verdict:"), proc.stdout
+    assert "[RC-49]" in proc.stdout.splitlines()[0]
+    assert "container.saslauthd_protocol" in proc.stdout or "Login via saslauthd socket" in proc.stdout
