@@ -69,22 +69,47 @@ def _content(p: bytes, pos: int) -> tuple[int, int]:
 
 
 def decode_entry(p: bytes, op_start: int) -> Entry:
-    """`(dn, {attribute: [raw values]})` of the SearchResultEntry op at `op_start` of `p`."""
-    pos, _ = _content(p, op_start)
-    s, e = _content(p, pos)
+    """`(dn, {attribute: [raw values]})` of the SearchResultEntry op at `op_start` of `p`.
+
+    The short-form length (< 128 bytes: nearly every DN, name and login value) is read inline; this loop runs once
+    per entry of the directory, so it is written for speed.
+    """
+    first = p[op_start + 1]
+    pos = op_start + 2 + (first & 0x7F if first & 0x80 else 0)
+    length = p[pos + 1]
+    if length < 0x80:
+        s, e = pos + 2, pos + 2 + length
+    else:
+        s, e = _content(p, pos)
     dn = p[s:e].decode("utf-8", "replace")
     pos, seq_end = _content(p, e)
     attrs: dict[str, list[bytes]] = {}
     while pos < seq_end:
-        body, attr_end = _content(p, pos)
-        s, e = _content(p, body)
+        length = p[pos + 1]
+        if length < 0x80:
+            body, attr_end = pos + 2, pos + 2 + length
+        else:
+            body, attr_end = _content(p, pos)
+        length = p[body + 1]
+        if length < 0x80:
+            s, e = body + 2, body + 2 + length
+        else:
+            s, e = _content(p, body)
         name = p[s:e].decode("utf-8", "replace")
-        vpos, set_end = _content(p, e)
+        length = p[e + 1]
+        if length < 0x80:
+            vpos, set_end = e + 2, e + 2 + length
+        else:
+            vpos, set_end = _content(p, e)
         values = []
         while vpos < set_end:
-            s, e = _content(p, vpos)
-            values.append(p[s:e])
-            vpos = e
+            length = p[vpos + 1]
+            if length < 0x80:
+                s = vpos + 2
+                vpos = s + length
+            else:
+                s, vpos = _content(p, vpos)
+            values.append(p[s:vpos])
         attrs[name] = values
         pos = attr_end
     return dn, attrs

@@ -96,6 +96,9 @@ class DirectoryScan:
     ) -> None:
         self._attrs = [(a.name.lower(), a) for a in login.login_attrs]
         self._plain = all(not a.prefix and not a.suffix for a in login.login_attrs)
+        # Fast path of `feed`: one plain login attribute (lower-cased name; `_exact` as written in the filter).
+        self._fast = self._attrs[0][0] if self._plain and len(self._attrs) == 1 else ""
+        self._exact = login.login_attrs[0].name if self._fast else ""
         self._keep = keep
         self._now = filetime(time.time() if now is None else now)
         self._seen = CompactHashSet()
@@ -114,6 +117,19 @@ class DirectoryScan:
         """Account for one entry (attribute names in any case; values as the server sent them)."""
         f = self.findings_
         f.entries += 1
+        if self._fast and len(attrs) == 1:
+            # The common entry: only the login attribute came back, with one value.
+            for name, vals in attrs.items():
+                if len(vals) == 1 and (name == self._exact or name.lower() == self._fast):
+                    raw = vals[0]
+                    f.selected += 1
+                    f.login_values += 1
+                    if self._sample.wants():
+                        self._sample.offer(raw.decode("utf-8", "replace"))
+                    key = raw.lower() if SUSPECT.search(raw) is None else self._key(raw)
+                    if self._seen.add(key):
+                        self._duplicate(key, raw)
+                    return
         low = {k.lower(): v for k, v in attrs.items()}
         values = self._login_values(low)
         if not values:
