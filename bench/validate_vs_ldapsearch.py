@@ -1,4 +1,4 @@
-"""Benchmark: `ldapcheck validate` vs one paged `ldapsearch` pass fetching the login attribute, same directory, same run.
+"""Benchmark: `ldapcheck validate` vs one paged `ldapsearch` pass fetching the login attribute, same directory.
 
 For each size, a lab slapd (ldapcheck.lab: the seed generator, then `slapadd -q` in the image's entrypoint) is started
 with the service account's size limit lifted (LDAP_SERVICE_SIZELIMIT=unlimited), and both tools bind as that account:
@@ -127,7 +127,8 @@ def main() -> None:
         print(
             f"| {r['users']:,} | {r['ldapsearch_wall_median']:.2f} s ({r['ldapsearch_wall_min']:.2f}) "
             f"| {r['validate_wall_median']:.2f} s ({r['validate_wall_min']:.2f}) "
-            f"| {r['ratio']:.2f}x ({r['ratio_min']:.2f}x) | {r['ldapsearch_rss_mb']:.1f} MB | {r['validate_rss_mb']:.1f} MB |"
+            f"| {r['ratio']:.2f}x ({r['ratio_min']:.2f}x) "
+            f"| {r['ldapsearch_rss_mb']:.1f} MB | {r['validate_rss_mb']:.1f} MB |"
         )
     for r in rows:
         print(
