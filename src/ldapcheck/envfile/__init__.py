@@ -4,7 +4,11 @@ Why not python-dotenv: it differs from Compose on exactly the characters that br
 python-dotenv leaves `$VAR` (unbraced) and `$$` alone and ignores `${VAR-default}`; Compose
 interpolates `$VAR`, turns `$$` into `$` and supports `-`, `:-`, `?`, `:?`, `+`, `:+`. A password
 `pa$word` is `pa$word` for python-dotenv but `pa` for Compose. So this module re-implements
-compose-go's parser (`dotenv/parser.go`, `template/template.go`):
+compose-go's parser (`dotenv/parser.go`, `template/template.go`; value processing in `.compose`).
+(The old Python docker-compose 1.29.2 reads `.env` *with* python-dotenv, checked with
+`docker-compose config`: `pa$word` and `pa$$word` stay as written there. Single quotes are the one
+form both read identically, which is why `ldapcheck env generate` writes them.)
+
 
 - blank lines and lines whose first non-space character is `#` are skipped; an `export ` prefix is dropped;
 - `KEY=value` (also `KEY: value`); whitespace around the separator is dropped, so `KEY= secret` is `secret`;
@@ -27,30 +31,17 @@ Deliberate differences (stricter, never silently different):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ldapcheck.envfile.compose import InterpolationError, expand_escapes, substitute
 from ldapcheck.errors import EnvFileError
 
 # compose-go `isSpace`: whitespace that is not a line break.
 _SPACE = "\t\v\f\r \x85\xa0"
 _KEY = re.compile(r"[\w.\[\]]+")
 _EXPORT = re.compile(r"export[ \t]+")
-_NAME = re.compile(r"[_A-Za-z][_A-Za-z0-9]*")
-_BRACED = re.compile(r"([_A-Za-z][_A-Za-z0-9]*)(?:(:?[-?+])(.*))?", re.DOTALL)
-_ESCAPE = re.compile(r"\\(?:[abcfnrtv$\"\\]|0[0-9]{0,3})")
-_SIMPLE_ESCAPES = {
-    "a": "\a",
-    "b": "\b",
-    "f": "\f",
-    "n": "\n",
-    "r": "\r",
-    "t": "\t",
-    "v": "\v",
-    '"': '"',
-    "\\": "\\",
-}
 
 
 @dataclass(frozen=True)
@@ -67,7 +58,8 @@ class EnvEntry:
     value_end: int
     line_start: int  # offset of the first character of the key's line
     export: bool = False
-    inherited: bool = False
+    inherited: bool = False  # a bare `KEY` line: the value comes from the environment
+    present: bool = True  # False for an inherited key the environment does not have (Compose leaves it unset)
     references: tuple[str, ...] = ()  # variables interpolated into the value
     unresolved: tuple[str, ...] = ()  # of those, the ones that were unset
     stray_dollar: bool = False  # a `$` that starts no variable was kept literally
@@ -86,9 +78,8 @@ class EnvFile:
         """Key → value as Compose resolves it (last definition wins; unset inherited keys are absent)."""
         out: dict[str, str] = {}
         for entry in self.entries:
-            if entry.inherited and entry.value == "" and not entry.references:
-                continue
-            out[entry.key] = entry.value
+            if entry.present:
+                out[entry.key] = entry.value
         return out
 
     def entry(self, key: str) -> EnvEntry | None:
@@ -110,10 +101,6 @@ class EnvFile:
         for entry in self.entries:
             lines.setdefault(entry.key, []).append(entry.line)
         return {k: v for k, v in lines.items() if len(v) > 1}
-
-
-class _Interpolation(Exception):
-    pass
 
 
 def read_env_file(path: str | Path, environ: Mapping[str, str] | None = None) -> EnvFile:
@@ -214,7 +201,7 @@ class _Parser:
                 line_start=line_start,
                 export=export,
                 inherited=True,
-                references=(key,) if key in self.environ else (),
+                present=key in self.environ,
             )
         if text[self.pos] not in "=:":
             raise self.fail(
@@ -298,7 +285,7 @@ class _Parser:
         unresolved: tuple[str, ...] = ()
         stray = False
         if quote == '"':
-            body, refs, unresolved, stray = self.interpolate(_expand_escapes(body), vstart)
+            body, refs, unresolved, stray = self.interpolate(expand_escapes(body), vstart)
         return EnvEntry(
             key=key,
             value=body,
@@ -341,102 +328,10 @@ class _Parser:
             return None
 
         try:
-            out, stray = _substitute(value, lookup)
-        except _Interpolation as exc:
+            out, stray = substitute(value, lookup)
+        except InterpolationError as exc:
             raise self.fail(str(exc), pos) from None
         return out, tuple(dict.fromkeys(refs)), tuple(dict.fromkeys(unresolved)), stray
-
-
-def _expand_escapes(body: str) -> str:
-    """compose-go `expandEscapes` for double-quoted values (`\\$` becomes `$$`, a literal `$` later)."""
-
-    def repl(m: re.Match[str]) -> str:
-        s = m.group()
-        if s == "\\$":
-            return "$$"
-        if s.startswith("\\0"):
-            digits = s[2:]
-            if len(digits) == 3 and all(c in "01234567" for c in digits) and int(digits, 8) <= 255:
-                return chr(int(digits, 8))
-            return "\\" + digits  # Go's UnquoteChar fails; compose keeps the rewritten text
-        return _SIMPLE_ESCAPES.get(s[1], s)
-
-    return _ESCAPE.sub(repl, body)
-
-
-def _closing_brace(s: str, start: int) -> int:
-    """Index of the `}` closing the `${` at `start`, counting nested `${`; -1 if none."""
-    depth = 0
-    i = start
-    while i < len(s):
-        if s.startswith("${", i):
-            depth += 1
-            i += 2
-            continue
-        if s[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
-
-
-def _substitute(s: str, lookup: Callable[[str], str | None]) -> tuple[str, bool]:
-    """Compose interpolation of one value; returns (result, whether a stray `$` was kept)."""
-    out: list[str] = []
-    stray = False
-    i = 0
-    while i < len(s):
-        ch = s[i]
-        if ch != "$":
-            out.append(ch)
-            i += 1
-            continue
-        nxt = s[i + 1 : i + 2]
-        if nxt == "$":
-            out.append("$")
-            i += 2
-            continue
-        if nxt == "{":
-            end = _closing_brace(s, i)
-            if end < 0:
-                raise _Interpolation(
-                    "unterminated '${' in the value (write a literal $ as $$ or single-quote the value)"
-                )
-            body = s[i + 2 : end]
-            m = _BRACED.fullmatch(body)
-            if not m:
-                raise _Interpolation("invalid '${…}' interpolation (write a literal $ as $$ or single-quote the value)")
-            out.append(_braced(m.group(1), m.group(2), m.group(3) or "", lookup))
-            i = end + 1
-            continue
-        m = _NAME.match(s, i + 1)
-        if m:
-            out.append(lookup(m.group()) or "")
-            i = m.end()
-            continue
-        stray = True
-        out.append("$")
-        i += 1
-    return "".join(out), stray
-
-
-def _braced(name: str, op: str | None, arg: str, lookup: Callable[[str], str | None]) -> str:
-    value = lookup(name)
-    if op is None:
-        return value or ""
-    nested, _ = _substitute(arg, lookup)
-    if op == ":-":
-        return value if value else nested
-    if op == "-":
-        return nested if value is None else value
-    if op == ":+":
-        return nested if value else ""
-    if op == "+":
-        return nested if value is not None else ""
-    if (op == ":?" and not value) or (op == "?" and value is None):
-        raise _Interpolation(f"required variable {name} is missing a value (${{{name}{op}…}})")
-    return value or ""
 
 
 def _shift(entry: EnvEntry, by: int) -> EnvEntry:
