@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ldapcheck.envfile import parse_env
+from ldapcheck.errors import EnvFileError
 from ldapcheck.lint import Finding, Severity, format_json, format_text, has_errors, lint_env
 
 GOOD = """\
@@ -202,3 +205,29 @@ def test_documented_ids_are_the_ids_the_rules_emit() -> None:
     source = "".join(inspect.getsource(m) for m in (rules, rules_values, rules_chars))
     emitted = set(re.findall(r'"((?:LINT|JM|SA|TLS|AD|CL|RC)-[A-Z0-9-]+)"', source))
     assert documented == emitted
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=st.characters(blacklist_characters="\n\r\0", blacklist_categories=("Cs",)), max_size=16),
+    st.sampled_from(["unquoted", "single", "double"]),
+)
+def test_no_password_ever_reaches_lint_output(tail: str, form: str) -> None:
+    password = "Zq9" + tail
+    if form == "single":
+        written = "'" + password.replace("'", "\\'") + "'"
+    elif form == "double":
+        written = '"' + password.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    else:
+        written = password
+    try:
+        env = parse_env(with_lines(GOOD, LDAP_BINDPW=f"LDAP_BINDPW={written}"), environ={})
+    except EnvFileError as exc:  # some raw forms do not parse; the error must not leak either
+        assert "Zq9" not in str(exc)
+        return
+    findings = lint_env(env)
+    out = format_text(".env", findings) + format_json(".env", findings, "current")
+    assert "Zq9" not in out
+    value = env.values().get("LDAP_BINDPW", "")
+    if len(value) >= 3:
+        assert value not in out
