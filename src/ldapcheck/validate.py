@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ldapcheck import chain
 from ldapcheck.checks import directory_security as security
@@ -13,6 +13,7 @@ from ldapcheck.checks.directory_rules import ALL_KINDS, mask_login
 from ldapcheck.checks.host_context import ChainOptions, HostContext
 from ldapcheck.model import Report, Status, StepResult, Verdict
 from ldapcheck.runner import Step, run_steps
+from ldapcheck.secrets import Secret
 from ldapcheck.settings import Settings
 
 # Host steps the directory steps need: the service bind and the base (ldap.base requires the rest of the chain).
@@ -29,6 +30,8 @@ class ValidateOptions:
     keep: int = DEFAULT_KEEP  # full lists in the JSON keep at most this many per problem
     page_size: int = 1000
     sanitize: bool = False
+    compare_bind_dn: str = ""  # count the users as this identity too (an admin) to find what ACLs hide
+    compare_password: Secret | None = field(default=None, repr=False)
 
 
 def _identity(text: str) -> str:
@@ -39,9 +42,13 @@ def validate_steps(settings: Settings, options: ValidateOptions) -> list[Step[Ho
     """The host chain without its separate count (the scan counts), then the directory and security steps."""
     mask = mask_login if options.sanitize else _identity
     host = chain.diagnose_steps(settings, ChainOptions(count=False, page_size=options.page_size))
+    compare: list[Step[HostContext]] = []
+    if options.compare_bind_dn:
+        compare.append(security.visibility_step(options.compare_bind_dn, options.compare_password or Secret("")))
     return [
         *host,
         dsteps.scan_step(DIRECTORY_REQUIRES, sample_size=options.sample, keep=options.keep),
+        *compare,
         dsteps.duplicates_step(mask),
         dsteps.missing_attr_step(),
         *dsteps.login_value_steps(mask),
@@ -79,7 +86,7 @@ def run_validate(
         steps=results,
         verdict=headline(meta["summary"], results) if "summary" in meta else chain.verdict_of(results),
         meta=meta,
-        secrets=settings.secrets(),
+        secrets=settings.secrets() | _revealed(options.compare_password),
         internal_error=internal,
     )
 
@@ -192,3 +199,7 @@ def headline(lines: object, results: Sequence[StepResult]) -> Verdict | None:
         facts=facts,
         hint="Each step below gives the fix; --json lists every affected login.",
     )
+
+
+def _revealed(secret: Secret | None) -> frozenset[str]:
+    return frozenset({secret.reveal()}) if secret else frozenset()

@@ -271,3 +271,32 @@ def test_scan_value_is_bounded_state(open_directory: Directory) -> None:
     fixed = 8 * (1 << 14) * 2  # the bucket tables of the two hash sets (seen, seen twice)
     per_login = (scan["dedup_bytes"] - fixed) / scan["login_values"]
     assert per_login <= 6.5
+
+
+def test_compare_identity_finds_users_hidden_from_the_service_account(lab: LabInfo) -> None:
+    from ldapcheck.secrets import Secret
+
+    options = ValidateOptions(sample=0, compare_bind_dn=lab.admin_dn, compare_password=Secret(lab.admin_password))
+    report = run_validate(_settings(lab.env_file), options)
+    step = report.step("dir.visibility")
+    assert step is not None and step.status is Status.WARN
+    # The service account stops at 500 entries, one of which (cn=No Login) has no uid: the named entries are loaded
+    # before the generated ones (seed file order) and slapd returns entries in load (entry ID) order.
+    visible_with_uid = SLAPD_DEFAULT_SIZELIMIT - NAMED_WITHOUT_UID
+    assert step.detail["service_account_sees"] == visible_with_uid
+    assert step.detail["compare_identity_sees"] == _expected_selected(lab.n_users)
+    assert f"{_expected_selected(lab.n_users) - visible_with_uid} are hidden" in step.summary
+    assert lab.admin_password in report.secrets
+
+
+def test_compare_identity_agrees_when_nothing_is_hidden(open_directory: Directory) -> None:
+    from ldapcheck.secrets import Secret
+
+    d = open_directory
+    options = ValidateOptions(sample=0, compare_bind_dn=d.spec.admin_dn, compare_password=Secret(d.spec.admin_password))
+    report = run_validate(_settings(d.env_file), options)
+    step = report.step("dir.visibility")
+    assert step is not None and step.status is Status.PASS
+    assert (
+        step.summary == f"{d.spec.admin_dn} sees {_expected_selected(d.n_users)} users, as many as the service account"
+    )

@@ -14,6 +14,7 @@ from ldapcheck.checks.directory_rules import (
     AD_DISABLED,
     AD_EXPIRED,
     AD_LOCKED,
+    AD_MUST_CHANGE,
     DUPLICATE,
     LOGIN_AT,
     LOGIN_ESCAPED,
@@ -132,6 +133,10 @@ def test_account_problems_active_directory() -> None:
     assert account_problems({"accountexpires": [str(now + 10**9).encode()]}, now) == []
     assert account_problems({"accountexpires": [b"0"]}, now) == []
     assert account_problems({"accountexpires": [b"9223372036854775807"]}, now) == []
+    assert account_problems({"pwdlastset": [b"0"]}, now) == [AD_MUST_CHANGE]
+    assert account_problems({"pwdlastset": [b"133000000000000000"]}, now) == []
+    disabled_and_locked = {"useraccountcontrol": [b"514"], "lockouttime": [b"1"]}
+    assert account_problems(disabled_and_locked, now) == [AD_DISABLED, AD_LOCKED]
 
 
 def test_account_problems_ppolicy() -> None:
@@ -262,3 +267,32 @@ def test_mask_login_keeps_the_problem_visible() -> None:
     assert mask_login(" bob") == " ***"
     assert mask_login("jürgen") == "j?****"
     assert mask_login("cn=No Login,ou=users,dc=x") == "cn=No Login,ou=users,dc=x"
+
+
+def test_scan_active_directory_shaped_entries() -> None:
+    now = filetime(NOW)
+    derived = derive("(&(objectCategory=person)(objectClass=user)(sAMAccountName=%u))", "meet.jitsi")
+    never = b"9223372036854775807"
+
+    def user(name: bytes, uac: bytes = b"512", **extra: bytes) -> tuple[str, dict[str, list[bytes]]]:
+        attrs = {"sAMAccountName": [name], "userAccountControl": [uac], "accountExpires": [never]}
+        attrs.update({k: [v] for k, v in extra.items()})
+        return f"CN={name.decode()},OU=Staff,DC=corp,DC=example", attrs
+
+    entries = [
+        user(b"anna"),
+        user(b"ben", b"514"),  # disabled
+        user(b"cleo", lockoutTime=b"133400000000000000"),
+        user(b"dan", accountExpires=str(now - 10**7).encode()),
+        user(b"eve", pwdLastSet=b"0"),
+        user(b"ANNA"),  # same login as anna for a case-ignoring sAMAccountName
+        ("CN=Service Box,OU=Staff,DC=corp,DC=example", {"userAccountControl": [b"4096"]}),
+    ]
+    found = DirectoryScan(derived, now=NOW).feed_all(entries)
+    assert found.selected == 6
+    assert found.problem(NO_LOGIN_ATTR).examples == ["CN=Service Box,OU=Staff,DC=corp,DC=example"]
+    assert found.problem(AD_DISABLED).examples == ["ben"]
+    assert found.problem(AD_LOCKED).examples == ["cleo"]
+    assert found.problem(AD_EXPIRED).examples == ["dan"]
+    assert found.problem(AD_MUST_CHANGE).examples == ["eve"]
+    assert [(d.login, d.entries) for d in found.duplicates] == [("ANNA", 2)]

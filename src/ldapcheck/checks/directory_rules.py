@@ -98,6 +98,13 @@ AD_EXPIRED = ProblemKind(
     "accounts expired (accountExpires in the past)",
     "Expired accounts cannot log in; extend accountExpires or remove the users from the login filter.",
 )
+AD_MUST_CHANGE = ProblemKind(
+    "account-must-change-password-ad",
+    "AD-773",
+    Level.WARNING,
+    "accounts that must change their password at next logon (pwdLastSet = 0)",
+    "AD refuses the bind (data 773) until the user sets a new password in Windows or a portal; Jitsi cannot.",
+)
 PPOLICY_LOCKED = ProblemKind(
     "account-locked-ppolicy",
     "OL-PPOLICY",
@@ -115,11 +122,18 @@ PPOLICY_RESET = ProblemKind(
 )
 
 LOGIN_KINDS = (LOGIN_AT, LOGIN_SPACE, LOGIN_ESCAPED, LOGIN_NON_ASCII)
-ACCOUNT_KINDS = (AD_DISABLED, AD_LOCKED, AD_EXPIRED, PPOLICY_LOCKED, PPOLICY_RESET)
+ACCOUNT_KINDS = (AD_DISABLED, AD_LOCKED, AD_EXPIRED, AD_MUST_CHANGE, PPOLICY_LOCKED, PPOLICY_RESET)
 ALL_KINDS = (DUPLICATE, NO_LOGIN_ATTR, *LOGIN_KINDS, *ACCOUNT_KINDS)
 
 # Attributes that show an account's state; requested by name (the ppolicy ones are operational).
-ACCOUNT_ATTRS = ("userAccountControl", "lockoutTime", "accountExpires", "pwdAccountLockedTime", "pwdReset")
+ACCOUNT_ATTRS = (
+    "userAccountControl",
+    "lockoutTime",
+    "accountExpires",
+    "pwdLastSet",
+    "pwdAccountLockedTime",
+    "pwdReset",
+)
 
 # A value that matches none of these needs no rule at all: the fast path of the scan.
 SUSPECT = re.compile(rb"[@*()\\\x00\x80-\xff]|^\s|\s$|\s\s")
@@ -178,6 +192,9 @@ def account_problems(attrs: Mapping[str, Sequence[bytes]], now_filetime: int) ->
         value = _int(expires)
         if value is not None and value not in _FILETIME_NEVER and value < now_filetime:
             found.append(AD_EXPIRED)
+    last_set = attrs.get("pwdlastset")
+    if last_set and _int(last_set) == 0:
+        found.append(AD_MUST_CHANGE)
     if attrs.get("pwdaccountlockedtime"):
         found.append(PPOLICY_LOCKED)
     reset = attrs.get("pwdreset")

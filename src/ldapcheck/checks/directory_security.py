@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 
 from ldapcheck import ldapcodes
+from ldapcheck.adapters import ldapwire
+from ldapcheck.adapters.fastcount import WireError, count_entries
 from ldapcheck.adapters.ldap import Directory
 from ldapcheck.checks.directory_steps import SCAN, scan_outcome
 from ldapcheck.checks.host_context import HostContext
+from ldapcheck.checks.host_directory import _wire_client
 from ldapcheck.errors import CheckFailed
 from ldapcheck.runner import Outcome, Step
+from ldapcheck.secrets import Secret
 
 # Anonymous visibility is shown as "at least N": counting everything would cost a second full pass.
 ANONYMOUS_CAP = 1001
@@ -113,3 +118,42 @@ def password_attrs_step() -> Step[HostContext]:
         return Outcome(summary=f"{who} cannot read userPassword/unicodePwd (probed {len(dns)} entries)", detail=detail)
 
     return Step(id="sec.password_attrs", title="Password attributes hidden", run=run, requires=frozenset({SCAN}))
+
+
+def visibility_step(bind_dn: str, password: Secret) -> Step[HostContext]:
+    """`dir.visibility`: count the users as a second identity (e.g. an admin) and compare with the service account."""
+
+    def run(ctx: HostContext) -> Outcome:
+        outcome = scan_outcome(ctx)
+        other = replace(ctx, settings=ctx.settings.with_overrides(bind_dn=bind_dn, bind_password=password), values={})
+        with _wire_client(other) as client:
+            try:
+                counted = count_entries(client, outcome.base, outcome.login.presence, page_size=ctx.options.page_size)
+            except (OSError, WireError, ldapwire.BerError) as exc:
+                raise CheckFailed("LDAP-SERVER-DOWN", f"the comparison count as {bind_dn} stopped: {exc}") from None
+        seen = outcome.findings.selected
+        detail: dict[str, object] = {
+            "service_account": ctx.settings.bind_dn or "anonymous",
+            "service_account_sees": seen,
+            "compare_identity": bind_dn,
+            "compare_identity_sees": counted.count,
+            "compare_result_code": counted.result_code,
+        }
+        at_least = "at least " if counted.truncated else ""
+        if counted.count > seen:
+            hidden = counted.count - seen
+            why = "its size limit" if outcome.truncated else "ACLs"
+            return Outcome(
+                summary=f"{bind_dn} sees {at_least}{counted.count} users, the service account {seen}: "
+                f"{at_least}{hidden} are hidden from saslauthd by {why}",
+                detail=detail,
+                warn=True,
+                failure_id="RC-4" if outcome.truncated else "RC-50",
+                hint="Users saslauthd cannot see cannot log in. Grant the service account search/read on them "
+                "(and lift its size limit to validate them all)."
+                if not outcome.truncated
+                else "Only the scan is limited (logins are not); lift the limit to validate every user.",
+            )
+        return Outcome(summary=f"{bind_dn} sees {at_least}{counted.count} users, as many as the service account")
+
+    return Step(id="dir.visibility", title="Service account sees every user", run=run, requires=frozenset({SCAN}))

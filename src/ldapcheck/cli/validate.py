@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ldapcheck.cli.common import choose_format, emit
+from ldapcheck.cli.common import choose_format, emit, read_password
 from ldapcheck.cli.diagnose import (
     _BASE,
     _BIND_DN,
@@ -26,6 +26,8 @@ from ldapcheck.cli.diagnose import (
     load_settings,
 )
 from ldapcheck.errors import ConfigError
+
+COMPARE_PASSWORD_ENV = "LDAPCHECK_COMPARE_PASSWORD"
 
 
 def read_users_file(path: str) -> tuple[str, ...]:
@@ -71,6 +73,12 @@ def register(app: typer.Typer) -> None:
         ca_file: str | None = _CA_FILE,
         xmpp_domain: str | None = _XMPP,
         timeout: float = _TIMEOUT,
+        compare_bind_dn: str | None = typer.Option(
+            None,
+            "--compare-bind-dn",
+            help="Also count the users as this DN (e.g. an admin) to find entries ACLs hide; "
+            f"password from ${COMPARE_PASSWORD_ENV} or a prompt.",
+        ),
         page_size: int = typer.Option(1000, "--page-size", min=1, max=100_000, help="Entries per page of the scan."),
         json_out: bool = _JSON,
         markdown: bool = _MARKDOWN,
@@ -93,7 +101,19 @@ def register(app: typer.Typer) -> None:
             timeout=timeout,
         )
         users = read_users_file(users_file) if users_file else None
-        options = ValidateOptions(sample=sample, users=users, page_size=page_size, sanitize=sanitize)
+        compare_password = (
+            read_password(from_stdin=False, prompt=f"Password for {compare_bind_dn}: ", env_var=COMPARE_PASSWORD_ENV)
+            if compare_bind_dn
+            else None
+        )
+        options = ValidateOptions(
+            sample=sample,
+            users=users,
+            page_size=page_size,
+            sanitize=sanitize,
+            compare_bind_dn=compare_bind_dn or "",
+            compare_password=compare_password,
+        )
         progress = _progress()
         try:
             report = run_validate(settings, options, progress=progress)
