@@ -244,6 +244,7 @@ def test_wrong_user_password(lab: LabInfo, tmp_path: Path) -> None:
         "user", "alice", "--env-file", env_file(lab, tmp_path), "--password-stdin", stdin="not-her-password\n"
     )
     assert first_failure(report) == ("ldap.user_bind", "RC-49")
+    assert step(report, "ldap.user_bind")["detail"]["result_code"] == 49
     assert "not-her-password" not in raw
 
 

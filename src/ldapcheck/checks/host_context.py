@@ -68,10 +68,15 @@ class HostContext:
     # --- reproduce helpers: standard tools, never a password (-W prompts) -------------------
 
     def env_prefix(self) -> str:
-        """`LDAPTLS_CACERT=…` when a CA file is in play, for ldapsearch/ldapwhoami."""
-        if self.settings.ca_file and (self.settings.start_tls or any(s.tls for s in self.settings.servers)):
-            return f"LDAPTLS_CACERT={shlex.quote(self.settings.ca_file)} "
-        return ""
+        """`LDAPTLS_CACERT=…` when a CA file is in play, and `LDAPTLS_REQCERT=allow` when the certificate is bad
+        but saslauthd accepts it anyway (so that ldapsearch gets as far as saslauthd does)."""
+        srv = self.server or self.settings.servers[0]
+        if not (srv.tls or self.settings.start_tls):
+            return ""
+        prefix = f"LDAPTLS_CACERT={shlex.quote(self.settings.ca_file)} " if self.settings.ca_file else ""
+        if self.tls_ok.get(srv.url) is False and not self.settings.saslauthd_verifies_peer:
+            prefix += "LDAPTLS_REQCERT=allow "
+        return prefix
 
     def ldap_args(self, server: ServerUrl | None = None) -> str:
         """`-x -H url [-ZZ]` for the chosen (or given) server."""

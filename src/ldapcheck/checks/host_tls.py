@@ -74,6 +74,16 @@ def _problems(server: ServerUrl, probe: net.TlsProbe) -> list[tuple[str, str, st
     return out
 
 
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def tls_step(server: ServerUrl) -> Step[HostContext]:
     """`tls.handshake[host:port]` for ldaps:// or StartTLS."""
 
@@ -136,7 +146,7 @@ def tls_step(server: ServerUrl) -> Step[HostContext]:
     def reproduce(ctx: HostContext) -> str:
         starttls = " -starttls ldap" if ctx.settings.start_tls and not server.tls else ""
         ca = f" -CAfile {shlex.quote(ctx.settings.ca_file)}" if ctx.settings.ca_file else ""
-        verify = f" -verify_hostname {shlex.quote(server.host)}"
+        verify = f" -{'verify_ip' if _is_ip(server.host) else 'verify_hostname'} {shlex.quote(server.host)}"
         return f"openssl s_client -connect {shlex.quote(server.hostport)}{starttls}{ca}{verify} -showcerts </dev/null"
 
     return Step(

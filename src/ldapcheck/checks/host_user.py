@@ -215,12 +215,13 @@ def user_bind_step() -> Step[HostContext]:
         assert ctx.server is not None
         with Directory(ctx.server, timeout=ctx.settings.timeout, start_tls=ctx.settings.start_tls) as directory:
             bound = directory.bind(dn, password, controls=[(ldapwire.PPOLICY_OID, False, None)])
-        detail.update(bound_code=bound.code, message=bound.message)
+        detail.update(result_code=bound.code, message=bound.message)
         warning = error = None
         ppolicy = bound.controls.get(ldapwire.PPOLICY_OID)
         if isinstance(ppolicy, dict) and isinstance(ppolicy.get("value"), bytes):
             warning, error = ldapwire.decode_ppolicy(ppolicy["value"])
-            detail["ppolicy"] = {"warning": warning, "error": error}
+            if warning or error:
+                detail["ppolicy"] = {"warning": warning, "error": error}
         verdict = ldapcodes.classify_bind(bound.code, bound.message, who=dn, service=False)
         if not verdict.ok:
             if error:
