@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from ldapcheck.checks.container_context import tls_environment
@@ -11,30 +9,29 @@ from ldapcheck.container import configs, facts, probe
 from ldapcheck.secrets import MASK
 
 
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
+def payload(header: str, body: str) -> str:
+    """A record with a payload: the header ends in the body's byte length; raw bytes and a newline follow."""
+    return f"{header} {len(body.encode())}\n{body}"
 
 
 SASLAUTHD_ARGV = "saslauthd\n-a\nldap\n-O\n/run/saslauthd.conf\n-c\n-m\n/var/run/saslauthd\n-n\n5\n-d"
 PROSODY_ARGV = "lua5.4\n/usr/bin/prosody\n-F\n--config\n/run/prosody/config/prosody.cfg.lua"
-CONF = b64("ldap_servers: ldap://h/\n")
-CERTS = b64("meet.jitsi.crt\nmeet.jitsi.key\n")
 FACTS_OUTPUT = "\n".join(
     [
         "noise before the records",
-        f"@@proc 45 0 {b64(SASLAUTHD_ARGV)}",
-        f"@@proc 60 100 {b64(PROSODY_ARGV)}",
-        f"@@file /run/saslauthd.conf {CONF}",
-        "@@file /empty ",
+        payload("@@proc 45 0", SASLAUTHD_ARGV),
+        payload("@@proc 60 100", PROSODY_ARGV),
+        payload("@@file /run/saslauthd.conf", "ldap_servers: ldap://h/\n@@done fake record inside a file\n"),
+        payload("@@file /empty", ""),
         "@@missing /etc/saslauthd.conf",
-        f"@@dir /run/prosody/config/certs {CERTS}",
+        payload("@@dir /run/prosody/config/certs", "meet.jitsi.crt\nmeet.jitsi.key"),
         "@@stat /var/run/saslauthd 777 root root directory",
         "@@stat /var/run/saslauthd/mux 777 root root socket",
         "@@user prosody 100 102 prosody,sasl",
         "@@bin testsaslauthd /usr/sbin/testsaslauthd",
         "@@bin lua5.4 -",
-        f"@@dns ldap.example.org 0 {b64('10.0.0.5      ldap.example.org')}",
-        "@@dns nowhere.invalid 2 ",
+        payload("@@dns ldap.example.org 0", "10.0.0.5      ldap.example.org"),
+        payload("@@dns nowhere.invalid 2", ""),
         "@@tcp ldap.example.org 636 0",
         "@@tcp ldap.example.org 389 124",
         "@@done",
@@ -45,7 +42,7 @@ FACTS_OUTPUT = "\n".join(
 def test_facts_parse_every_record_kind() -> None:
     f = facts.parse(FACTS_OUTPUT)
     assert f.complete
-    assert f.files["/run/saslauthd.conf"] == "ldap_servers: ldap://h/\n"
+    assert f.files["/run/saslauthd.conf"] == "ldap_servers: ldap://h/\n@@done fake record inside a file\n"
     assert f.files["/empty"] == ""
     assert f.missing == {"/etc/saslauthd.conf"}
     assert f.dirs["/run/prosody/config/certs"] == ["meet.jitsi.crt", "meet.jitsi.key"]

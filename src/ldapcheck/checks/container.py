@@ -9,7 +9,7 @@ from ldapcheck.adapters import docker as dockeradapter
 from ldapcheck.checks import container_config as cfg
 from ldapcheck.checks import container_login as login_steps
 from ldapcheck.checks.container_context import ContainerContext, ContainerOptions
-from ldapcheck.errors import CheckFailed, DockerUnavailable
+from ldapcheck.errors import CheckFailed
 from ldapcheck.model import Report, Status, StepResult
 from ldapcheck.runner import Outcome, Step, run_steps
 from ldapcheck.verdict import decide
@@ -20,19 +20,7 @@ NET_CONTAINER = "NET-CONTAINER"
 
 def find(ctx: ContainerContext) -> Outcome:
     """Find the prosody container."""
-    opts = ctx.options
-    try:
-        client = dockeradapter.connect(opts.docker_host, timeout=opts.timeout)
-    except DockerUnavailable as exc:
-        raise CheckFailed(
-            dockeradapter.DOCKER_UNAVAILABLE,
-            str(exc),
-            hint="Run ldapcheck where `docker ps` works, pass --docker-host (e.g. ssh://admin@jitsi-host), "
-            "or skip the container steps with --no-container.",
-            reproduce="docker info",
-        ) from None
-    container = dockeradapter.find_prosody(client, container=opts.container, project=opts.project)
-    ctx.container = container
+    container = ctx.locate()
     labels = dockeradapter.compose_labels(container)
     detail: dict[str, object] = {"id": container.short_id, "image": dockeradapter.describe(container)}
     if labels.get("com.docker.compose.project"):
@@ -42,35 +30,14 @@ def find(ctx: ContainerContext) -> Outcome:
 
 def generation(ctx: ContainerContext) -> Outcome:
     """Image generation (file layout)."""
-    f = ctx.facts()
-    opts = ctx.saslauthd_options()
-    evidence: list[str] = []
-    if "/run/prosody/config/prosody.cfg.lua" in f.files:
-        evidence.append("prosody config at /run/prosody/config/prosody.cfg.lua")
-    if opts is not None and opts.conf_path.startswith("/run/"):
-        evidence.append(f"saslauthd -O {opts.conf_path}")
-    if "/run/prosody/config/certs" in f.dirs:
-        evidence.append("certificates in /run/prosody/config/certs")
-    legacy: list[str] = []
-    if "/config/prosody.cfg.lua" in f.files:
-        legacy.append("prosody config at /config/prosody.cfg.lua")
-    if opts is not None and opts.conf_path == "/etc/saslauthd.conf":
-        legacy.append("saslauthd -O /etc/saslauthd.conf")
-    if "/config/certs" in f.dirs:
-        legacy.append("certificates in /config/certs")
-    ctx.generation = "legacy" if len(legacy) > len(evidence) else "current"
-    chosen = legacy if ctx.generation == "legacy" else evidence
-    detail: dict[str, object] = {"evidence": chosen or ["no layout markers; assuming the current layout"]}
-    label = (
-        "rootless (stable-11146+): /run/saslauthd.conf"
-        if ctx.generation == "current"
-        else "pre-rootless: /etc/saslauthd.conf"
-    )
+    gen, evidence = ctx.generation()
+    detail: dict[str, object] = {"evidence": evidence or ["no layout markers; assuming the current layout"]}
+    label = "rootless (stable-11146+): /run/saslauthd.conf" if gen == "current" else "pre-rootless: /etc/saslauthd.conf"
     return Outcome(
-        summary=f"{label}" + ("" if chosen else " (assumed)"),
+        summary=label + ("" if evidence else " (assumed)"),
         detail=detail,
-        warn=not chosen,
-        value=ctx.generation,
+        warn=not evidence,
+        value=gen,
         reproduce=f"docker exec {ctx.name} ls -l /run/saslauthd.conf /etc/saslauthd.conf /run/prosody/config /config",
     )
 
@@ -271,6 +238,7 @@ def failed(results: Sequence[StepResult]) -> list[StepResult]:
 def run_container_chain(command: str, options: ContainerOptions, *, login_only: bool = False) -> Report:
     """Run the container steps alone (`ldapcheck testsasl`) into a report with its verdict."""
     ctx = ContainerContext(options=options)
+    ctx.prefetch()
     results, internal = run_steps(container_steps(options.servers, login_only=login_only), ctx)
     return Report(
         command=command,
@@ -282,15 +250,24 @@ def run_container_chain(command: str, options: ContainerOptions, *, login_only: 
     )
 
 
-def extend_report(report: Report, options: ContainerOptions) -> Report:
+def start(options: ContainerOptions) -> ContainerContext:
+    """A context whose container lookup and execs already run in the background (call before the host chain)."""
+    ctx = ContainerContext(options=options)
+    ctx.prefetch()
+    return ctx
+
+
+def extend_report(report: Report, options: ContainerOptions, ctx: ContainerContext | None = None) -> Report:
     """Append the container steps to a host-chain report (diagnose) and decide the verdict over both.
 
     The container steps learn which host steps passed (the runner's convention: a passed step has a value),
     so they can tell "fails only inside the container" (NET-CONTAINER) from "fails everywhere".
     """
-    ctx = ContainerContext(options=options, secrets=set(report.secrets))
+    if ctx is None:
+        ctx = ContainerContext(options=options)
+    ctx.secrets.update(report.secrets)
     ctx.values.update({r.id: None for r in report.steps if r.status in (Status.PASS, Status.WARN)})
-    results, internal = run_steps(container_steps(options.servers), ctx)
+    results, internal = run_steps(container_steps(ctx.options.servers), ctx)
     steps = [*report.steps, *results]
     meta = {**report.meta, "container": ctx.name if ctx.container is not None else None}
     return Report(

@@ -89,12 +89,17 @@ def saslauthd_conf(ctx: ContainerContext) -> Outcome:
             detail={"AUTH_TYPE": env.get("AUTH_TYPE", "(unset)")},
             reproduce=reproduce,
         )
-    expected = configs.parse_lak(renderer.render(env, ctx.generation))
+    gen = ctx.generation()[0]
+    expected = configs.parse_lak(renderer.render(env, gen))
     mounted_text = ctx.facts().files.get("/etc/saslauthd.conf")
     mounted = _is_mounted(ctx, "/etc/saslauthd.conf") and mounted_text is not None
     # The mounted file is only the culprit if it is what saslauthd reads (rootless images copy it to /run).
     custom = mounted and configs.parse_lak(mounted_text or "").values == conf.values
-    detail: dict[str, object] = {"path": path, "generation": ctx.generation, "mounted /etc/saslauthd.conf": mounted}
+    detail: dict[str, object] = {
+        "path": path,
+        "generation": ctx.generation()[0],
+        "mounted /etc/saslauthd.conf": mounted,
+    }
     if conf.errors:
         detail["rejected lines"] = [MASK if any(s in e for s in ctx.secrets) else e for e in conf.errors]
         raise CheckFailed(

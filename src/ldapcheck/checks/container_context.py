@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ldapcheck import saslfilter
 from ldapcheck.adapters import docker as dockeradapter
 from ldapcheck.container import configs
 from ldapcheck.container import facts as factsmod
 from ldapcheck.container import probe as probemod
-from ldapcheck.errors import CheckFailed
+from ldapcheck.errors import CheckFailed, DockerUnavailable
 from ldapcheck.secrets import Secret
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
+
+T = TypeVar("T")
 
 DEFAULT_DOMAIN = "meet.jitsi"
 CURRENT_CONF = "/run/saslauthd.conf"
@@ -41,21 +45,76 @@ class ContainerOptions:
 
 @dataclass
 class ContainerContext:
-    """Runner context of the container steps (`values` is filled by the runner)."""
+    """Runner context of the container steps (`values` is filled by the runner).
+
+    Finding the container and the two execs are memoised (results and errors alike), so every step reads
+    the same facts; `prefetch` runs them in a background thread while the host chain runs.
+    """
 
     options: ContainerOptions
     values: dict[str, object] = field(default_factory=dict)
     secrets: set[str] = field(default_factory=set)
     container: Any = None
-    generation: str = "current"
-    _facts: factsmod.ContainerFacts | None = None
-    _probe: probemod.ProbeResult | None = None
+    _memo: dict[str, tuple[bool, object]] = field(default_factory=dict, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.options.password:
             self.secrets.add(self.options.password.reveal())
 
+    # --- memo and prefetch -----------------------------------------------------------------------
+    def prefetch(self) -> None:
+        """Find the container and run both execs in the background (they need nothing from the host chain)."""
+
+        def body() -> None:
+            with contextlib.suppress(Exception):  # memoised: the step that needs it re-raises it
+                self.locate()
+                self.facts()
+                self.probe()
+
+        self._thread = threading.Thread(target=body, name="ldapcheck-container-prefetch", daemon=True)
+        self._thread.start()
+
+    def _join(self) -> None:
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+            self._thread = None
+
+    def _cached(self, key: str, compute: Callable[[], T]) -> T:
+        self._join()
+        if key not in self._memo:
+            try:
+                self._memo[key] = (True, compute())
+            except Exception as exc:
+                self._memo[key] = (False, exc)
+        ok, value = self._memo[key]
+        if not ok:
+            assert isinstance(value, Exception)
+            raise value
+        return value  # type: ignore[return-value]
+
     # --- the container -------------------------------------------------------------------------
+    def locate(self) -> Container:
+        """Connect to the engine and find the prosody container (once)."""
+        return self._cached("container", self._locate)
+
+    def _locate(self) -> Container:
+        opts = self.options
+        try:
+            client = dockeradapter.connect(opts.docker_host, timeout=opts.timeout)
+        except DockerUnavailable as exc:
+            raise CheckFailed(
+                dockeradapter.DOCKER_UNAVAILABLE,
+                str(exc),
+                hint="Run ldapcheck where `docker ps` works, pass --docker-host (e.g. ssh://admin@jitsi-host), "
+                "or skip the container steps with --no-container.",
+                reproduce="docker info",
+            ) from None
+        container = dockeradapter.find_prosody(client, container=opts.container, project=opts.project)
+        self.container = container
+        return container
+
     @property
     def name(self) -> str:
         """The container's name (for messages and reproduce commands)."""
@@ -63,10 +122,7 @@ class ContainerContext:
 
     def require_container(self) -> Container:
         """The found container (steps run only after container.find passed)."""
-        if self.container is None:
-            raise CheckFailed(dockeradapter.DOCKER_NO_CONTAINER, "no prosody container was found")
-        found: Container = self.container
-        return found
+        return self.locate()
 
     def env(self) -> dict[str, str]:
         """The container's environment as the engine holds it."""
@@ -83,24 +139,45 @@ class ContainerContext:
     # --- exec 1: facts ---------------------------------------------------------------------------
     def facts(self) -> factsmod.ContainerFacts:
         """All file/process/network facts, from one exec (run once)."""
-        if self._facts is None:
-            args: list[str] = []
-            for host, port in dict.fromkeys(self.options.servers):
-                args += [host, str(port)]
-            result = dockeradapter.exec_in(
-                self.require_container(), ["bash", "-c", factsmod.script(), "facts", *args], user="0", timeout=20
+        return self._cached("facts", self._run_facts)
+
+    def _run_facts(self) -> factsmod.ContainerFacts:
+        args: list[str] = []
+        for host, port in dict.fromkeys(self.options.servers):
+            args += [host, str(port)]
+        result = dockeradapter.exec_in(
+            self.require_container(), ["bash", "-c", factsmod.script(), "facts", *args], user="0", timeout=20
+        )
+        parsed = factsmod.parse(result.stdout)
+        if not parsed.complete:
+            raise CheckFailed(
+                dockeradapter.DOCKER_EXEC,
+                f"could not read the container's files (bash exited {result.exit_code}: "
+                f"{result.stderr.strip()[:200] or 'no output'})",
+                hint="The image needs bash and coreutils (docker-jitsi-meet's prosody image has both).",
+                reproduce=f"docker exec {self.name} bash -c 'ls -l /run/saslauthd.conf /etc/sasl/xmpp.conf'",
             )
-            parsed = factsmod.parse(result.stdout)
-            if not parsed.complete:
-                raise CheckFailed(
-                    dockeradapter.DOCKER_EXEC,
-                    f"could not read the container's files (bash exited {result.exit_code}: "
-                    f"{result.stderr.strip()[:200] or 'no output'})",
-                    hint="The image needs bash and coreutils (docker-jitsi-meet's prosody image has both).",
-                    reproduce=f"docker exec {self.name} bash -c 'ls -l /run/saslauthd.conf /etc/sasl/xmpp.conf'",
-                )
-            self._facts = parsed
-        return self._facts
+        return parsed
+
+    def generation(self) -> tuple[str, list[str]]:
+        """`current` (rootless, stable-11146+) or `legacy`, with the file-layout evidence for it."""
+        f = self.facts()
+        opts = self.saslauthd_options()
+        current: list[str] = []
+        legacy: list[str] = []
+        if "/run/prosody/config/prosody.cfg.lua" in f.files:
+            current.append("prosody config at /run/prosody/config/prosody.cfg.lua")
+        if "/config/prosody.cfg.lua" in f.files:
+            legacy.append("prosody config at /config/prosody.cfg.lua")
+        if opts is not None and opts.conf_path.startswith("/run/"):
+            current.append(f"saslauthd -O {opts.conf_path}")
+        if opts is not None and opts.conf_path == LEGACY_CONF:
+            legacy.append(f"saslauthd -O {LEGACY_CONF}")
+        if "/run/prosody/config/certs" in f.dirs:
+            current.append("certificates in /run/prosody/config/certs")
+        if "/config/certs" in f.dirs:
+            legacy.append("certificates in /config/certs")
+        return ("legacy", legacy) if len(legacy) > len(current) else ("current", current)
 
     def saslauthd_options(self) -> factsmod.SaslauthdOptions | None:
         """The running saslauthd's options (None when it is not running)."""
@@ -112,7 +189,7 @@ class ContainerContext:
         opts = self.saslauthd_options()
         if opts is not None:
             return opts.conf_path
-        return CURRENT_CONF if self.generation == "current" else LEGACY_CONF
+        return CURRENT_CONF if self.generation()[0] == "current" else LEGACY_CONF
 
     def effective_conf(self) -> configs.LakConf | None:
         """The parsed saslauthd.conf in use (secrets registered for masking)."""
@@ -170,9 +247,7 @@ class ContainerContext:
     # --- exec 2: probe ---------------------------------------------------------------------------
     def probe(self) -> probemod.ProbeResult:
         """LDAP chain + socket connect (+ saslauthd request with a password), one exec as prosody's user."""
-        if self._probe is None:
-            self._probe = self._run_probe()
-        return self._probe
+        return self._cached("probe", self._run_probe)
 
     def _run_probe(self) -> probemod.ProbeResult:
         conf = self.effective_conf()

@@ -134,26 +134,30 @@ def register(app: typer.Typer) -> None:
             password = read_password(from_stdin=password_stdin, prompt=f"Password for {user}: ")
         options = chain.ChainOptions(user=user, password=password, bind_user=not no_bind)
         progress = _progress()
-        report = chain.run_chain("diagnose", chain.diagnose_steps, settings, options, progress=progress)
-        _clear_progress(progress)
-        if not no_container:  # the container steps (checks/container.py) and the verdict over both chains
-            from ldapcheck.checks.container import extend_report
+        inside = None
+        if not no_container:  # container steps (checks/container.py): lookup and execs start in the background
+            from ldapcheck.checks import container as container_chain
             from ldapcheck.checks.container_context import ContainerOptions
             from ldapcheck.settings import read_env_file
 
-            container_options = ContainerOptions(
-                container=container,
-                project=project,
-                docker_host=docker_host,
-                expected_env=read_env_file(env_file) if env_file else None,
-                env_file=env_file,
-                login=user,
-                password=password,
-                testsaslauthd=run_testsaslauthd,
-                servers=[(s.host, s.port) for s in settings.servers],
-                timeout=timeout,
+            inside = container_chain.start(
+                ContainerOptions(
+                    container=container,
+                    project=project,
+                    docker_host=docker_host,
+                    expected_env=read_env_file(env_file) if env_file else None,
+                    env_file=env_file,
+                    login=user,
+                    password=password,
+                    testsaslauthd=run_testsaslauthd,
+                    servers=[(s.host, s.port) for s in settings.servers],
+                    timeout=timeout,
+                )
             )
-            report = extend_report(report, container_options)
+        report = chain.run_chain("diagnose", chain.diagnose_steps, settings, options, progress=progress)
+        _clear_progress(progress)
+        if inside is not None:  # the container steps and the verdict over both chains
+            report = container_chain.extend_report(report, inside.options, inside)
         emit(report, fmt, verbose=verbose, sanitize=sanitize)
 
     @app.command()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -74,36 +72,44 @@ class ContainerFacts:
         return self.binaries.get(name, "-") != "-"
 
 
-def _b64(text: str) -> str:
-    try:
-        return base64.b64decode(text, validate=True).decode("utf-8", "replace")
-    except (binascii.Error, ValueError):
-        return ""
+_PAYLOAD_KINDS = frozenset({"file", "dir", "proc", "dns"})
 
 
 def parse(output: str) -> ContainerFacts:
-    """Parse the `@@kind fields…` records; unknown or malformed lines are ignored."""
+    """Parse the records; a payload kind's last header field is the byte length of the raw bytes that follow."""
+    data = output.encode("utf-8", "surrogateescape")
     facts = ContainerFacts()
-    for line in output.splitlines():
-        if not line.startswith("@@"):
+    pos = 0
+    while pos < len(data):
+        end = data.find(b"\n", pos)
+        if end < 0:
+            end = len(data)
+        header = data[pos:end].decode("utf-8", "replace")
+        pos = end + 1
+        if not header.startswith("@@"):
             continue
-        kind, _, rest = line[2:].partition(" ")
+        kind, _, rest = header[2:].partition(" ")
         parts = rest.split(" ")
-        _record(facts, kind, parts, rest)
+        payload = ""
+        if kind in _PAYLOAD_KINDS:
+            size = _int(parts.pop()) if parts else -1
+            if size < 0:
+                continue
+            payload = data[pos : pos + size].decode("utf-8", "replace")
+            pos += size + 1
+        _record(facts, kind, parts, payload)
     return facts
 
 
-def _record(facts: ContainerFacts, kind: str, parts: list[str], rest: str) -> None:
+def _record(facts: ContainerFacts, kind: str, parts: list[str], payload: str) -> None:
     if kind == "file" and parts:
-        facts.files[parts[0]] = _b64(parts[1]) if len(parts) > 1 else ""
+        facts.files[" ".join(parts)] = payload
     elif kind == "missing" and parts:
-        facts.missing.add(parts[0])
+        facts.missing.add(" ".join(parts))
     elif kind == "dir" and parts:
-        listing = _b64(parts[1]) if len(parts) > 1 else ""
-        facts.dirs[parts[0]] = [n for n in listing.splitlines() if n]
-    elif kind == "proc" and len(parts) >= 3 and parts[0].isdigit():
-        argv = tuple(_b64(parts[2]).split("\n"))
-        facts.processes.append(Process(pid=int(parts[0]), uid=_int(parts[1]), argv=argv))
+        facts.dirs[" ".join(parts)] = [n for n in payload.split("\n") if n]
+    elif kind == "proc" and len(parts) >= 2 and parts[0].isdigit():
+        facts.processes.append(Process(pid=int(parts[0]), uid=_int(parts[1]), argv=tuple(payload.split("\n"))))
     elif kind == "stat" and len(parts) >= 5:
         facts.stats[parts[0]] = FileStat(mode=parts[1], owner=parts[2], group=parts[3], kind=" ".join(parts[4:]))
     elif kind == "user" and len(parts) >= 4:
@@ -111,7 +117,7 @@ def _record(facts: ContainerFacts, kind: str, parts: list[str], rest: str) -> No
     elif kind == "bin" and len(parts) >= 2:
         facts.binaries[parts[0]] = parts[1]
     elif kind == "dns" and len(parts) >= 2:
-        facts.dns[parts[0]] = (_int(parts[1]), _b64(parts[2]).strip() if len(parts) > 2 else "")
+        facts.dns[parts[0]] = (_int(parts[1]), payload.strip())
     elif kind == "tcp" and len(parts) >= 3:
         facts.tcp[(parts[0], _int(parts[1]))] = _int(parts[2])
     elif kind == "done":

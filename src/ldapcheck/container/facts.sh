@@ -1,49 +1,93 @@
 # ldapcheck in-container facts: ONE exec that prints every file and state the container steps judge.
 # Usage: bash -c "$(cat facts.sh)" facts [HOST PORT]...   (the hosts/ports to probe for DNS and TCP)
-# Output: one record a line, `@@<kind> <fields...>`; file contents and free text are base64 (exact bytes).
-b64() { base64 -w0; }
-file() { if [ -e "$1" ]; then printf '@@file %s %s\n' "$1" "$(b64 <"$1" 2>/dev/null)"; else printf '@@missing %s\n' "$1"; fi; }
-dir() { [ -d "$1" ] && printf '@@dir %s %s\n' "$1" "$(ls -1 "$1" 2>/dev/null | b64)"; }
-st() { [ -e "$1" ] && printf '@@stat %s %s\n' "$1" "$(stat -L -c '%a %U %G %F' "$1" 2>/dev/null | tr ' ' '_' | sed 's/_/ /;s/_/ /;s/_/ /')"; }
-conf_paths=""
-run_dirs="/var/run/saslauthd"
+# Output: records `@@<kind> <fields...>\n`; kinds with a payload end in its byte length, then the raw
+# bytes and a newline follow. Bash builtins only where possible: every fork is slow in sandboxed engines.
+export LC_ALL=C
+payload() { printf '%s %d\n%s\n' "$1" "${#2}" "$2"; }
+file() {
+  local content
+  if [[ -r $1 ]]; then
+    IFS= read -r -d '' content <"$1"
+    payload "@@file $1" "$content"
+  elif [[ -e $1 ]]; then
+    printf '@@unreadable %s\n' "$1"
+  else
+    printf '@@missing %s\n' "$1"
+  fi
+}
+dir() {
+  [[ -d $1 ]] || return 0
+  local names=("$1"/*) IFS=$'\n'
+  [[ -e ${names[0]} ]] || names=()
+  payload "@@dir $1" "${names[*]##*/}"
+}
+conf_paths=() run_dirs=(/var/run/saslauthd)
 for p in /proc/[0-9]*; do
-  [ -r "$p/cmdline" ] || continue
-  cmd=$(tr '\0' '\n' <"$p/cmdline" 2>/dev/null)
-  [ -n "$cmd" ] || continue
-  argv0=$(printf '%s\n' "$cmd" | sed -n 1p)
-  argv0=${argv0##*/}
-  argv1=$(printf '%s\n' "$cmd" | sed -n 2p)
-  argv1=${argv1##*/}
-  case "$argv0 $argv1" in saslauthd* | prosody* | lua*prosody* | *" prosody") ;; *) continue ;; esac
-  uid=$(awk '/^Uid:/ {print $2}' "$p/status" 2>/dev/null)
-  printf '@@proc %s %s %s\n' "${p#/proc/}" "$uid" "$(printf '%s' "$cmd" | b64)"
-  case "$argv0" in
-    saslauthd)
-      conf_paths="$conf_paths $(printf '%s\n' "$cmd" | grep -A1 -x -- '-O' | tail -n1)"
-      run_dirs="$run_dirs $(printf '%s\n' "$cmd" | grep -A1 -x -- '-m' | tail -n1)" ;;
-  esac
+  args=()
+  mapfile -d '' -t args <"$p/cmdline" 2>/dev/null || continue
+  ((${#args[@]})) || continue # zombies and kernel threads have no command line
+  a0=${args[0]##*/} a1=${args[1]:-}
+  a1=${a1##*/}
+  case "$a0 $a1" in saslauthd* | prosody* | lua*" prosody"*) ;; *) continue ;; esac
+  uid=-1
+  while read -r key value _; do [[ $key == Uid: ]] && uid=$value && break; done <"$p/status"
+  IFS=$'\n'
+  payload "@@proc ${p#/proc/} $uid" "${args[*]}"
+  unset IFS
+  if [[ $a0 == saslauthd ]]; then
+    for ((i = 1; i < ${#args[@]}; i++)); do
+      [[ ${args[i]} == -O ]] && conf_paths+=("${args[i + 1]}")
+      [[ ${args[i]} == -m ]] && run_dirs+=("${args[i + 1]%/}")
+    done
+  fi
 done
-conf_paths=$(printf '%s\n' $conf_paths | sort -u)
-run_dirs=$(printf '%s\n' $run_dirs | sed 's:/*$::' | sort -u)
-for f in /run/saslauthd.conf /etc/saslauthd.conf /config/saslauthd.conf $conf_paths \
+declare -A seen=()
+for f in /run/saslauthd.conf /etc/saslauthd.conf /config/saslauthd.conf "${conf_paths[@]}" \
   /run/prosody/config/prosody.cfg.lua /config/prosody.cfg.lua /etc/ldap/ldap.conf \
   /etc/sasl2/xmpp.conf /etc/sasl/xmpp.conf /usr/lib/x86_64-linux-gnu/sasl2/xmpp.conf /usr/lib/sasl2/xmpp.conf; do
+  [[ -n ${seen[$f]:-} ]] && continue
+  seen[$f]=1
   file "$f"
 done
 for d in /run/prosody/config/certs /config/certs /run/prosody/certs; do dir "$d"; done
-for d in $run_dirs; do st "$d"; st "$d/mux"; done
-for u in prosody s6; do
-  id "$u" >/dev/null 2>&1 && printf '@@user %s %s %s %s\n' "$u" "$(id -u "$u")" "$(id -g "$u")" "$(id -Gn "$u" | tr ' ' ',')"
+stat_paths=()
+for d in "${run_dirs[@]}"; do
+  [[ -n ${seen[$d]:-} ]] && continue
+  seen[$d]=1
+  [[ -e $d ]] && stat_paths+=("$d")
+  [[ -e $d/mux ]] && stat_paths+=("$d/mux")
 done
-for b in testsaslauthd lua5.4 getent timeout saslauthd; do printf '@@bin %s %s\n' "$b" "$(command -v "$b" || echo -)"; done
-# DNS and TCP from inside, in parallel (each probe is bounded by `timeout 5`).
-shift 0
-while [ $# -ge 2 ]; do
+((${#stat_paths[@]})) && stat -L -c '@@stat %n %a %U %G %F' "${stat_paths[@]}" 2>/dev/null
+# Users prosody may run as, from /etc/passwd and /etc/group (no `id` forks).
+declare -A uids=() gids=()
+while IFS=: read -r name _ uid gid _; do
+  [[ $name == prosody || $name == s6 ]] && uids[$name]=$uid gids[$name]=$gid
+done </etc/passwd
+for name in "${!uids[@]}"; do
+  groups=""
+  while IFS=: read -r group _ gid members; do
+    if [[ $gid == "${gids[$name]}" || ,$members, == *",$name,"* ]]; then groups+="${groups:+,}$group"; fi
+  done </etc/group
+  printf '@@user %s %s %s %s\n' "$name" "${uids[$name]}" "${gids[$name]}" "$groups"
+done
+for b in testsaslauthd lua5.4 getent timeout saslauthd; do
+  where=-
+  for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do [[ -x $d/$b ]] && where=$d/$b && break; done
+  printf '@@bin %s %s\n' "$b" "$where"
+done
+# DNS and TCP from inside, in parallel (each probe is bounded by `timeout 5`); each subshell prints one record.
+while (($# >= 2)); do
   host=$1 port=$2
   shift 2
-  (out=$(timeout 5 getent hosts "$host" 2>&1); printf '@@dns %s %s %s\n' "$host" "$?" "$(printf '%s' "$out" | b64)") &
-  (timeout 5 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null; printf '@@tcp %s %s %s\n' "$host" "$port" "$?") &
+  (
+    out=$(timeout 5 getent hosts "$host" 2>&1)
+    rc=$?
+    payload "@@dns $host $rc" "$out"
+  ) &
+  (
+    timeout 5 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null
+    printf '@@tcp %s %s %s\n' "$host" "$port" "$?"
+  ) &
 done
 wait
 printf '@@done\n'
