@@ -13,6 +13,7 @@
 #   LDAP_LOG_LEVEL [stats]
 #   Generated server certificate: LDAP_TLS_CN [127.0.0.1], LDAP_TLS_SAN [IP:127.0.0.1,DNS:localhost],
 #   LDAP_TLS_DAYS [825] (negative: already expired) — for wrong-name and expired-certificate cases.
+#   (olcDbMaxSize is 16 GiB of address space, so a million users fit; the file grows only as needed)
 # Files: /certs/{server.crt,server.key,ca.crt} used when present (else generated: SAN IP:127.0.0.1, DNS:localhost);
 #        the CA in use is copied to /export/ca.crt, an unrelated CA to /export/other-ca.crt;
 #        /seed/*.ldif are loaded in name order with `slapadd -q`.
@@ -135,7 +136,7 @@ olcDbDirectory: $DATA_DIR
 olcSuffix: $SUFFIX
 olcRootDN: $ADMIN_DN
 olcRootPW: $admin_hash
-olcDbMaxSize: 2147483648
+olcDbMaxSize: 17179869184
 olcDbIndex: objectClass eq
 olcDbIndex: uid eq
 olcDbIndex: cn,sn eq,sub
