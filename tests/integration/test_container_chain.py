@@ -140,6 +140,34 @@ def test_healthy_chain_all_container_steps_pass_and_both_logins_agree(lab: LabIn
     assert all(password not in s.reproduce for s in report.steps)
 
 
+def test_password_appears_in_no_exec_arguments(
+    lab: LabInfo, prosody_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Record every exec we ask the engine for (it still runs for real): no secret in argv or environment."""
+    from docker.api.exec_api import ExecApiMixin
+
+    sent: list[str] = []
+    original = ExecApiMixin.exec_create
+
+    def recording(self: Any, container: Any, cmd: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(json.dumps({"cmd": cmd, "environment": kwargs.get("environment"), "user": kwargs.get("user")}))
+        return original(self, container, cmd, *args, **kwargs)
+
+    container, _info = prosody_factory()
+    monkeypatch.setattr(ExecApiMixin, "exec_create", recording)
+    password = lab.users["alice"]
+    report = diagnose(lab, container.name, "alice", password, expected_env=lab.env)
+    assert status(report, "container.saslauthd_protocol") is Status.PASS
+    assert status(report, "container.ldap_chain") is Status.PASS  # the bind password went in too
+    assert len(sent) == 2  # one facts exec, one probe exec
+    assert all(password not in s and lab.bind_password not in s for s in sent)
+    # the opt-in testsaslauthd is the one exception, and it says so
+    opted = diagnose(lab, container.name, "alice", password, testsaslauthd=True)
+    step = opted.step("container.testsaslauthd")
+    assert step is not None and step.status is Status.PASS and "argv" in str(step.detail["note"])
+    assert sum(password in s for s in sent) == 1
+
+
 def test_wrong_password_both_logins_say_no_and_verdict_is_rc49(lab: LabInfo) -> None:
     report = diagnose(lab, lab.prosody.name, "alice", "not-" + lab.users["alice"], testsaslauthd=True)
     failed(report, "container.ldap_chain", "RC-49")

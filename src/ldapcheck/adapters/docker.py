@@ -46,7 +46,7 @@ class ExecResult:
 
 
 def connect(docker_host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> docker.DockerClient:
-    """A client for `docker_host` (or DOCKER_HOST / the default socket) that answered a ping."""
+    """A client for `docker_host` (or DOCKER_HOST / the default socket) whose engine answered."""
     import docker
 
     host = docker_host or os.environ.get("DOCKER_HOST") or None
@@ -59,7 +59,7 @@ def connect(docker_host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT)
             )
         else:
             client = docker.from_env(timeout=int(timeout), use_ssh_client=where.startswith("ssh://"))
-        client.ping()
+        # No ping: creating the client already asked the engine for its API version (one round trip).
     except Exception as exc:  # the SDK raises DockerException, requests and OSError subclasses alike
         log.debug("docker connect to %s failed", where, exc_info=True)
         raise DockerUnavailable(
