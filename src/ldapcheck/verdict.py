@@ -158,6 +158,8 @@ def cached_password(ev: Evidence) -> Verdict | None:
         if r and r.status is Status.PASS
     ]
     cache = ev.detail("container.saslauthd_process", "credential cache")
+    if ev.detail("container.saslauthd_protocol", "answered from cache") == "True":
+        cache = "saslauthd logged `auth success (cached)` for this login"
     return _verdict(
         "saslauthd accepts a password the directory rejects: it answers from its credential cache (-c), "
         "so an old password keeps working for up to 8 hours after a change",

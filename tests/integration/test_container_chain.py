@@ -343,7 +343,10 @@ def test_old_password_still_accepted_from_saslauthd_cache(lab: LabInfo, ldap_adm
         failed(report, "ldap.user_bind", report.step("ldap.user_bind").failure_id or "RC-49")  # type: ignore[union-attr]
         failed(report, "container.ldap_chain", "RC-49")
         assert status(report, "container.saslauthd_protocol") is Status.PASS
+        protocol = report.step("container.saslauthd_protocol")
+        assert protocol is not None and protocol.detail.get("answered from cache") is True  # saslauthd -d said so
         assert verdict_id(report) == "SA-CACHE"
+        assert report.verdict is not None and any("(cached)" in f for f in report.verdict.facts)
     finally:
         assert ldap_admin.modify(dn, {"userPassword": [(ldap3.MODIFY_REPLACE, [old])]}), ldap_admin.result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -222,6 +223,13 @@ class ContainerContext:
         found = configs.first_found(candidates, files)
         return (found, configs.parse_sasl_app_conf(files[found])) if found else None
 
+    def saslauthd_log(self, login: str, since: float) -> list[str]:
+        """saslauthd's `-d` lines about `login` since `since` (its stderr is the container's log)."""
+        raw = self.require_container().logs(stdout=True, stderr=True, since=int(since) - 1, tail=400)
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        marks = (f"[user={login}]", f"[login={login}]")
+        return [line.strip() for line in text.splitlines() if "saslauthd" in line and any(m in line for m in marks)]
+
     def prosody_user(self) -> str:
         """The user prosody runs as (by name when the container knows it), for socket access checks."""
         f = self.facts()
@@ -268,6 +276,7 @@ class ContainerContext:
                 fields["filter"] = "(objectClass=*)"
         if req is not None and password is not None:
             fields.update(password=password, sasl_auth="1", login=req.user, service=req.service, realm=req.realm)
+        started = time.time()
         env = {"LDAPNETWORK_TIMEOUT": "5", "LDAPTIMEOUT": "5"}
         if conf is not None:
             env.update(tls_environment(conf))
@@ -280,6 +289,7 @@ class ContainerContext:
             timeout=40,
         )
         parsed = probemod.parse(result.stdout, result.stderr)
+        parsed.started_at = started
         if not parsed.complete and not parsed.records:
             raise CheckFailed(
                 dockeradapter.DOCKER_EXEC,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 
 from ldapcheck.adapters import docker as dockeradapter
@@ -173,6 +174,11 @@ def saslauthd_protocol(ctx: ContainerContext) -> Outcome:
     ctx.values[SASL_ANSWER] = answer  # for the testsaslauthd comparison, also when this step fails
     detail["reply"] = reply.field(0) or "(empty)"
     via = "(password sent on the socket, in no process arguments)"
+    with contextlib.suppress(Exception):  # the log is supporting evidence only
+        lines = ctx.saslauthd_log(req.user, p.started_at)
+        if lines:
+            detail["saslauthd log"] = lines[-3:]
+            detail["answered from cache"] = any("(cached)" in line for line in lines)
     if answer == "OK":
         return Outcome(
             summary=f"saslauthd: OK for {req.user}@{req.realm} service {req.service} {via}",

@@ -57,6 +57,7 @@ class ProbeResult:
     records: dict[str, Record] = field(default_factory=dict)
     complete: bool = False
     raw_stderr: str = ""
+    started_at: float = 0.0  # wall-clock time the exec started (to read saslauthd's log lines since then)
 
     def get(self, key: str) -> Record | None:
         """A record, if the script got that far."""
