@@ -9,6 +9,8 @@ from ldapcheck.model import Status, StepResult, Verdict
 RECREATE = "docker compose up -d --force-recreate prosody"
 
 Rule = Callable[["Evidence"], Verdict | None]
+HOST_LDAP_STEPS = ("ldap.service_bind", "ldap.base", "ldap.user_search", "ldap.user_bind")
+DRIFT_STEPS = {"container.env_drift": "JM-RECREATE", "container.saslauthd_conf": "JM-STALE-CONFIG"}
 
 
 class Evidence:
@@ -45,6 +47,10 @@ class Evidence:
         r = self.by_id.get(step_id)
         return str(r.detail.get(key, "")) if r is not None else ""
 
+    def host_login_failed(self) -> bool:
+        """The host chain, which uses the .env values, fails on the LDAP side too (so config drift is not why)."""
+        return any(self.failed(i) for i in HOST_LDAP_STEPS)
+
     def login_ok(self) -> bool:
         """saslauthd answered OK (socket protocol or testsaslauthd)."""
         return self.passed("container.saslauthd_protocol") or self.passed("container.testsaslauthd")
@@ -77,7 +83,7 @@ def auth_type(ev: Evidence) -> Verdict | None:
 def recreate(ev: Evidence) -> Verdict | None:
     """The container runs older .env values."""
     r = ev.failed("container.env_drift")
-    if r is None:
+    if r is None or ev.host_login_failed():
         return None
     consequences = [x for x in ev.failures("container.") if x.id != r.id][:3]
     return _verdict(
@@ -92,6 +98,8 @@ def stale_conf(ev: Evidence) -> Verdict | None:
     """saslauthd.conf in use differs from what the container's env renders."""
     r = ev.failed("container.saslauthd_conf")
     if r is None or r.failure_id not in ("JM-STALE-CONFIG", "JM-CUSTOM-CONF", "SA-CONF-INVALID"):
+        return None
+    if r.failure_id != "SA-CONF-INVALID" and ev.host_login_failed():
         return None
     causes = {
         "JM-CUSTOM-CONF": "a mounted /etc/saslauthd.conf overrides the LDAP_* values of .env",
@@ -283,5 +291,19 @@ def decide(results: Sequence[StepResult]) -> Verdict | None:
     for rule in RULES:
         verdict = rule(ev)
         if verdict is not None:
-            return verdict
+            return _with_drift_note(ev, verdict)
     return None
+
+
+def _with_drift_note(ev: Evidence, verdict: Verdict) -> Verdict:
+    """Config drift that is not the cause still matters: after the fix, the container must be recreated."""
+    notes = [
+        f"also {r.failure_id}: {r.summary}"
+        for step_id in DRIFT_STEPS
+        if (r := ev.failed(step_id)) is not None and r.failure_id != verdict.failure_id
+    ]
+    if not notes:
+        return verdict
+    return Verdict(
+        cause=verdict.cause, failure_id=verdict.failure_id, facts=[*verdict.facts, *notes], hint=verdict.hint
+    )

@@ -162,3 +162,17 @@ def test_docker_unreachable_only_when_nothing_else_failed() -> None:
 def test_fallback_first_failure_with_id() -> None:
     v = decide([ok("a"), fail("tls.handshake[h:636]", "TLS-SELF-SIGNED", "untrusted CA")])
     assert v is not None and v.failure_id == "TLS-SELF-SIGNED"
+
+
+def test_drift_is_not_the_cause_when_the_host_fails_the_same_way() -> None:
+    results = [
+        *HOST_OK,
+        fail("ldap.user_bind", "RC-49", "password rejected"),
+        *CONTAINER_OK,
+        fail("container.env_drift", "JM-RECREATE", "LDAP_URL: .env 'a', container 'b'"),
+        fail("container.ldap_chain", "RC-49", "user bind as uid=bob fails inside the container: Invalid credentials"),
+        fail("container.saslauthd_protocol", "SA-OPAQUE-NO", "saslauthd: NO"),
+    ]
+    v = decide(results)
+    assert v is not None and v.failure_id == "RC-49"
+    assert any(f.startswith("also JM-RECREATE:") for f in v.facts)
