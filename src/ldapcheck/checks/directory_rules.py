@@ -66,7 +66,7 @@ LOGIN_ESCAPED = ProblemKind(
     Level.WARNING,
     "login values containing characters saslauthd escapes (* ( ) \\ NUL)",
     "saslauthd escapes these characters (\\2a \\28 \\29 \\5c \\00) before searching, so they match literally; "
-    "users must type them exactly. Prefer plain login names; check one with `ldapcheck auth`.",
+    "users must type them exactly. Prefer plain login names; check one with `ldapcheck user LOGIN`.",
 )
 LOGIN_NON_ASCII = ProblemKind(
     "login-non-ascii",
@@ -74,7 +74,7 @@ LOGIN_NON_ASCII = ProblemKind(
     Level.WARNING,
     "non-ASCII login values",
     "saslauthd sends the bytes the client typed; whether they match depends on the server's Unicode matching "
-    "rules (and the client's normalisation). Test these users with `ldapcheck auth`, or use ASCII login names.",
+    "rules (and the client's normalisation). Test these users with `ldapcheck user LOGIN`, or use ASCII login names.",
 )
 AD_DISABLED = ProblemKind(
     "account-disabled",
