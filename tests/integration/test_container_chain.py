@@ -371,9 +371,9 @@ def test_discovery_by_project_lists_several_candidates(lab: LabInfo, prosody_fac
     failed(alone, "container.find", "DOCKER-NO-CONTAINER")
 
 
-@pytest.mark.parametrize("where", ["unix:///nonexistent.sock", "tcp"])
+@pytest.mark.parametrize("where", ["unix:///nonexistent.sock", "tcp", "ssh"])
 def test_docker_engine_unreachable(lab: LabInfo, where: str) -> None:
-    host = f"tcp://127.0.0.1:{free_port()}" if where == "tcp" else where
+    host = {"tcp": f"tcp://127.0.0.1:{free_port()}", "ssh": f"ssh://nobody@127.0.0.1:{free_port()}"}.get(where, where)
     started = time.monotonic()
     report = diagnose(lab, lab.prosody.name, "alice", lab.users["alice"], docker_host=host)
     assert time.monotonic() - started < 15

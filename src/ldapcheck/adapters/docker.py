@@ -62,6 +62,12 @@ def connect(docker_host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT)
         # No ping: creating the client already asked the engine for its API version (one round trip).
     except Exception as exc:  # the SDK raises DockerException, requests and OSError subclasses alike
         log.debug("docker connect to %s failed", where, exc_info=True)
+        if "paramiko" in str(exc):
+            raise DockerUnavailable(
+                f"{where}: ssh:// needs paramiko; install the ssh extra (pip install 'ldapcheck[ssh]'), "
+                "or forward the socket yourself (ssh -L /tmp/docker.sock:/var/run/docker.sock HOST) and use "
+                "--docker-host unix:///tmp/docker.sock"
+            ) from None
         raise DockerUnavailable(
             f"no Docker engine answered at {where} ({_short(exc)}); start the engine, or point "
             "--docker-host / DOCKER_HOST at it (unix://, tcp:// or ssh://user@host)"
