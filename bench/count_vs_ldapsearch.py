@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ldapcheck.lab.containers import LabPaths, openldap_plan, run_container
@@ -39,17 +40,47 @@ print(n)
 """
 
 
+@dataclass(frozen=True)
+class Target:
+    """The directory under test."""
+
+    ldap_port: int
+    admin_dn: str
+    admin_password: str = field(repr=False)
+    suffix: str
+    env: dict[str, str] = field(repr=False)
+
+
+def _target(spec: LabSpec) -> Target:
+    return Target(spec.ldap_port, spec.admin_dn, spec.admin_password, spec.suffix, spec.jitsi_env())
+
+
 @contextlib.contextmanager
-def directory(n_users: int, workdir: Path) -> Iterator[tuple[LabSpec, float]]:
-    """A lab OpenLDAP seeded with `n_users` generated users; yields (spec, seconds to first bind)."""
+def directory(n_users: int, workdir: Path, lab_env: str | None) -> Iterator[tuple[Target, float]]:
+    """A lab OpenLDAP seeded with `n_users` generated users (or an running one, from its lab .env)."""
+    if lab_env:
+        from ldapcheck.lab.envfile import read_env_file
+
+        values = read_env_file(Path(lab_env))
+        yield (
+            Target(
+                int(values["LAB_LDAP_PORT"]),
+                values["LAB_ADMIN_DN"],
+                values["LAB_ADMIN_PASSWORD"],
+                values["LDAP_BASE"],
+                {k: v for k, v in values.items() if not k.startswith("LAB_")},
+            ),
+            0.0,
+        )
+        return
     spec = new_spec(f"bench-{n_users}-{os.getpid()}", n_users)
     paths = LabPaths(workdir / f"lab-{n_users}")
     start = time.monotonic()
     prepare_files(spec, paths)
     container = run_container(docker_client(), openldap_plan(spec, paths))
     try:
-        wait_for_bind(container, spec.ldap_port, spec.admin_dn, spec.admin_password, timeout=900)
-        yield spec, time.monotonic() - start
+        wait_for_bind(container, spec.ldap_port, spec.admin_dn, spec.admin_password, timeout=1800)
+        yield _target(spec), time.monotonic() - start
     finally:
         container.remove(force=True)
 
@@ -71,7 +102,7 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     return float(wall), int(rss), proc.stdout
 
 
-def commands(spec: LabSpec, env_path: Path, pw_file: Path) -> dict[str, list[str]]:
+def commands(spec: Target, env_path: Path, pw_file: Path) -> dict[str, list[str]]:
     base = spec.suffix
     ldapsearch = (
         f"ldapsearch -x -H ldap://127.0.0.1:{spec.ldap_port} -D {shlex.quote(spec.admin_dn)}"
@@ -95,11 +126,16 @@ def count_of(name: str, stdout: str) -> int:
     return int(stdout.strip().splitlines()[-1])
 
 
-def bench(n_users: int, runs: int, workdir: Path, skip_ldap3: bool) -> dict[str, tuple[float, int, int]]:
-    with directory(n_users, workdir) as (spec, ready_s):
-        print(f"\n## {n_users:,} users (directory ready in {ready_s:.1f} s, slapd on 127.0.0.1:{spec.ldap_port})")
+def bench(
+    n_users: int, runs: int, workdir: Path, skip_ldap3: bool, lab_env: str | None = None
+) -> dict[str, tuple[float, int, int]]:
+    with directory(n_users, workdir, lab_env) as (spec, ready_s):
+        where = f"slapd on 127.0.0.1:{spec.ldap_port}"
+        print(
+            f"\n## {n_users:,} users ({'existing lab' if lab_env else f'directory ready in {ready_s:.1f} s'}, {where})"
+        )
         env_path = workdir / f"bench-{n_users}.env"
-        write_env_file(env_path, {**spec.jitsi_env(), "LDAP_BINDDN": spec.admin_dn, "LDAP_BINDPW": spec.admin_password})
+        write_env_file(env_path, {**spec.env, "LDAP_BINDDN": spec.admin_dn, "LDAP_BINDPW": spec.admin_password})
         pw_file = workdir / f"bench-{n_users}.pw"
         pw_file.write_text(spec.admin_password)  # ldapsearch -y reads the whole file: no newline
         pw_file.chmod(0o600)
@@ -128,12 +164,13 @@ def main() -> None:
     parser.add_argument("--users", type=int, action="append", help="directory size(s); default 100000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-ldap3", action="store_true", help="skip the slow ldap3 reference")
+    parser.add_argument("--lab-env", help="measure an already running lab (its .env with LAB_* values) instead")
     args = parser.parse_args()
     sizes = args.users or [100_000]
     table = []
     with tempfile.TemporaryDirectory(prefix="ldapcheck-bench-") as tmp:
         for n in sizes:
-            r = bench(n, args.runs, Path(tmp), args.skip_ldap3)
+            r = bench(n, args.runs, Path(tmp), args.skip_ldap3, args.lab_env)
             mine, peer = r["ldapcheck count"], r["ldapsearch -E pr=1000 | grep -c"]
             table.append((n, mine, peer, r.get("ldap3 paged_search")))
     print("\n| users | ldapcheck count | ldapsearch pr=1000 | ratio (wall) | ldapcheck RSS | ldapsearch RSS | ldap3 |")

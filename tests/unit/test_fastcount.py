@@ -95,7 +95,7 @@ def test_count_across_pages(fake_server: Callable[[list[bytes]], WireClient]) ->
     page2 += _done(2, 0, b"")
     seen: list[int] = []
     result = count_entries(fake_server([page1, page2]), "dc=x", "(uid=*)", progress=seen.append)
-    assert result == CountResult(count=4, references=1, pages=2, result_code=0, message="")
+    assert result == CountResult(count=4, references=1, pages=2, result_code=0, message="", page_size=5000)
     assert not result.truncated
     assert seen == [3, 4]
 
@@ -132,3 +132,13 @@ def test_non_ldap_bytes_are_an_error(fake_server: Callable[[list[bytes]], WireCl
     client = fake_server([b"\x15\x03\x03\x00\x02\x02\x46"])  # a TLS alert
     with pytest.raises(WireError, match="not an LDAP message"):
         client.simple_bind("", "")
+
+
+def test_a_refused_page_size_is_retried_with_1000(fake_server: Callable[[list[bytes]], WireClient]) -> None:
+    refused = w.message(
+        1,
+        w.sequence(w.integer(11, 0x0A), w.octets(""), w.octets("illegal pagedResults page size"), tag=w.SEARCH_DONE),
+    )
+    page = _entry(2, "uid=a,dc=x") + _done(2, 0, b"")
+    result = count_entries(fake_server([refused, page]), "dc=x", "(uid=*)", page_size=5000)
+    assert (result.count, result.result_code, result.page_size) == (1, 0, 1000)

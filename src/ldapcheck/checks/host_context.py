@@ -35,7 +35,7 @@ class ChainOptions:
     bind_user: bool = True
     count: bool = True
     container: bool = False
-    page_size: int = 1000
+    page_size: int = 5000  # fastcount.DEFAULT_PAGE (falls back to 1000 if the server refuses it)
     wire: bool = False  # use the raw-socket client instead of ldap3 (count: less memory, faster start)
 
 

@@ -221,6 +221,7 @@ def count_step() -> Step[HostContext]:
             "base": s.base,
             "count": result.count,
             "pages": result.pages,
+            "page_size": result.page_size,
             "result_code": result.result_code,
             "references": result.references,
         }

@@ -171,7 +171,7 @@ def register(app: typer.Typer) -> None:
         ca_file: str | None = _CA_FILE,
         xmpp_domain: str | None = _XMPP,
         timeout: float = _TIMEOUT,
-        page_size: int = typer.Option(1000, "--page-size", min=1, max=100000, help="Entries per page."),
+        page_size: int = typer.Option(5000, "--page-size", min=1, max=100000, help="Entries per page (max asked)."),
         json_out: bool = _JSON,
         markdown: bool = _MARKDOWN,
         verbose: bool = _VERBOSE,
