@@ -277,6 +277,24 @@ def test_wrong_filter(lab: LabInfo, prosody_factory: Any) -> None:
     assert verdict_id(report) == "SA-ENTRY-COUNT"
 
 
+def test_filter_with_percent_d(lab: LabInfo, prosody_factory: Any) -> None:
+    env = {**lab.env, "LDAP_FILTER": "(&(uid=%u)(mail=*@%d))"}
+    container, _info = prosody_factory({"LDAP_FILTER": env["LDAP_FILTER"]})
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], env=env, expected_env=env)
+    failed(report, "container.ldap_chain", "SA-ENTRY-COUNT")
+    step = report.step("container.ldap_chain")
+    assert step is not None and step.detail["filter"] == "(&(uid=alice)(mail=*@))"  # %d is empty for prosody
+    assert verdict_id(report) == "SA-TOKENS"
+
+
+def test_login_typed_as_name_at_domain_is_cut_by_prosody(lab: LabInfo) -> None:
+    typed = lab.at_uid  # the directory holds uid=carol@example.org; prosody sends "carol"
+    report = diagnose(lab, lab.prosody.name, typed, lab.users.get(typed, "irrelevant"))
+    failed(report, "container.ldap_chain", "SA-ENTRY-COUNT")
+    assert report.verdict is not None and report.verdict.failure_id == "SA-TOKENS"
+    assert typed in report.verdict.cause and "'carol'" in report.verdict.cause
+
+
 # --- network: resolves on the host, not inside ---------------------------------------------------------
 
 
