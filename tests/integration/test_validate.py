@@ -300,3 +300,32 @@ def test_compare_identity_agrees_when_nothing_is_hidden(open_directory: Director
     assert (
         step.summary == f"{d.spec.admin_dn} sees {_expected_selected(d.n_users)} users, as many as the service account"
     )
+
+
+# Named entries with a mail attribute: every named person with a uid without '@' (seed._person adds uid@example.org).
+NAMED_WITH_MAIL = NAMED_WITH_UID - 1
+
+
+def test_mail_filter_with_domain_token_reaches_nobody(open_directory: Directory) -> None:
+    """`(mail=%U@%d)`: through prosody %d is empty, so the filter becomes (mail=alice@) and matches nobody."""
+    d = open_directory
+    report = run_validate(_settings(d.env_file, LDAP_FILTER="(mail=%U@%d)"), ValidateOptions(sample=0))
+    step = report.step("dir.scan")
+    assert step is not None and step.status is Status.FAIL
+    assert step.failure_id == "SA-TOKENS"
+    assert step.summary.startswith(f"{d.n_users + NAMED_WITH_MAIL} entries have mail, but no login")
+
+
+def test_mail_filter_with_constant_domain_selects_every_mail_user(open_directory: Directory) -> None:
+    d = open_directory
+    report = run_validate(_settings(d.env_file, LDAP_FILTER="(mail=%u@example.org)"), ValidateOptions(sample=10))
+    scan = _scan(report)
+    assert scan["selected"] == d.n_users + NAMED_WITH_MAIL
+    # carol@example.org has no mail attribute; cn=No Login has neither: both are persons without a login.
+    assert scan["problems"][NO_LOGIN_ATTR.key]["count"] == 2
+    assert scan["problems"][DUPLICATE.key]["items"] == [{"login": seed.DUPE_UID, "entries": 2}]
+    sample = scan["sample"]
+    assert len(sample) == 10
+    # Sampled mail logins are looked up as (mail=<login>@example.org): one entry each, except the duplicate.
+    assert all(r["filter"] == f"(mail={r['login']}@example.org)" for r in sample)
+    assert all(r["entries"] == 1 or r["login"] == seed.DUPE_UID for r in sample)

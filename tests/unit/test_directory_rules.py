@@ -20,6 +20,7 @@ from ldapcheck.checks.directory_rules import (
     LOGIN_ESCAPED,
     LOGIN_NON_ASCII,
     LOGIN_SPACE,
+    LOGIN_UNREACHABLE,
     NO_LOGIN_ATTR,
     PPOLICY_LOCKED,
     PPOLICY_RESET,
@@ -246,10 +247,20 @@ def test_scan_with_affixed_login_attribute() -> None:
         ("cn=b", {"mail": [b"ALICE@corp.example"]}),
         ("cn=c", {"mail": [b"bob@other.example"]}),
     ]
+    entries.append(("cn=d", {}))
     found = DirectoryScan(derived).feed_all(entries)
     assert found.selected == 2  # cn=c has mail, but no login reaches it
     assert found.duplicate_logins == 1
-    assert found.problem(NO_LOGIN_ATTR).examples == ["cn=c"]
+    assert found.problem(LOGIN_UNREACHABLE).examples == ["bob@other.example"]
+    assert found.problem(NO_LOGIN_ATTR).examples == ["cn=d"]
+
+
+def test_scan_domain_token_is_empty_through_prosody() -> None:
+    """(mail=%U@%d): prosody strips the domain, so %d is empty and no value can match (docker-jitsi-meet #173)."""
+    derived = derive("(mail=%U@%d)", "meet.jitsi")
+    found = DirectoryScan(derived).feed_all([("cn=a", {"mail": [b"alice@example.org"]})])
+    assert found.selected == 0
+    assert found.problem(LOGIN_UNREACHABLE).count == 1
 
 
 def test_scan_requests_login_and_account_attributes() -> None:

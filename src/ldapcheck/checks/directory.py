@@ -11,6 +11,7 @@ from ldapcheck.checks.directory_rules import (
     ACCOUNT_ATTRS,
     ALL_KINDS,
     DUPLICATE,
+    LOGIN_UNREACHABLE,
     NO_LOGIN_ATTR,
     SUSPECT,
     CompactHashSet,
@@ -133,7 +134,11 @@ class DirectoryScan:
         low = {k.lower(): v for k, v in attrs.items()}
         values = self._login_values(low)
         if not values:
-            f.problems[NO_LOGIN_ATTR.key].add(dn, self._keep)
+            unreachable = self._unreachable(low)
+            if unreachable is None:
+                f.problems[NO_LOGIN_ATTR.key].add(dn, self._keep)
+            else:
+                f.problems[LOGIN_UNREACHABLE.key].add(unreachable, self._keep)
         else:
             f.selected += 1
             if self._sample.wants():
@@ -163,6 +168,15 @@ class DirectoryScan:
             self.findings_.login_values += 1
             if self._seen.add(key):
                 self._duplicate(key, raw)
+
+    def _unreachable(self, low: Mapping[str, Sequence[bytes]]) -> str | None:
+        """A login attribute value no typed login can produce (`(mail=%U@%d)`: %d is empty through prosody)."""
+        if self._plain:
+            return None
+        for name, _ in self._attrs:
+            for raw in low.get(name) or ():
+                return raw.decode("utf-8", "replace")
+        return None
 
     def _login_values(self, low: Mapping[str, Sequence[bytes]]) -> list[bytes]:
         if self._plain:

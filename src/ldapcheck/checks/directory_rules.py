@@ -44,6 +44,15 @@ NO_LOGIN_ATTR = ProblemKind(
     "entries without the login attribute",
     "These entries can never log in: give them the login attribute, or ignore this if they are not people.",
 )
+LOGIN_UNREACHABLE = ProblemKind(
+    "login-unreachable",
+    "SA-TOKENS",
+    Level.ERROR,
+    "entries whose login attribute no typed login can match through LDAP_FILTER",
+    "Through prosody saslauthd gets the login without '@' and realm XMPP_DOMAIN, so %d is empty and %r is "
+    "XMPP_DOMAIN: the filter's constant part around %u must equal the directory values' (e.g. use "
+    "(mail=%u@example.org), or filter on uid / sAMAccountName). See `ldapcheck user LOGIN` for the expansion.",
+)
 LOGIN_AT = ProblemKind(
     "login-with-at",
     "LOGIN-AT",
@@ -121,7 +130,7 @@ PPOLICY_RESET = ProblemKind(
     "With pwdMustChange the server expects a password change first; Jitsi cannot change passwords.",
 )
 
-LOGIN_KINDS = (LOGIN_AT, LOGIN_SPACE, LOGIN_ESCAPED, LOGIN_NON_ASCII)
+LOGIN_KINDS = (LOGIN_UNREACHABLE, LOGIN_AT, LOGIN_SPACE, LOGIN_ESCAPED, LOGIN_NON_ASCII)
 ACCOUNT_KINDS = (AD_DISABLED, AD_LOCKED, AD_EXPIRED, AD_MUST_CHANGE, PPOLICY_LOCKED, PPOLICY_RESET)
 ALL_KINDS = (DUPLICATE, NO_LOGIN_ATTR, *LOGIN_KINDS, *ACCOUNT_KINDS)
 

@@ -12,7 +12,14 @@ from ldapcheck.adapters.fastcount import TRUNCATING_CODES, CountResult, WireErro
 from ldapcheck.adapters.stream import stream_entries
 from ldapcheck.checks.directory import DirectoryScan, Findings, Problem, scan_attributes
 from ldapcheck.checks.directory_filter import FALLBACK_OBJECT_FILTER, FilterSyntaxError, LoginFilter, derive
-from ldapcheck.checks.directory_rules import ACCOUNT_KINDS, DUPLICATE, LOGIN_KINDS, NO_LOGIN_ATTR, Level
+from ldapcheck.checks.directory_rules import (
+    ACCOUNT_KINDS,
+    DUPLICATE,
+    LOGIN_KINDS,
+    LOGIN_UNREACHABLE,
+    NO_LOGIN_ATTR,
+    Level,
+)
 from ldapcheck.checks.host_context import HostContext
 from ldapcheck.checks.host_directory import _wire_client
 from ldapcheck.errors import CheckFailed
@@ -22,6 +29,8 @@ SCAN = "dir.scan"
 Mask = Callable[[str], str]
 SHOWN = 5  # examples in a step's detail; the JSON report has the full lists
 PROGRESS_EVERY = 1024
+# A page of 1000 entries on a busy directory may take longer than saslauthd's 5 s for one lookup.
+SCAN_PAGE_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
         done: list[CountResult] = []
         start = time.perf_counter()
         with _wire_client(ctx) as client:
+            client.sock.settimeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
             try:
                 stream = stream_entries(
                     client,
@@ -127,6 +137,15 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
                 hint=f"{fix}, or run validate with a .env whose LDAP_BINDDN has no limit. Logins are not affected "
                 "(saslauthd needs exactly one entry).",
                 value=outcome,
+            )
+        unreachable = found.problem(LOGIN_UNREACHABLE)
+        if found.selected == 0 and unreachable.count:
+            raise CheckFailed(
+                "SA-TOKENS",
+                f"{unreachable.count} entries have {', '.join(login.attr_names)}, but no login typed in Jitsi can "
+                f"match their values through LDAP_FILTER {s.filter} (e.g. {unreachable.examples[0]!r})",
+                hint=LOGIN_UNREACHABLE.fix,
+                detail=detail,
             )
         if found.selected == 0:
             raise CheckFailed(
