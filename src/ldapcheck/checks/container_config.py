@@ -10,8 +10,26 @@ from ldapcheck.render import saslauthd as renderer
 from ldapcheck.runner import Outcome, StepSkipped
 from ldapcheck.secrets import MASK
 
-# The variables docker-compose passes to prosody that decide the LDAP login path.
-DRIFT_KEYS_FIXED = ("AUTH_TYPE", "ENABLE_AUTH", "XMPP_DOMAIN", "PROSODY_AUTH_TYPE")
+# The variables docker-compose.yml passes through to prosody (`- NAME`) that decide the LDAP login path.
+DRIFT_KEYS = (
+    "AUTH_TYPE",
+    "ENABLE_AUTH",
+    "PROSODY_AUTH_TYPE",
+    "XMPP_DOMAIN",
+    "LDAP_URL",
+    "LDAP_BASE",
+    "LDAP_BINDDN",
+    "LDAP_BINDPW",
+    "LDAP_FILTER",
+    "LDAP_AUTH_METHOD",
+    "LDAP_VERSION",
+    "LDAP_USE_TLS",
+    "LDAP_START_TLS",
+    "LDAP_TLS_CHECK_PEER",
+    "LDAP_TLS_CACERT_FILE",
+    "LDAP_TLS_CACERT_DIR",
+    "LDAP_TLS_CIPHERS",
+)
 SECRET_ENV = frozenset({"LDAP_BINDPW"})
 RECREATE = "docker compose up -d --force-recreate prosody"
 
@@ -41,20 +59,19 @@ def env_drift(ctx: ContainerContext) -> Outcome:
     if expected is None:
         raise StepSkipped("no --env-file given: nothing to compare the container's environment with")
     actual = ctx.env()
-    keys = sorted({k for k in (*expected, *actual) if k.startswith("LDAP_")} | set(DRIFT_KEYS_FIXED))
+    keys = DRIFT_KEYS
     differences: list[str] = []
     for key in keys:
-        want, have = expected.get(key, ""), actual.get(key, "")
+        # Unset and empty differ: compose passes `NAME=` as "", and a missing NAME not at all.
+        want, have = expected.get(key), actual.get(key)
         if key in SECRET_ENV:
-            for value in (want, have):
-                if value:
-                    ctx.secrets.add(value)
+            ctx.secrets.update(v for v in (want, have) if v)
         if want == have:
             continue
         if key in SECRET_ENV:
             differences.append(f"{key} differs")
         else:
-            differences.append(f"{key}: .env {want!r}, container {have!r}")
+            differences.append(f"{key}: .env {_shown(want)}, container {_shown(have)}")
     detail: dict[str, object] = {"env_file": ctx.options.env_file or "(given)", "compared": len(keys)}
     if differences:
         detail["differences"] = differences
@@ -68,6 +85,10 @@ def env_drift(ctx: ContainerContext) -> Outcome:
             "LDAP_FILTER",
         )
     return Outcome(summary=f"the container's {len(keys)} auth variables match the .env file", detail=detail)
+
+
+def _shown(value: str | None) -> str:
+    return "(unset)" if value is None else repr(value)
 
 
 def _is_mounted(ctx: ContainerContext, path: str) -> bool:
