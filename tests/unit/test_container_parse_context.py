@@ -1,0 +1,109 @@
+"""What the container context derives from parsed facts: generation, conf path, socket, prosody's user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ldapcheck.checks.container_context import ContainerContext, ContainerOptions
+from ldapcheck.container.facts import ContainerFacts, FileStat, Process
+
+SASLAUTHD_CURRENT = ("saslauthd", "-a", "ldap", "-O", "/run/saslauthd.conf", "-c", "-m", "/var/run/saslauthd")
+SASLAUTHD_LEGACY = ("saslauthd", "-a", "ldap", "-O", "/etc/saslauthd.conf", "-c", "-m", "/var/run/saslauthd")
+
+
+class FakeContainer:
+    """Only what `env()` reads: the engine's view of the container's environment."""
+
+    name = "jitsi-prosody-1"
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.attrs: dict[str, Any] = {"Config": {"Env": [f"{k}={v}" for k, v in env.items()]}}
+
+
+def context(facts: ContainerFacts, env: dict[str, str] | None = None) -> ContainerContext:
+    ctx = ContainerContext(options=ContainerOptions(login="alice@meet.jitsi"))
+    container = FakeContainer(env or {"XMPP_DOMAIN": "meet.jitsi"})
+    ctx.container = container
+    ctx._memo["container"] = (True, container)
+    ctx._memo["facts"] = (True, facts)
+    return ctx
+
+
+def test_current_generation_from_layout() -> None:
+    facts = ContainerFacts(
+        files={"/run/prosody/config/prosody.cfg.lua": "", "/run/saslauthd.conf": "ldap_filter: uid=%u\n"},
+        dirs={"/run/prosody/config/certs": []},
+        processes=[Process(pid=20, uid=1000, argv=SASLAUTHD_CURRENT)],
+        complete=True,
+    )
+    ctx = context(facts)
+    gen, evidence = ctx.generation()
+    assert gen == "current"
+    assert "saslauthd -O /run/saslauthd.conf" in evidence
+    assert ctx.conf_path() == "/run/saslauthd.conf"
+
+
+def test_legacy_generation_from_layout() -> None:
+    facts = ContainerFacts(
+        files={"/config/prosody.cfg.lua": "", "/etc/saslauthd.conf": "ldap_filter: uid=%u\n"},
+        dirs={"/config/certs": ["meet.jitsi.crt"]},
+        processes=[Process(pid=20, uid=0, argv=SASLAUTHD_LEGACY)],
+        complete=True,
+    )
+    gen, evidence = context(facts).generation()
+    assert gen == "legacy"
+    assert evidence == [
+        "prosody config at /config/prosody.cfg.lua",
+        "saslauthd -O /etc/saslauthd.conf",
+        "certificates in /config/certs",
+    ]
+
+
+def test_without_saslauthd_the_conf_path_follows_the_generation() -> None:
+    legacy = ContainerFacts(files={"/config/prosody.cfg.lua": ""}, complete=True)
+    assert context(legacy).conf_path() == "/etc/saslauthd.conf"
+    assert context(ContainerFacts(complete=True)).conf_path() == "/run/saslauthd.conf"
+
+
+def test_socket_path_from_xmpp_conf_or_run_dir() -> None:
+    facts = ContainerFacts(
+        files={"/etc/sasl/xmpp.conf": "pwcheck_method: saslauthd\nsaslauthd_path: /srv/mux\n"},
+        processes=[Process(pid=5, uid=0, argv=("saslauthd", "-a", "ldap", "-m", "/run/other"))],
+        complete=True,
+    )
+    assert context(facts).socket_path() == "/srv/mux"
+    facts.files["/etc/sasl/xmpp.conf"] = "pwcheck_method: saslauthd\n"
+    ctx = context(facts)
+    assert ctx.socket_path() == "/run/other/mux"
+    # SASL_CONF_PATH in prosody's environment is searched first
+    facts.files["/opt/sasl/xmpp.conf"] = "pwcheck_method: auxprop\n"
+    shifted = context(facts, {"SASL_CONF_PATH": "/opt/sasl"})
+    found = shifted.sasl_app_conf()
+    assert found is not None and found[0] == "/opt/sasl/xmpp.conf"
+
+
+def test_prosody_user_by_process_uid() -> None:
+    facts = ContainerFacts(
+        processes=[Process(pid=1, uid=1000, argv=("lua5.4", "/usr/bin/prosody", "-F"))],
+        users={"prosody": (100, 102, ("prosody",)), "s6": (1000, 1000, ("s6", "prosody", "sasl"))},
+        stats={"/var/run/saslauthd": FileStat("777", "s6", "s6", "directory")},
+        complete=True,
+    )
+    assert context(facts).prosody_user() == "s6"
+    facts.processes = []
+    assert context(facts).prosody_user() == "prosody"
+    facts.processes = [Process(pid=1, uid=4242, argv=("prosody",))]
+    assert context(facts).prosody_user() == "4242"
+
+
+def test_request_is_what_prosody_sends() -> None:
+    facts = ContainerFacts(
+        files={"/run/saslauthd.conf": "ldap_search_base: ou=%r\nldap_filter: (mail=%u@%d)\n"},
+        processes=[Process(pid=20, uid=0, argv=SASLAUTHD_CURRENT)],
+        complete=True,
+    )
+    req = context(facts, {"XMPP_DOMAIN": "meet.example.org"}).request()
+    assert req is not None
+    assert (req.typed, req.user, req.realm, req.service) == ("alice@meet.jitsi", "alice", "meet.example.org", "xmpp")
+    assert req.filter == "(mail=alice@)"
+    assert req.base == "ou=meet.example.org"
