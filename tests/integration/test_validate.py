@@ -93,10 +93,10 @@ def open_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Directo
         container.remove(force=True)
 
 
-def _settings(env_file: Path, **overrides: str) -> settings_mod.Settings:
+def _settings(env_file: Path, ca_file: str = "", **overrides: str) -> settings_mod.Settings:
     env = settings_mod.read_env_file(str(env_file))
     env.update(overrides)
-    return settings_mod.from_env(env, source=str(env_file))
+    return settings_mod.from_env(env, source=str(env_file), ca_file=ca_file)
 
 
 def _scan(report: Any) -> dict[str, Any]:
@@ -329,3 +329,14 @@ def test_mail_filter_with_constant_domain_selects_every_mail_user(open_directory
     # Sampled mail logins are looked up as (mail=<login>@example.org): one entry each, except the duplicate.
     assert all(r["filter"] == f"(mail={r['login']}@example.org)" for r in sample)
     assert all(r["entries"] == 1 or r["login"] == seed.DUPE_UID for r in sample)
+
+
+@pytest.mark.parametrize("transport", ["ldaps", "starttls"])
+def test_encrypted_transports_scan_the_same_directory(open_directory: Directory, transport: str) -> None:
+    d = open_directory
+    env = settings_mod.read_env_file(str(d.env_file))
+    overrides = {"LDAP_URL": d.spec.ldaps_url} if transport == "ldaps" else {"LDAP_START_TLS": "1"}
+    report = run_validate(_settings(d.env_file, ca_file=env["LAB_CA_CERT"], **overrides), ValidateOptions(sample=5))
+    assert _status(report, "sec.transport") is Status.PASS
+    assert _scan(report)["selected"] == _expected_selected(d.n_users)
+    assert _scan(report)["problems"][DUPLICATE.key]["count"] == 1
