@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from ldapcheck.checks.container_context import tls_environment
 from ldapcheck.container import configs, facts, probe
 from ldapcheck.secrets import MASK
 
@@ -222,12 +221,12 @@ def test_tls_environment_mirrors_lak_options() -> None:
     conf = configs.parse_lak(
         "ldap_tls_check_peer: yes\nldap_tls_cacert_file: /c/ca.crt\nldap_tls_cert: /c/x.crt\nldap_tls_key: /c/x.key\n"
     )
-    assert tls_environment(conf) == {
+    assert configs.tls_environment(conf) == {
         "LDAPTLS_REQCERT": "demand",
         "LDAPTLS_CACERT": "/c/ca.crt",
         "LDAPTLS_CERT": "/c/x.crt",
         "LDAPTLS_KEY": "/c/x.key",
     }
-    assert tls_environment(configs.parse_lak("ldap_tls_check_peer: no\n")) == {"LDAPTLS_REQCERT": "never"}
+    assert configs.tls_environment(configs.parse_lak("ldap_tls_check_peer: no\n")) == {"LDAPTLS_REQCERT": "never"}
     # Absent: /etc/ldap/ldap.conf decides (the image's TLS_REQCERT allow), exactly as for saslauthd.
-    assert tls_environment(configs.parse_lak("ldap_servers: ldaps://h/\n")) == {}
+    assert configs.tls_environment(configs.parse_lak("ldap_servers: ldaps://h/\n")) == {}

@@ -266,7 +266,7 @@ class ContainerContext:
             fields.update(
                 ldap="1",
                 servers=conf.get("ldap_servers", "ldap://localhost/"),
-                start_tls="1" if _lak_bool(conf.get("ldap_start_tls")) else "0",
+                start_tls="1" if configs.lak_bool(conf.get("ldap_start_tls")) else "0",
                 bind_dn=conf.get("ldap_bind_dn"),
                 bind_pw=conf.get("ldap_bind_pw") or conf.get("ldap_password"),
                 base=req.base if req else conf.get("ldap_search_base"),
@@ -279,7 +279,7 @@ class ContainerContext:
         started = time.time()
         env = {"LDAPNETWORK_TIMEOUT": "5", "LDAPTIMEOUT": "5"}
         if conf is not None:
-            env.update(tls_environment(conf))
+            env.update(configs.tls_environment(conf))
         result = dockeradapter.exec_in(
             self.require_container(),
             ["lua5.4", "-e", probemod.script()],
@@ -298,32 +298,3 @@ class ContainerContext:
                 reproduce=f'docker exec {self.name} lua5.4 -e \'require "lualdap"; require "socket.unix"\'',
             )
         return parsed
-
-
-def _lak_bool(value: str) -> bool:
-    """lak's boolean reading: 1, y, on, t … are true; everything else is false."""
-    text = value.strip().lower()
-    return text.startswith(("1", "y", "on", "t"))
-
-
-def tls_environment(conf: configs.LakConf) -> dict[str, str]:
-    """libldap environment variables equivalent to the TLS options lak sets from saslauthd.conf.
-
-    `ldap_tls_check_peer` is applied only when present (yes → demand, no → never); otherwise
-    /etc/ldap/ldap.conf decides, as it does for saslauthd.
-    """
-    env: dict[str, str] = {}
-    peer = conf.get("ldap_tls_check_peer")
-    if peer:
-        env["LDAPTLS_REQCERT"] = "demand" if _lak_bool(peer) else "never"
-    mapping = {
-        "ldap_tls_cacert_file": "LDAPTLS_CACERT",
-        "ldap_tls_cacert_dir": "LDAPTLS_CACERTDIR",
-        "ldap_tls_cert": "LDAPTLS_CERT",
-        "ldap_tls_key": "LDAPTLS_KEY",
-        "ldap_tls_ciphers": "LDAPTLS_CIPHER_SUITE",
-    }
-    for key, var in mapping.items():
-        if conf.get(key):
-            env[var] = conf.get(key)
-    return env

@@ -132,3 +132,32 @@ def parse_prosody_hosts(text: str) -> tuple[dict[str, str], dict[str, ProsodyHos
 def first_found(candidates: Sequence[str], present: Mapping[str, str]) -> str | None:
     """The first path of `candidates` that exists (libsasl stops at the first `<app>.conf` it finds)."""
     return next((path for path in candidates if path in present), None)
+
+
+def lak_bool(value: str) -> bool:
+    """lak's boolean reading: 1, y, on, t … are true; everything else is false."""
+    text = value.strip().lower()
+    return text.startswith(("1", "y", "on", "t"))
+
+
+def tls_environment(conf: LakConf) -> dict[str, str]:
+    """libldap environment variables equivalent to the TLS options lak sets from saslauthd.conf.
+
+    `ldap_tls_check_peer` is applied only when present (yes → demand, no → never); otherwise
+    /etc/ldap/ldap.conf decides, as it does for saslauthd.
+    """
+    env: dict[str, str] = {}
+    peer = conf.get("ldap_tls_check_peer")
+    if peer:
+        env["LDAPTLS_REQCERT"] = "demand" if lak_bool(peer) else "never"
+    mapping = {
+        "ldap_tls_cacert_file": "LDAPTLS_CACERT",
+        "ldap_tls_cacert_dir": "LDAPTLS_CACERTDIR",
+        "ldap_tls_cert": "LDAPTLS_CERT",
+        "ldap_tls_key": "LDAPTLS_KEY",
+        "ldap_tls_ciphers": "LDAPTLS_CIPHER_SUITE",
+    }
+    for key, var in mapping.items():
+        if conf.get(key):
+            env[var] = conf.get(key)
+    return env
