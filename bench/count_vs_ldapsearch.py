@@ -110,6 +110,15 @@ def commands(spec: Target, env_path: Path, pw_file: Path) -> dict[str, list[str]
     )
     return {
         "ldapcheck count": [str(VENV_BIN / "ldapcheck"), "count", "--env-file", str(env_path), "--json"],
+        "ldapcheck count --page-size 1000": [
+            str(VENV_BIN / "ldapcheck"),
+            "count",
+            "--env-file",
+            str(env_path),
+            "--json",
+            "--page-size",
+            "1000",
+        ],
         "ldapsearch -E pr=1000 | grep -c": ["bash", "-c", ldapsearch],
         "ldap3 paged_search": [sys.executable, "-c", LDAP3_COUNT, str(spec.ldap_port), spec.admin_dn, base],
     }
