@@ -23,15 +23,22 @@ def _done(msgid: int, code: int, cookie: bytes) -> bytes:
     return w.message(msgid, op, [ctrl])
 
 
-def _read_message(sock: socket.socket) -> bytes:
-    data = b""
-    while True:
-        h = w.header(data, 0, len(data))
-        if h is not None and h[2] <= len(data):
-            return data[: h[2]]
-        chunk = sock.recv(4096)
-        assert chunk, "client closed"
-        data += chunk
+class Peer:
+    """The server end of the socket pair: reads whole LDAP messages, keeping any bytes after one for the next."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.data = b""
+
+    def read(self) -> bytes:
+        while True:
+            h = w.header(self.data, 0, len(self.data))
+            if h is not None and h[2] <= len(self.data):
+                message, self.data = self.data[: h[2]], self.data[h[2] :]
+                return message
+            chunk = self.sock.recv(4096)
+            assert chunk, "client closed"
+            self.data += chunk
 
 
 PAGES = [
@@ -46,8 +53,9 @@ def test_stream_entries_requests_the_next_page_before_decoding_and_keeps_every_e
     request_seen = [threading.Event() for _ in PAGES]
 
     def serve() -> None:
+        reader = Peer(peer)
         for number, page in enumerate(PAGES):
-            _read_message(peer)
+            reader.read()
             request_seen[number].set()
             msgid = number + 1
             for dn, attrs in page:
@@ -86,3 +94,36 @@ def test_decode_entry_long_form_lengths() -> None:
     dn, attrs = decode_entry(pdu, msgid[2])
     assert dn == "cn=" + "x" * 200
     assert attrs == {"description": big, "uid": [b"u"]}
+
+
+def _message_id_of(request: bytes) -> int:
+    outer = w.header(request, 0, len(request))
+    assert outer is not None
+    inner = w.header(request, outer[1], outer[2])
+    assert inner is not None
+    return w.decode_int(request[inner[1] : inner[2]])
+
+
+def test_search_many_keeps_several_requests_in_flight_and_answers_in_order() -> None:
+    from ldapcheck.adapters.stream import search_many
+
+    server, peer = socket.socketpair()
+    answers = {0: ["uid=a,dc=x"], 1: [], 2: ["uid=d,ou=1,dc=x", "uid=d,ou=2,dc=x"]}
+
+    def serve() -> None:
+        reader = Peer(peer)
+        ids = [_message_id_of(reader.read()) for _ in answers]  # all three arrive before any answer
+        for number, msgid in reversed(list(enumerate(ids))):  # answer the last request first
+            for dn in answers[number]:
+                peer.sendall(_entry(msgid, dn, {}))
+            peer.sendall(_done(msgid, 0, b""))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = WireClient(server, timeout=5)
+    searches = [("dc=x", "(uid=a)"), ("dc=x", "(uid=nobody)"), ("dc=x", "(uid=d)"), ("dc=x", "(uid=broken")]
+    results = search_many(client, searches, window=8)
+    thread.join(timeout=5)
+    assert results == [(answers[0], 0), ([], 0), (answers[2], 0), ([], 87)]
+    server.close()
+    peer.close()

@@ -143,3 +143,52 @@ def stream_entries(
             if on_done is not None:
                 on_done(CountResult(count, refs, pages, done.code, done.message))
             return
+
+
+def _message_id(pdu: bytes) -> int:
+    outer = w.header(pdu, 0, len(pdu))
+    if outer is None:
+        raise WireError("truncated LDAP message")
+    inner = w.header(pdu, outer[1], outer[2])
+    if inner is None or inner[0] != 0x02:
+        raise WireError("LDAP message without a message id")
+    return w.decode_int(pdu[inner[1] : inner[2]])
+
+
+def search_many(
+    client: WireClient, searches: Sequence[tuple[str, str]], *, size_limit: int = 2, window: int = 64
+) -> list[tuple[list[str], int]]:
+    """Run many small subtree searches (no attributes) with up to `window` in flight: [(DNs, result code)] in order.
+
+    Looking up a users file one search at a time costs a round trip each; here the server works on many at once.
+    A filter that cannot be encoded gets result code 87 (filterError) without being sent.
+    """
+    found: list[list[str]] = [[] for _ in searches]
+    codes: list[int] = [-1] * len(searches)
+    pending: dict[int, int] = {}
+    next_index = 0
+    while next_index < len(searches) or pending:
+        while next_index < len(searches) and len(pending) < window:
+            base, filter_text = searches[next_index]
+            try:
+                request = w.search_request(base, filter_text, ["1.1"], size_limit=size_limit, time_limit=5)
+            except w.BerError:
+                codes[next_index] = 87
+            else:
+                pending[client.send(request)] = next_index
+            next_index += 1
+        if not pending:
+            break
+        pdu, tag, start, end, msg_end = client.read_pdu()
+        index = pending.get(_message_id(pdu))
+        if index is None:
+            raise WireError("a response to a request that was not sent")
+        if tag == w.SEARCH_ENTRY:
+            dn_start, dn_end = _content(pdu, start)
+            found[index].append(pdu[dn_start:dn_end].decode("utf-8", "replace"))
+        elif tag == w.SEARCH_DONE:
+            codes[index] = w.decode_result(pdu, start, end, msg_end).code
+            del pending[_message_id(pdu)]
+        elif tag != w.SEARCH_REFERENCE:
+            raise WireError(f"unexpected operation 0x{tag:02x} in a search response")
+    return list(zip(found, codes, strict=True))

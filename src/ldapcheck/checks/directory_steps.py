@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ldapcheck import ldapcodes, saslfilter
 from ldapcheck.adapters import ldapwire
 from ldapcheck.adapters.fastcount import TRUNCATING_CODES, CountResult, WireError
-from ldapcheck.adapters.stream import stream_entries
+from ldapcheck.adapters.stream import search_many, stream_entries
 from ldapcheck.checks.directory import DirectoryScan, Findings, Problem, scan_attributes
 from ldapcheck.checks.directory_filter import FALLBACK_OBJECT_FILTER, FilterSyntaxError, LoginFilter, derive
 from ldapcheck.checks.directory_rules import (
@@ -208,15 +208,12 @@ def duplicates_step(mask: Mask = _same) -> Step[HostContext]:
         found = outcome.findings
         problem = found.problem(DUPLICATE)
         extra: dict[str, object] = {"entries_involved": found.duplicate_entries}
-        if problem.count and ctx.directory is not None:
-            resolved: list[str] = []
-            for dup in found.duplicates[:SHOWN]:
-                request = saslfilter.via_testsaslauthd(
-                    dup.login, ctx.settings.filter, ctx.settings.base, ctx.settings.xmpp_domain
-                )
-                _, dns = ctx.directory.search_dns(request.base, saslfilter.wrapped(request.filter), limit=10)
-                resolved.append(f"{mask(dup.login)} → {'; '.join(dns)}")
-            extra["dns"] = resolved
+        if problem.count:
+            s = ctx.settings
+            shown = found.duplicates[:SHOWN]
+            requests = [saslfilter.via_testsaslauthd(d.login, s.filter, s.base, s.xmpp_domain) for d in shown]
+            looked_up = _lookup(ctx, [(r.base, saslfilter.wrapped(r.filter)) for r in requests], limit=10)
+            extra["dns"] = [f"{mask(d.login)} → {'; '.join(dns)}" for d, (dns, _) in zip(shown, looked_up, strict=True)]
         return _problem_outcome(problem, _scope(outcome), mask, extra)
 
     return Step(id="dir.duplicates", title="Logins that select one entry", run=run, requires=frozenset({SCAN}))
@@ -294,12 +291,12 @@ def sample_step(users: Sequence[str] | None, mask: Mask = _same) -> Step[HostCon
             logins, source = scan_outcome(ctx).findings.sample, "sampled"
         if not logins:
             return Outcome(summary="no logins to look up")
-        assert ctx.directory is not None, "ldap.service_bind opened it"
-        results = []
-        for typed in logins:
-            request = saslfilter.via_prosody(typed, s.filter, s.base, s.xmpp_domain)
-            result, dns = ctx.directory.search_dns(request.base, saslfilter.wrapped(request.filter), limit=2)
-            results.append(SampleResult(typed, request.filter, request.base, len(dns), result.code))
+        requests = [saslfilter.via_prosody(typed, s.filter, s.base, s.xmpp_domain) for typed in logins]
+        looked_up = _lookup(ctx, [(r.base, saslfilter.wrapped(r.filter)) for r in requests], limit=2)
+        results = [
+            SampleResult(r.typed, r.filter, r.base, len(dns), code)
+            for r, (dns, code) in zip(requests, looked_up, strict=True)
+        ]
         bad = [r for r in results if r.entries != 1]
         ctx.values["dir.sample.results"] = results
         detail: dict[str, object] = {
@@ -317,6 +314,19 @@ def sample_step(users: Sequence[str] | None, mask: Mask = _same) -> Step[HostCon
         return Outcome(summary=f"all {len(results)} {source} logins resolve to exactly one entry", detail=detail)
 
     return Step(id="dir.sample", title="Logins resolve as saslauthd does", run=run, requires=frozenset({SCAN}))
+
+
+def _lookup(ctx: HostContext, searches: list[tuple[str, str]], *, limit: int) -> list[tuple[list[str], int]]:
+    """Many small searches as the service account, pipelined on one connection."""
+    with _wire_client(ctx) as client:
+        try:
+            return search_many(client, searches, size_limit=limit)
+        except (OSError, WireError, ldapwire.BerError) as exc:
+            raise CheckFailed(
+                "NET-TIMEOUT" if isinstance(exc, TimeoutError) else "LDAP-SERVER-DOWN",
+                f"looking up logins stopped: {exc}",
+                hint="The server stopped answering; check its health and rerun.",
+            ) from None
 
 
 def _why(result: SampleResult) -> str:
