@@ -224,6 +224,19 @@ def test_filter_matching_nothing(lab: LabInfo, tmp_path: Path) -> None:
     assert step(report, "ldap.user_search")["detail"]["filter"] == "(&(uid=alice)(objectClass=posixGroup))"
 
 
+def test_login_with_an_at_sign(lab: LabInfo, tmp_path: Path) -> None:
+    """prosody sends the part before '@'; testsaslauthd -u sends it whole: both filters are shown."""
+    _, report, _, _ = run("user", lab.at_uid, "--env-file", env_file(lab, tmp_path), "--no-bind")
+    search = step(report, "ldap.user_search")
+    local = lab.at_uid.split("@")[0]
+    assert search["detail"]["saslauthd_login"] == local
+    assert search["detail"]["filter"] == f"(uid={local})"
+    assert f"(uid={lab.at_uid})" in search["detail"]["testsaslauthd_filter"]
+    # The lab has only uid=carol@example.org: through prosody this login can never work.
+    assert (search["status"], search["failure_id"]) == ("fail", "SA-ENTRY-COUNT")
+    assert "'@'" in search["hint"]
+
+
 def test_uid_present_twice(lab: LabInfo, tmp_path: Path) -> None:
     _, report, _, _ = run("user", lab.dupe_uid, "--env-file", env_file(lab, tmp_path), "--no-bind")
     assert first_failure(report) == ("ldap.user_search", "SA-ENTRY-COUNT")
@@ -281,8 +294,10 @@ def test_locked_account(lab: LabInfo, tmp_path: Path) -> None:
 
 def test_closed_port(lab: LabInfo, tmp_path: Path) -> None:
     port = free_port()
-    _, report, _, _ = run("diagnose", "--env-file", env_file(lab, tmp_path, LDAP_URL=f"ldap://127.0.0.1:{port}"))
+    code, report, raw, _ = run("diagnose", "--env-file", env_file(lab, tmp_path, LDAP_URL=f"ldap://127.0.0.1:{port}"))
+    assert code == 1
     assert first_failure(report) == (f"net.tcp[127.0.0.1:{port}]", "NET-REFUSED")
+    assert_no_secrets(lab, raw)
     assert step(report, "ldap.rootdse")["status"] == "skip"
 
 

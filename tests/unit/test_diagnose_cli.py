@@ -1,0 +1,58 @@
+"""`diagnose`, `count`, `user`: configuration errors are exit 2 with a message, passwords never come from argv."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LDAPCHECK_")}
+    clean.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "ldapcheck", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize("command", ["diagnose", "count", "user"])
+def test_help(command: str) -> None:
+    proc = run(command, "--help")
+    assert proc.returncode == 0
+    assert "--env-file" in proc.stdout and "--json" in proc.stdout
+    assert "--password " not in proc.stdout and "--bind-password" not in proc.stdout  # never on argv
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("diagnose",), "no LDAP_URL"),
+        (("diagnose", "--url", "http://x"), "must start with ldap:// or ldaps://"),
+        (("count", "--url", "ldap://h:99999"), "port"),
+        (("diagnose", "--url", "ldap://h", "--base", "example.org"), "not a valid DN"),
+        (("diagnose", "--url", "ldap://h", "--ca-file", "/nonexistent/ca.pem"), "no such file"),
+        (("diagnose", "--env-file", "/nonexistent/.env"), "no such file"),
+        (("diagnose", "--url", "ldap://h", "--json", "--markdown"), "exclude each other"),
+    ],
+)
+def test_configuration_errors_exit_2(args: tuple[str, ...], words: str) -> None:
+    proc = run(*args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert words in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_user_without_a_password_source_is_a_usage_error(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("LDAP_URL=ldap://127.0.0.1:1\nLDAP_BASE=dc=example,dc=org\n")
+    proc = run("user", "alice", "--env-file", str(env))  # stdin is not a terminal: no prompt possible
+    assert proc.returncode == 2
+    assert "--password-stdin" in proc.stderr
