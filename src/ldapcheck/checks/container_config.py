@@ -110,8 +110,7 @@ def saslauthd_conf(ctx: ContainerContext) -> Outcome:
             detail={"AUTH_TYPE": env.get("AUTH_TYPE", "(unset)")},
             reproduce=reproduce,
         )
-    gen = ctx.generation()[0]
-    expected = configs.parse_lak(renderer.render(env, gen))
+    expected = configs.parse_lak(ctx.expected_conf())
     mounted_text = ctx.facts().files.get("/etc/saslauthd.conf")
     mounted = _is_mounted(ctx, "/etc/saslauthd.conf") and mounted_text is not None
     # The mounted file is only the culprit if it is what saslauthd reads (rootless images copy it to /run).

@@ -58,6 +58,7 @@ class ContainerContext:
     container: Any = None
     _memo: dict[str, tuple[bool, object]] = field(default_factory=dict, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
+    _workers: set[int] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         if self.options.password:
@@ -65,20 +66,32 @@ class ContainerContext:
 
     # --- memo and prefetch -----------------------------------------------------------------------
     def prefetch(self) -> None:
-        """Find the container and run both execs in the background (they need nothing from the host chain)."""
+        """Find the container and run both execs in the background (they need nothing from the host chain).
+
+        While the probe exec waits on the container, this thread renders the expected saslauthd.conf.
+        """
+
+        def quietly(*calls: Callable[[], object]) -> None:
+            with contextlib.suppress(Exception):  # memoised: the step that needs it re-raises it
+                for call in calls:
+                    call()
 
         def body() -> None:
-            with contextlib.suppress(Exception):  # memoised: the step that needs it re-raises it
-                self.locate()
-                self.facts()
-                self.probe()
+            quietly(self.locate, self.facts)
+            probe = threading.Thread(target=quietly, args=(self.probe,), daemon=True)
+            self._workers.add(id(probe))
+            probe.start()
+            quietly(self.expected_conf)
+            probe.join()
+            quietly(self.login_log)
 
         self._thread = threading.Thread(target=body, name="ldapcheck-container-prefetch", daemon=True)
+        self._workers.add(id(self._thread))
         self._thread.start()
 
     def _join(self) -> None:
         thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
+        if thread is not None and id(threading.current_thread()) not in self._workers:
             thread.join()
             self._thread = None
 
@@ -223,8 +236,22 @@ class ContainerContext:
         found = configs.first_found(candidates, files)
         return (found, configs.parse_sasl_app_conf(files[found])) if found else None
 
-    def saslauthd_log(self, login: str, since: float) -> list[str]:
-        """saslauthd's `-d` lines about `login` since `since` (its stderr is the container's log)."""
+    def expected_conf(self) -> str:
+        """saslauthd.conf as the image's template renders it from the container's own env."""
+        from ldapcheck.render import saslauthd as renderer
+
+        env = self.env()
+        return self._cached("expected", lambda: renderer.render(env, self.generation()[0]))
+
+    def login_log(self) -> list[str]:
+        """saslauthd's `-d` lines about this login since the probe asked (its stderr is the container's log)."""
+        req = self.request()
+        probe = self.probe()
+        if req is None or not probe.started_at:
+            return []
+        return self._cached("log", lambda: self._log_lines(req.user, probe.started_at))
+
+    def _log_lines(self, login: str, since: float) -> list[str]:
         raw = self.require_container().logs(stdout=True, stderr=True, since=int(since) - 1, tail=400)
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
         marks = (f"[user={login}]", f"[login={login}]")

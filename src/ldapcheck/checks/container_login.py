@@ -175,7 +175,7 @@ def saslauthd_protocol(ctx: ContainerContext) -> Outcome:
     detail["reply"] = reply.field(0) or "(empty)"
     via = "(password sent on the socket, in no process arguments)"
     with contextlib.suppress(Exception):  # the log is supporting evidence only
-        lines = ctx.saslauthd_log(req.user, p.started_at)
+        lines = ctx.login_log()
         if lines:
             detail["saslauthd log"] = lines[-3:]
             detail["answered from cache"] = any("(cached)" in line for line in lines)
