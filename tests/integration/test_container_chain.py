@@ -196,19 +196,25 @@ def test_saslauthd_stopped(lab: LabInfo, prosody_factory: Any) -> None:
     assert pids
     container.exec_run(["bash", "-c", "kill -TERM " + " ".join(pids)], user="0")  # no procps in the image
     until(lambda: not saslauthd_pids(container), "saslauthd to exit")
-    report = diagnose(lab, container.name, "alice", lab.users["alice"])
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], testsaslauthd=True)
     failed(report, "container.saslauthd_process", "SA-SOCKET")
     assert status(report, "container.saslauthd_protocol") is Status.SKIP
+    failed(report, "container.testsaslauthd", "SA-SOCKET")
+    step = report.step("container.testsaslauthd")
+    assert step is not None and step.summary == "testsaslauthd: connect() : No such file or directory"
     assert verdict_id(report) == "SA-SOCKET"
 
 
 def test_socket_not_accessible_to_prosody_user(lab: LabInfo, prosody_factory: Any) -> None:
     container, _info = prosody_factory()
     assert container.exec_run(["chmod", "0700", "/var/run/saslauthd"], user="0").exit_code == 0
-    report = diagnose(lab, container.name, "alice", lab.users["alice"], testsaslauthd=False)
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], testsaslauthd=True)
     failed(report, "container.saslauthd_socket", "SA-SOCKET")
     step = report.step("container.saslauthd_socket")
     assert step is not None and "permission denied" in step.summary.lower()
+    failed(report, "container.testsaslauthd", "SA-SOCKET")  # run as prosody's user too
+    step = report.step("container.testsaslauthd")
+    assert step is not None and step.summary == "testsaslauthd: connect() : Permission denied"
     assert verdict_id(report) == "SA-SOCKET"
 
 
