@@ -166,6 +166,12 @@ def test_wrong_bind_password(lab: LabInfo, tmp_path: Path) -> None:
     assert "wrong-password" not in raw
 
 
+def test_bind_dn_without_password(lab: LabInfo, tmp_path: Path) -> None:
+    _, report, _, _ = run("diagnose", "--env-file", env_file(lab, tmp_path, LDAP_BINDPW=None))
+    assert first_failure(report) == ("config.parse", "RC-53")
+    assert step(report, "ldap.service_bind")["status"] == "skip"
+
+
 def test_bind_dn_that_does_not_exist(lab: LabInfo, tmp_path: Path) -> None:
     path = env_file(lab, tmp_path, LDAP_BINDDN=f"cn=nobody,ou=services,{lab.suffix}")
     code, report, _, _ = run("diagnose", "--env-file", path)

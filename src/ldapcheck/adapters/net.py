@@ -5,10 +5,10 @@ Every probe is bounded by `timeout`; failures are raised as CheckFailed with a c
 
 from __future__ import annotations
 
-import concurrent.futures
 import errno
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -17,15 +17,33 @@ from ldapcheck.adapters.certs import CertInfo, decode_certificate, hostname_matc
 from ldapcheck.adapters.fastcount import WireClient, WireError
 from ldapcheck.errors import CheckFailed
 
-_DNS_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="dns")
+
+def _addresses(host: str, port: int, timeout: float) -> list[str]:
+    """getaddrinfo has no timeout: run it in a daemon thread (a pool would be joined at exit and block it)."""
+    found: list[str] = []
+    failed: list[OSError] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            found.extend(str(info[4][0]) for info in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
+        except OSError as exc:
+            failed.append(exc)
+        done.set()
+
+    threading.Thread(target=work, name="dns", daemon=True).start()
+    if not done.wait(timeout):
+        raise TimeoutError
+    if failed:
+        raise failed[0]
+    return sorted(set(found))
 
 
 def resolve(host: str, port: int, timeout: float) -> list[str]:
-    """The addresses `host` resolves to (getaddrinfo has no timeout of its own: bound it with a thread)."""
-    future = _DNS_POOL.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+    """The addresses `host` resolves to, within `timeout`."""
     try:
-        infos = future.result(timeout=timeout)
-    except concurrent.futures.TimeoutError:
+        addresses = _addresses(host, port, timeout)
+    except TimeoutError:
         raise CheckFailed(
             "NET-DNS",
             f"resolving {host} took longer than {timeout:g} s",
@@ -37,7 +55,7 @@ def resolve(host: str, port: int, timeout: float) -> list[str]:
             f"{host} does not resolve ({exc.strerror})",
             hint=f"Use a name that resolves for the prosody container (getent hosts {host}), or add extra_hosts.",
         ) from None
-    return sorted({str(info[4][0]) for info in infos})
+    return addresses
 
 
 def tcp_connect(host: str, port: int, timeout: float) -> float:

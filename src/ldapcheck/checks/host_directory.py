@@ -111,7 +111,7 @@ def service_bind_step() -> Step[HostContext]:
         id="ldap.service_bind",
         title="Service bind",
         run=run,
-        requires=frozenset({"ldap.rootdse"}),
+        requires=frozenset({"ldap.rootdse", "config.parse"}),  # config.parse fails on a DN without password
         reproduce=reproduce,
     )
 

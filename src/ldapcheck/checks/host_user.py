@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shlex
 import ssl
+import time
 
 from ldapcheck import ldapcodes, saslfilter
 from ldapcheck.adapters import ldapwire
@@ -16,6 +17,7 @@ from ldapcheck.errors import CheckFailed
 from ldapcheck.runner import Outcome, Step
 
 MAX_LISTED = 10
+SLOW_SEARCH_S = 2.0  # saslauthd's ldap_time_limit/ldap_timeout are 5 s
 
 
 def _requests(ctx: HostContext) -> tuple[saslfilter.SaslRequest, saslfilter.SaslRequest]:
@@ -32,7 +34,9 @@ def user_search_step() -> Step[HostContext]:
 
     def run(ctx: HostContext) -> Outcome:
         prosody, tester = _requests(ctx)
+        start = time.perf_counter()
         result, dns = _directory(ctx).search_dns(prosody.base, saslfilter.wrapped(prosody.filter), limit=50)
+        seconds = time.perf_counter() - start
         detail: dict[str, object] = {
             "typed_login": prosody.typed,
             "saslauthd_login": prosody.user,
@@ -41,12 +45,20 @@ def user_search_step() -> Step[HostContext]:
             "filter": prosody.filter,
             "base": prosody.base,
             "entries": len(dns),
+            "search_ms": round(seconds * 1000, 1),
             "dns": dns[:MAX_LISTED],
         }
         if tester.filter != prosody.filter:
             detail["testsaslauthd_filter"] = (
                 f"{tester.filter} (testsaslauthd -u {prosody.typed} passes the login uncut; prosody sends "
                 f"{prosody.user})"
+            )
+        if result.code == 3:
+            raise CheckFailed(
+                "RC-3",
+                "the user search hit the time limit (timeLimitExceeded, 3); saslauthd gives up after 5 s",
+                hint="Narrow LDAP_BASE, index the filter's attribute, avoid 1.2.840.113556.1.4.1941 on big trees.",
+                detail=detail,
             )
         if result.code not in (0, 4):
             raise CheckFailed(
@@ -81,7 +93,17 @@ def user_search_step() -> Step[HostContext]:
                 detail=detail,
             )
         ctx.user_dn = dns[0]
-        return Outcome(summary=f"1 entry: {dns[0]} (filter {prosody.filter})", detail=detail, value=dns[0])
+        summary = f"1 entry: {dns[0]} (filter {prosody.filter})"
+        if seconds > SLOW_SEARCH_S:
+            return Outcome(
+                summary=f"{summary}, but the search took {seconds:.1f} s (saslauthd's limit is 5 s)",
+                detail=detail,
+                warn=True,
+                failure_id="RC-3",
+                hint="Narrow LDAP_BASE or index the filter's attribute before logins start timing out.",
+                value=dns[0],
+            )
+        return Outcome(summary=summary, detail=detail, value=dns[0])
 
     def reproduce(ctx: HostContext) -> str:
         prosody, _ = _requests(ctx)
