@@ -255,6 +255,17 @@ def test_container_env_differs_from_env_file(lab: LabInfo, prosody_factory: Any)
     assert verdict_id(report) == "JM-RECREATE"
 
 
+def test_container_ldap_url_differs_and_is_probed_too(lab: LabInfo, prosody_factory: Any) -> None:
+    closed = free_port(exclude=frozenset({lab.ldap_port, lab.ldaps_port, lab.c2s_port}))
+    container, _info = prosody_factory({"LDAP_URL": f"ldap://127.0.0.1:{closed}"})
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], expected_env=lab.env)
+    failed(report, "container.env_drift", "JM-RECREATE")
+    assert status(report, f"container.net[127.0.0.1:{lab.ldap_port}]") is Status.PASS  # the .env's server
+    failed(report, f"container.net[127.0.0.1:{closed}]", "NET-REFUSED")  # the one saslauthd really uses
+    failed(report, "container.ldap_chain", "LDAP-SERVER-DOWN")
+    assert verdict_id(report) == "JM-RECREATE"
+
+
 def test_auth_type_upper_case(lab: LabInfo, prosody_factory: Any) -> None:
     container, _info = prosody_factory({"AUTH_TYPE": "LDAP"})
     report = diagnose(lab, container.name, "alice", lab.users["alice"])

@@ -267,7 +267,7 @@ def extend_report(report: Report, options: ContainerOptions, ctx: ContainerConte
         ctx = ContainerContext(options=options)
     ctx.secrets.update(report.secrets)
     ctx.values.update({r.id: None for r in report.steps if r.status in (Status.PASS, Status.WARN)})
-    results, internal = run_steps(container_steps(ctx.options.servers), ctx)
+    results, internal = run_steps(container_steps(ctx.targets()), ctx)
     steps = [*report.steps, *results]
     meta = {**report.meta, "container": ctx.name if ctx.container is not None else None}
     return Report(

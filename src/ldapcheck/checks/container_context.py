@@ -155,9 +155,18 @@ class ContainerContext:
         """All file/process/network facts, from one exec (run once)."""
         return self._cached("facts", self._run_facts)
 
+    def targets(self) -> list[tuple[str, int]]:
+        """Servers to probe from inside: those of the .env/options and those of the container's own LDAP_URL."""
+        found = list(self.options.servers)
+        with contextlib.suppress(Exception):  # no container, or an LDAP_URL the host chain reports on anyway
+            from ldapcheck.settings import parse_servers
+
+            found += [(s.host, s.port) for s in parse_servers(self.env().get("LDAP_URL", ""))]
+        return list(dict.fromkeys(found))
+
     def _run_facts(self) -> factsmod.ContainerFacts:
         args: list[str] = []
-        for host, port in dict.fromkeys(self.options.servers):
+        for host, port in self.targets():
             args += [host, str(port)]
         result = dockeradapter.exec_in(
             self.require_container(), ["bash", "-c", factsmod.script(), "facts", *args], user="0", timeout=20

@@ -45,6 +45,18 @@ def _host_passed(ctx: ContainerContext, *ids: str) -> bool:
     return bool(ids) and all(i in ctx.values for i in ids)
 
 
+def _host_reached(ctx: ContainerContext, servers: str) -> bool:
+    """Whether the host chain connected to every server of this `ldap_servers` value."""
+    from ldapcheck.errors import ConfigError
+    from ldapcheck.settings import parse_servers
+
+    try:
+        parsed = parse_servers(servers)
+    except ConfigError:
+        return False
+    return _host_passed(ctx, *[f"net.tcp[{s.hostport}]" for s in parsed])
+
+
 def ldap_chain(ctx: ContainerContext) -> Outcome:
     """The LDAP chain inside the container (lua-ldap: its libldap, CA store, ldap.conf)."""
     conf = ctx.effective_conf()
@@ -72,7 +84,8 @@ def ldap_chain(ctx: ContainerContext) -> Outcome:
     who = conf.get("ldap_bind_dn") or "(anonymous)"
     if not sb.ok:
         fid = ldap_error_id(sb.field(0))
-        if _host_passed(ctx, "ldap.service_bind") and fid in ("LDAP-SERVER-DOWN", "NET-TIMEOUT"):
+        same_servers = _host_reached(ctx, conf.get("ldap_servers", "ldap://localhost/"))
+        if same_servers and _host_passed(ctx, "ldap.service_bind") and fid in ("LDAP-SERVER-DOWN", "NET-TIMEOUT"):
             fid = NET_CONTAINER
         detail["service bind"] = f"{who}: {sb.field(0)}"
         raise CheckFailed(
