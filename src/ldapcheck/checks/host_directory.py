@@ -97,7 +97,9 @@ def service_bind_step() -> Step[HostContext]:
         password = s.bind_password.reveal() if s.bind_password else ""
         result = _directory(ctx).bind(s.bind_dn, password)
         verdict = ldapcodes.classify_bind(result.code, result.message, who=who, service=True)
-        detail: dict[str, object] = {"identity": who, "result_code": result.code, "message": result.message}
+        detail: dict[str, object] = {"identity": who, "result_code": result.code}
+        if result.message:
+            detail["diagnostic_message"] = result.message
         if not verdict.ok:
             raise CheckFailed(verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint, detail=detail)
         return Outcome(summary=verdict.summary, detail=detail)

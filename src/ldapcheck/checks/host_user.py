@@ -217,7 +217,9 @@ def user_bind_step() -> Step[HostContext]:
         detail: dict[str, object] = {"dn": dn}
         if not password:
             result = _unauthenticated_probe(ctx, dn)
-            detail.update(result_code=result.code, message=result.message)
+            detail["result_code"] = result.code
+            if result.message:
+                detail["diagnostic_message"] = result.message
             if result.code == 0:
                 raise CheckFailed(
                     "OL-UNAUTH-BIND",
@@ -237,7 +239,9 @@ def user_bind_step() -> Step[HostContext]:
         assert ctx.server is not None
         with Directory(ctx.server, timeout=ctx.settings.timeout, start_tls=ctx.settings.start_tls) as directory:
             bound = directory.bind(dn, password, controls=[(ldapwire.PPOLICY_OID, False, None)])
-        detail.update(result_code=bound.code, message=bound.message)
+        detail["result_code"] = bound.code
+        if bound.message:
+            detail["diagnostic_message"] = bound.message
         warning = error = None
         ppolicy = bound.controls.get(ldapwire.PPOLICY_OID)
         if isinstance(ppolicy, dict) and isinstance(ppolicy.get("value"), bytes):
