@@ -59,3 +59,15 @@ def test_count_filter_turns_user_tokens_into_a_wildcard() -> None:
     assert saslfilter.count_filter("(&(sAMAccountName=%U)(objectClass=user))", "x") == (
         "(&(sAMAccountName=*)(objectClass=user))"
     )
+
+
+def test_search_base_tokens_are_expanded_like_the_filter() -> None:
+    from ldapcheck.chain import ChainOptions, HostContext
+    from ldapcheck.settings import from_env
+
+    settings = from_env(
+        {"LDAP_URL": "ldap://127.0.0.1", "LDAP_BASE": "ou=%U,dc=%2,dc=%1", "XMPP_DOMAIN": "corp.example"}
+    )
+    assert HostContext(settings=settings).search_base() == "ou=,dc=corp,dc=example"
+    with_user = HostContext(settings=settings, options=ChainOptions(user="bob@ignored.org"))
+    assert with_user.search_base() == "ou=bob,dc=corp,dc=example"  # prosody cuts at '@': the realm's labels

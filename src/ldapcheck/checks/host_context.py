@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ldapcheck.saslfilter import expand
 from ldapcheck.secrets import Secret
 from ldapcheck.settings import ServerUrl, Settings
 
@@ -64,6 +65,14 @@ class HostContext:
             with contextlib.suppress(Exception):
                 self.directory.close()
             self.directory = None
+
+    def search_base(self) -> str:
+        """LDAP_BASE as saslauthd searches it: lak expands %-tokens in the base too (login, realm)."""
+        from ldapcheck.saslfilter import prosody_login
+
+        if "%" not in self.settings.base:
+            return self.settings.base
+        return expand(self.settings.base, prosody_login(self.options.user or ""), realm=self.settings.xmpp_domain)
 
     # --- reproduce helpers: standard tools, never a password (-W prompts) -------------------
 

@@ -58,11 +58,11 @@ def rootdse_step(requires: frozenset[str]) -> Step[HostContext]:
             "starttls_offered": starttls,
             "ldap_versions": list(dse.supported_ldap_versions),
         }
-        base = ctx.settings.base.lower().replace(" ", "")
+        base = ctx.search_base().lower().replace(" ", "")
         if base and contexts and not any(base.endswith(c.lower().replace(" ", "")) for c in contexts):
             raise CheckFailed(
                 "RC-10",
-                f"LDAP_BASE {ctx.settings.base} is outside this server's naming contexts ({', '.join(contexts)})",
+                f"LDAP_BASE {ctx.search_base()} is outside this server's naming contexts ({', '.join(contexts)})",
                 hint="Fix LDAP_BASE (check the dc= parts), or point LDAP_URL at the server (or AD Global Catalog "
                 "port 3268) that holds it.",
                 detail=detail,
@@ -130,14 +130,15 @@ def base_step() -> Step[HostContext]:
                 "rejects its whole config (every login fails, with nothing in the log)",
                 hint="Set LDAP_BASE to the DN that holds the users, e.g. ou=users,dc=example,dc=org.",
             )
-        result, _ = _directory(ctx).read_entry(s.base)
-        detail: dict[str, object] = {"base": s.base, "result_code": result.code, "matched_dn": result.matched_dn}
+        base = ctx.search_base()
+        result, _ = _directory(ctx).read_entry(base)
+        detail: dict[str, object] = {"base": base, "result_code": result.code, "matched_dn": result.matched_dn}
         if result.code == 0:
-            return Outcome(summary=f"{s.base} exists", detail=detail)
+            return Outcome(summary=f"{base} exists", detail=detail)
         if result.code == 32 and s.anonymous:
             raise CheckFailed(
                 "OL-ANON-ACL",
-                f"{s.base} is not visible to an anonymous client (noSuchObject, 32)",
+                f"{base} is not visible to an anonymous client (noSuchObject, 32)",
                 hint="Anonymous clients can't see the users (or the base is wrong). Configure LDAP_BINDDN/LDAP_BINDPW "
                 "for a read-only service account.",
                 detail=detail,
@@ -146,14 +147,14 @@ def base_step() -> Step[HostContext]:
             deepest = result.matched_dn or "(nothing: even the top of the DN is unknown)"
             raise CheckFailed(
                 "RC-32",
-                f"LDAP_BASE {s.base} does not exist (noSuchObject); deepest existing part: {deepest}",
+                f"LDAP_BASE {base} does not exist (noSuchObject); deepest existing part: {deepest}",
                 hint=f"Check the spelling of LDAP_BASE below {result.matched_dn or 'the naming context'} "
                 "and the dc= parts. saslauthd treats this like an unknown user.",
                 detail=detail,
             )
         raise CheckFailed(
             f"RC-{result.code}",
-            f"reading LDAP_BASE {s.base} failed: {ldapcodes.result_name(result.code)} ({result.code}) {result.message}",
+            f"reading LDAP_BASE {base} failed: {ldapcodes.result_name(result.code)} ({result.code}) {result.message}",
             hint="Check that the bind identity may read the base.",
             detail=detail,
         )
@@ -163,7 +164,7 @@ def base_step() -> Step[HostContext]:
         title="Search base",
         run=run,
         requires=frozenset({"ldap.service_bind"}),
-        reproduce=lambda ctx: ctx.ldapsearch(ctx.settings.base, "(objectClass=*)", "1.1", scope="base"),
+        reproduce=lambda ctx: ctx.ldapsearch(ctx.search_base(), "(objectClass=*)", "1.1", scope="base"),
     )
 
 
@@ -211,7 +212,9 @@ def count_step() -> Step[HostContext]:
             ) from None
         with _wire_client(ctx) as client:
             try:
-                result = count_entries(client, s.base, flt, page_size=ctx.options.page_size, progress=ctx.progress)
+                result = count_entries(
+                    client, ctx.search_base(), flt, page_size=ctx.options.page_size, progress=ctx.progress
+                )
             except (OSError, WireError, ldapwire.BerError) as exc:
                 raise CheckFailed(
                     "NET-TIMEOUT" if isinstance(exc, TimeoutError) else "LDAP-SERVER-DOWN",
@@ -220,7 +223,7 @@ def count_step() -> Step[HostContext]:
                 ) from None
         detail: dict[str, object] = {
             "filter": flt,
-            "base": s.base,
+            "base": ctx.search_base(),
             "count": result.count,
             "pages": result.pages,
             "page_size": result.page_size,
@@ -251,18 +254,20 @@ def count_step() -> Step[HostContext]:
         if result.count == 0:
             raise CheckFailed(
                 "OL-ANON-ACL" if s.anonymous else "SA-ENTRY-COUNT",
-                f"no entry under {s.base} matches {flt}: saslauthd will find nobody",
+                f"no entry under {ctx.search_base()} matches {flt}: saslauthd will find nobody",
                 hint="Anonymous clients may not see users: configure LDAP_BINDDN."
                 if s.anonymous
                 else "LDAP_BASE is in the wrong subtree or LDAP_FILTER's attribute/objectClass doesn't match your "
                 "users (AD: sAMAccountName, not uid).",
                 detail=detail,
             )
-        return Outcome(summary=f"{result.count} entries match {flt} under {s.base}", detail=detail, value=result.count)
+        return Outcome(
+            summary=f"{result.count} entries match {flt} under {ctx.search_base()}", detail=detail, value=result.count
+        )
 
     def reproduce(ctx: HostContext) -> str:
         flt = saslfilter.count_filter(ctx.settings.filter, ctx.settings.xmpp_domain)
-        return ctx.ldapsearch(ctx.settings.base, flt, "1.1", extra=" -E pr=1000/noprompt") + " | grep -c '^dn:'"
+        return ctx.ldapsearch(ctx.search_base(), flt, "1.1", extra=" -E pr=1000/noprompt") + " | grep -c '^dn:'"
 
     return Step(
         id="ldap.user_count",
