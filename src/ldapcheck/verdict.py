@@ -143,6 +143,19 @@ def container_network(ev: Evidence) -> Verdict | None:
     )
 
 
+def tls_files(ev: Evidence) -> Verdict | None:
+    """saslauthd.conf names TLS files (CA, client cert) that do not exist inside the container."""
+    r = ev.failed("container.ldap_chain")
+    if r is None or r.failure_id != "TLS-CA-PATH":
+        return None
+    return _verdict(
+        "saslauthd cannot set up TLS: the CA/certificate files its config names do not exist inside the container",
+        "TLS-CA-PATH",
+        [r],
+        r.hint,
+    )
+
+
 def _user_bind_failures(ev: Evidence) -> list[StepResult]:
     return [
         r
@@ -272,6 +285,7 @@ RULES: tuple[Rule, ...] = (
     recreate,
     stale_conf,
     saslauthd_down,
+    tls_files,
     container_network,
     cached_password,
     tokens,

@@ -359,6 +359,23 @@ def test_ldap_host_resolves_on_host_but_not_in_container(lab: LabInfo, prosody_w
     assert verdict_id(report) == "NET-CONTAINER"
 
 
+def test_ca_file_path_valid_on_host_but_not_in_container(lab: LabInfo, prosody_factory: Any) -> None:
+    tls = {
+        "LDAP_URL": lab.ldaps_url,
+        "LDAP_USE_TLS": "1",
+        "LDAP_TLS_CHECK_PEER": "1",
+        "LDAP_TLS_CACERT_FILE": str(lab.ca_cert),  # a host path: the classic mistake
+    }
+    env = {**lab.env, **tls}
+    container, _info = prosody_factory(tls)
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], env=env, expected_env=env)
+    assert status(report, "ldap.service_bind") is Status.PASS  # the host verifies with that CA file
+    failed(report, "container.ldap_chain", "TLS-CA-PATH")
+    step = report.step("container.ldap_chain")
+    assert step is not None and str(lab.ca_cert) in str(step.detail["missing in the container"])
+    assert verdict_id(report) == "TLS-CA-PATH"
+
+
 # --- the cached old password -------------------------------------------------------------------------------
 
 

@@ -230,3 +230,8 @@ def test_tls_environment_mirrors_lak_options() -> None:
     assert configs.tls_environment(configs.parse_lak("ldap_tls_check_peer: no\n")) == {"LDAPTLS_REQCERT": "never"}
     # Absent: /etc/ldap/ldap.conf decides (the image's TLS_REQCERT allow), exactly as for saslauthd.
     assert configs.tls_environment(configs.parse_lak("ldap_servers: ldaps://h/\n")) == {}
+
+
+def test_facts_tls_file_existence_records() -> None:
+    f = facts.parse("@@exists 0 /etc/ssl/my ca.crt\n@@exists 1 /etc/ssl/certs\n@@done\n")
+    assert f.exists == {"/etc/ssl/my ca.crt": False, "/etc/ssl/certs": True}

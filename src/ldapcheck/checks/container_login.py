@@ -7,7 +7,7 @@ import shlex
 
 from ldapcheck.adapters import docker as dockeradapter
 from ldapcheck.checks.container_context import ContainerContext
-from ldapcheck.container import probe
+from ldapcheck.container import configs, probe
 from ldapcheck.errors import CheckFailed
 from ldapcheck.runner import Outcome, StepSkipped
 
@@ -43,6 +43,12 @@ def ldap_error_id(message: str) -> str:
 def _host_passed(ctx: ContainerContext, *ids: str) -> bool:
     """Whether the host chain ran these steps and they passed (the runner stores values of passed steps only)."""
     return bool(ids) and all(i in ctx.values for i in ids)
+
+
+def _missing_tls_files(ctx: ContainerContext, conf: configs.LakConf) -> list[str]:
+    keys = ("ldap_tls_cacert_file", "ldap_tls_cacert_dir", "ldap_tls_cert", "ldap_tls_key")
+    exists = ctx.facts().exists
+    return [conf.get(k) for k in keys if conf.get(k) and exists.get(conf.get(k)) is False]
 
 
 def _host_reached(ctx: ContainerContext, servers: str) -> bool:
@@ -88,6 +94,19 @@ def ldap_chain(ctx: ContainerContext) -> Outcome:
         if same_servers and _host_passed(ctx, "ldap.service_bind") and fid in ("LDAP-SERVER-DOWN", "NET-TIMEOUT"):
             fid = NET_CONTAINER
         detail["service bind"] = f"{who}: {sb.field(0)}"
+        missing = _missing_tls_files(ctx, conf)
+        if missing:
+            detail["missing in the container"] = missing
+            raise CheckFailed(
+                "TLS-CA-PATH",
+                f"service bind fails inside the container ({sb.field(0)}): saslauthd.conf names TLS files that do "
+                f"not exist there: {', '.join(missing)}",
+                hint="Paths in LDAP_TLS_CACERT_FILE/DIR are paths INSIDE the prosody container: mount the CA "
+                "(volumes: - ./ca.crt:/path/in/container:ro) and recreate prosody. LDAP_USE_TLS=1 also needs the "
+                "XMPP domain's certificate and key under the config dir.",
+                detail=detail,
+                reproduce=f"docker exec {ctx.name} ls -l {' '.join(shlex.quote(m) for m in missing)}",
+            )
         raise CheckFailed(
             fid,
             f"service bind as {who} fails inside the container: {sb.field(0)}"

@@ -57,6 +57,7 @@ class ContainerFacts:
     binaries: dict[str, str] = field(default_factory=dict)
     dns: dict[str, tuple[int, str]] = field(default_factory=dict)
     tcp: dict[tuple[str, int], int] = field(default_factory=dict)
+    exists: dict[str, bool] = field(default_factory=dict)  # TLS files named in saslauthd.conf
     complete: bool = False
 
     def saslauthd(self) -> list[Process]:
@@ -120,6 +121,8 @@ def _record(facts: ContainerFacts, kind: str, parts: list[str], payload: str) ->
         facts.dns[parts[0]] = (_int(parts[1]), payload.strip())
     elif kind == "tcp" and len(parts) >= 3:
         facts.tcp[(parts[0], _int(parts[1]))] = _int(parts[2])
+    elif kind == "exists" and len(parts) >= 2:
+        facts.exists[" ".join(parts[1:])] = parts[0] == "1"
     elif kind == "done":
         facts.complete = True
 

@@ -49,6 +49,16 @@ for f in /run/saslauthd.conf /etc/saslauthd.conf /config/saslauthd.conf "${conf_
   seen[$f]=1
   file "$f"
 done
+# The TLS files saslauthd.conf names must exist inside the container (TLS-CA-PATH).
+for f in /run/saslauthd.conf /etc/saslauthd.conf "${conf_paths[@]}"; do
+  [[ -r $f ]] || continue
+  while IFS= read -r line || [[ -n $line ]]; do
+    if [[ $line =~ ^[[:space:]]*(ldap_tls_cacert_file|ldap_tls_cacert_dir|ldap_tls_cert|ldap_tls_key):[[:space:]]*(.+)$ ]]; then
+      path=${BASH_REMATCH[2]}
+      if [[ -e $path ]]; then printf '@@exists 1 %s\n' "$path"; else printf '@@exists 0 %s\n' "$path"; fi
+    fi
+  done <"$f"
+done
 for d in /run/prosody/config/certs /config/certs /run/prosody/certs; do dir "$d"; done
 stat_paths=()
 for d in "${run_dirs[@]}"; do
