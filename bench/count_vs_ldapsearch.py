@@ -151,19 +151,27 @@ def bench(
         env = {**os.environ, "BENCH_PW": spec.admin_password}
         env.pop("LDAPCHECK_BIND_PASSWORD", None)
         results: dict[str, tuple[float, int, int]] = {}
-        for name, argv in commands(spec, env_path, pw_file).items():
-            if skip_ldap3 and name.startswith("ldap3"):
-                continue
-            walls, rsss, counts = [], [], set()
-            for _ in range(runs):
+        chosen = {
+            name: argv
+            for name, argv in commands(spec, env_path, pw_file).items()
+            if not (skip_ldap3 and name.startswith("ldap3"))
+        }
+        walls: dict[str, list[float]] = {name: [] for name in chosen}
+        rsss: dict[str, list[int]] = {name: [] for name in chosen}
+        counts: dict[str, set[int]] = {name: set() for name in chosen}
+        for _ in range(runs):  # interleaved, so that load changes on the machine hit every counter alike
+            for name, argv in chosen.items():
                 wall, rss, out = timed(argv, env)
-                walls.append(wall)
-                rsss.append(rss)
-                counts.add(count_of(name, out))
-            results[name] = (statistics.median(walls), max(rsss), counts.pop() if len(counts) == 1 else -1)
+                walls[name].append(wall)
+                rsss[name].append(rss)
+                counts[name].add(count_of(name, out))
+        for name in chosen:
+            found = sorted(counts[name])
+            results[name] = (statistics.median(walls[name]), max(rsss[name]), found[0] if len(found) == 1 else -1)
             print(
-                f"  {name:<32} wall median {results[name][0]:.2f} s (runs: {', '.join(f'{w:.2f}' for w in walls)})"
-                f"  peak RSS {max(rsss) / 1024:.1f} MB  count {sorted(counts) or results[name][2]}"
+                f"  {name:<32} wall median {results[name][0]:.2f} s "
+                f"(runs: {', '.join(f'{w:.2f}' for w in walls[name])})"
+                f"  peak RSS {max(rsss[name]) / 1024:.1f} MB  count {found}"
             )
         return results
 
