@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ldapcheck import chain
+from ldapcheck.checks import directory_scan as dscan
 from ldapcheck.checks import directory_security as security
 from ldapcheck.checks import directory_steps as dsteps
 from ldapcheck.checks.directory import DEFAULT_KEEP
@@ -47,7 +48,7 @@ def validate_steps(settings: Settings, options: ValidateOptions) -> list[Step[Ho
         compare.append(security.visibility_step(options.compare_bind_dn, options.compare_password or Secret("")))
     return [
         *host,
-        dsteps.scan_step(DIRECTORY_REQUIRES, sample_size=options.sample, keep=options.keep),
+        dscan.scan_step(DIRECTORY_REQUIRES, sample_size=options.sample, keep=options.keep),
         *compare,
         dsteps.duplicates_step(mask),
         dsteps.missing_attr_step(),

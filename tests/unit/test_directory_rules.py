@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ldapcheck.checks.directory import DirectoryScan, scan_attributes
+from ldapcheck.checks.directory import DirectoryScan, scan_attributes, side_filters
 from ldapcheck.checks.directory_filter import FALLBACK_OBJECT_FILTER, FilterSyntaxError, derive, parse
 from ldapcheck.checks.directory_rules import (
     AD_DISABLED,
@@ -39,36 +39,39 @@ NOW = 1_800_000_000.0  # a fixed "now" (2027-01-15) so expiry tests do not depen
 
 
 @pytest.mark.parametrize(
-    ("template", "presence", "scan", "attrs"),
+    ("template", "presence", "lacking", "attrs"),
     [
-        ("uid=%u", "(uid=*)", f"(|(uid=*){FALLBACK_OBJECT_FILTER})", ("uid",)),
-        ("(uid=%u)", "(uid=*)", f"(|(uid=*){FALLBACK_OBJECT_FILTER})", ("uid",)),
+        ("uid=%u", "(uid=*)", f"(&{FALLBACK_OBJECT_FILTER}(!(uid=*)))", ("uid",)),
+        ("(uid=%u)", "(uid=*)", f"(&{FALLBACK_OBJECT_FILTER}(!(uid=*)))", ("uid",)),
         (
             "(&(objectClass=person)(sAMAccountName=%u))",
             "(&(objectClass=person)(sAMAccountName=*))",
-            "(objectClass=person)",
+            "(&(objectClass=person)(!(sAMAccountName=*)))",
             ("sAMAccountName",),
         ),
         (
             "(&(objectClass=inetOrgPerson)(|(uid=%U)(mail=%u))(memberOf=cn=jitsi,ou=groups,dc=x))",
             "(&(objectClass=inetOrgPerson)(|(uid=*)(mail=*))(memberOf=cn=jitsi,ou=groups,dc=x))",
-            "(&(objectClass=inetOrgPerson)(memberOf=cn=jitsi,ou=groups,dc=x))",
+            "(&(&(objectClass=inetOrgPerson)(memberOf=cn=jitsi,ou=groups,dc=x))(!(|(uid=*)(mail=*))))",
             ("uid", "mail"),
         ),
         (
             "(&(sAMAccountName=%u)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))",
             "(&(sAMAccountName=*)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))",
-            "(!(userAccountControl:1.2.840.113556.1.4.803:=2))",
+            "(&(!(userAccountControl:1.2.840.113556.1.4.803:=2))(!(sAMAccountName=*)))",
             ("sAMAccountName",),
         ),
     ],
 )
-def test_derive_presence_and_scan_filters(template: str, presence: str, scan: str, attrs: tuple[str, ...]) -> None:
+def test_derive_presence_and_lacking_filters(
+    template: str, presence: str, lacking: str, attrs: tuple[str, ...]
+) -> None:
     derived = derive(template, "meet.jitsi")
-    assert derived.presence == presence
-    assert derived.scan == scan
+    assert derived.presence == derived.scan == presence
+    assert derived.lacking == lacking
     assert derived.attr_names == attrs
     assert derived.separable
+    parse(lacking)  # well-formed
 
 
 def test_derive_expands_realm_tokens_and_keeps_affixes() -> None:
@@ -83,7 +86,7 @@ def test_derive_expands_realm_tokens_and_keeps_affixes() -> None:
 def test_derive_not_separable_when_placeholder_is_negated() -> None:
     derived = derive("(|(objectClass=x)(!(uid=%u)))", "meet.jitsi")
     assert not derived.separable
-    assert derived.scan == derived.presence
+    assert derived.lacking is None
 
 
 @pytest.mark.parametrize("bad", ["(uid=%u", "(&(uid=%u)", "(=x)", "(objectClass=person)", "uid=%u)(cn=x"])
@@ -263,10 +266,26 @@ def test_scan_domain_token_is_empty_through_prosody() -> None:
     assert found.problem(LOGIN_UNREACHABLE).count == 1
 
 
-def test_scan_requests_login_and_account_attributes() -> None:
-    attrs = scan_attributes(derive("(&(objectClass=user)(sAMAccountName=%u))", "x"))
-    assert attrs[0] == "sAMAccountName"
-    assert {"userAccountControl", "lockoutTime", "accountExpires", "pwdAccountLockedTime"} <= set(attrs)
+def test_scan_requests_only_login_attributes_and_side_searches_find_states() -> None:
+    derived = derive("(&(objectClass=user)(sAMAccountName=%u))", "x")
+    assert scan_attributes(derived) == ["sAMAccountName"]
+    ad = dict((kind.key, flt) for kind, flt in side_filters(derived, active_directory=True, now=NOW))
+    p = "(&(objectClass=user)(sAMAccountName=*))"
+    assert ad == {
+        "no-login-attribute": "(&(objectClass=user)(!(sAMAccountName=*)))",
+        "account-disabled": f"(&{p}(userAccountControl:1.2.840.113556.1.4.803:=2))",
+        "account-locked-ad": f"(&{p}(lockoutTime>=1))",
+        "account-expired": f"(&{p}(accountExpires>=1)(accountExpires<={filetime(NOW)}))",
+        "account-must-change-password-ad": f"(&{p}(pwdLastSet=0))",
+    }
+    ol = dict((kind.key, flt) for kind, flt in side_filters(derive("uid=%u", "x"), active_directory=False, now=NOW))
+    assert ol == {
+        "no-login-attribute": f"(&{FALLBACK_OBJECT_FILTER}(!(uid=*)))",
+        "account-locked-ppolicy": "(&(uid=*)(pwdAccountLockedTime=*))",
+        "account-must-change-password": "(&(uid=*)(pwdReset=TRUE))",
+    }
+    for flt in [*ad.values(), *ol.values()]:
+        parse(flt)
 
 
 def test_mask_login_keeps_the_problem_visible() -> None:

@@ -9,7 +9,8 @@ import pytest
 from ldapcheck.checks.directory import DirectoryScan
 from ldapcheck.checks.directory_filter import derive
 from ldapcheck.checks.directory_rules import mask_login
-from ldapcheck.checks.directory_steps import SCAN, SampleResult, ScanOutcome
+from ldapcheck.checks.directory_scan import SCAN, ScanOutcome
+from ldapcheck.checks.directory_steps import SampleResult
 from ldapcheck.cli.validate import read_users_file
 from ldapcheck.errors import ConfigError
 from ldapcheck.model import Status, StepResult

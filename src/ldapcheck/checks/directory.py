@@ -8,11 +8,16 @@ from dataclasses import dataclass, field
 
 from ldapcheck.checks.directory_filter import LoginFilter
 from ldapcheck.checks.directory_rules import (
-    ACCOUNT_ATTRS,
+    AD_DISABLED,
+    AD_EXPIRED,
+    AD_LOCKED,
+    AD_MUST_CHANGE,
     ALL_KINDS,
     DUPLICATE,
     LOGIN_UNREACHABLE,
     NO_LOGIN_ATTR,
+    PPOLICY_LOCKED,
+    PPOLICY_RESET,
     SUSPECT,
     CompactHashSet,
     ProblemKind,
@@ -75,8 +80,40 @@ class Findings:
 
 
 def scan_attributes(login: LoginFilter) -> list[str]:
-    """The attributes a scan requests: the login attributes and the account-state ones."""
-    return [*login.attr_names, *ACCOUNT_ATTRS]
+    """The attributes the scan requests: only the login attributes.
+
+    Account states and entries without a login come from small server-side searches instead (`side_filters`):
+    asking every entry for attributes it lacks (or that are operational) makes slapd twice as slow per entry.
+    """
+    return list(login.attr_names)
+
+
+def side_filters(login: LoginFilter, *, active_directory: bool, now: float) -> list[tuple[ProblemKind, str]]:
+    """Searches that return only the entries with a problem the scan's attributes don't show."""
+    p = login.presence
+    out: list[tuple[ProblemKind, str]] = []
+    if login.lacking is not None:
+        out.append((NO_LOGIN_ATTR, login.lacking))
+    if active_directory:
+        out += [
+            (AD_DISABLED, f"(&{p}(userAccountControl:1.2.840.113556.1.4.803:=2))"),
+            (AD_LOCKED, f"(&{p}(lockoutTime>=1))"),
+            # accountExpires 0 and 2**63-1 mean "never"; both fall outside 1..now.
+            (AD_EXPIRED, f"(&{p}(accountExpires>=1)(accountExpires<={filetime(now)}))"),
+            (AD_MUST_CHANGE, f"(&{p}(pwdLastSet=0))"),
+        ]
+    else:
+        out += [(PPOLICY_LOCKED, f"(&{p}(pwdAccountLockedTime=*))"), (PPOLICY_RESET, f"(&{p}(pwdReset=TRUE))")]
+    return out
+
+
+def who(dn: str, attrs: Mapping[str, Sequence[bytes]], names: Sequence[str]) -> str:
+    """How an entry is named in examples: its first login value, else its DN."""
+    wanted = {n.lower() for n in names}
+    for key, values in attrs.items():
+        if key.lower() in wanted and values:
+            return values[0].decode("utf-8", "replace")
+    return dn
 
 
 class DirectoryScan:
@@ -95,6 +132,7 @@ class DirectoryScan:
         now: float | None = None,
         seed: int = 0,
     ) -> None:
+        self.login = login
         self._attrs = [(a.name.lower(), a) for a in login.login_attrs]
         self._plain = all(not a.prefix and not a.suffix for a in login.login_attrs)
         # Fast path of `feed`: one plain login attribute (lower-cased name; `_exact` as written in the filter).
@@ -213,6 +251,12 @@ class DirectoryScan:
             f.duplicate_entries += 1  # the first entry with this value, seen before we knew
             if len(self._dups) < self._keep:
                 self._dups[key] = Duplicate(raw.decode("utf-8", "replace"), 2)
+
+    def merge(self, problem: Problem) -> None:
+        """Add a tally made elsewhere (a side search) to the findings."""
+        mine = self.findings_.problems[problem.kind.key]
+        mine.count += problem.count
+        mine.examples.extend(problem.examples[: max(0, self._keep - len(mine.examples))])
 
     def findings(self) -> Findings:
         """The findings so far (final after the last `feed`)."""

@@ -144,18 +144,24 @@ class LoginAttr:
 class LoginFilter:
     """Everything a directory scan derives from LDAP_FILTER.
 
-    `presence`: the filter with each login placeholder as a presence test; it selects every entry some login reaches.
-    `scan`: what the scan searches; entries it returns that have no login attribute are the "no login attribute" ones.
+    `presence`: the filter with each login placeholder as a presence test; it selects every entry some login reaches,
+    and is what the scan searches (the same search as `ldapsearch … '(uid=*)' uid`).
+    `lacking`: entries of the object part without any login attribute (None when not separable).
     `object_part`: the filter without the login items (None when the filter has none and the fallback is used).
-    `separable`: False when a placeholder sits under `!` or in a mixed OR, so the scan can only use `presence`.
+    `separable`: False when a placeholder sits under `!` or in a mixed OR: "without the attribute" is then undefined.
     """
 
     template: str
     presence: str
-    scan: str
+    lacking: str | None
     object_part: str | None
     login_attrs: tuple[LoginAttr, ...]
     separable: bool
+
+    @property
+    def scan(self) -> str:
+        """The filter of the directory scan."""
+        return self.presence
 
     @property
     def attr_names(self) -> tuple[str, ...]:
@@ -197,10 +203,11 @@ def derive(template: str, realm: str) -> LoginFilter:
         if not any(_has_user_token(c) for c in rest):
             others = rest
     if others is None:
-        return LoginFilter(template, presence, presence, None, attrs, separable=False)
+        return LoginFilter(template, presence, None, None, attrs, separable=False)
+    names = tuple(dict.fromkeys(a.name for a in attrs))
+    present = f"({names[0]}=*)" if len(names) == 1 else "(|" + "".join(f"({n}=*)" for n in names) + ")"
     if not others:
-        scan = f"(|{presence}{FALLBACK_OBJECT_FILTER})"
-        return LoginFilter(template, presence, scan, None, attrs, separable=True)
+        return LoginFilter(template, presence, f"(&{FALLBACK_OBJECT_FILTER}(!{present}))", None, attrs, True)
     obj_tree: Filter = others[0] if len(others) == 1 else Node("&", tuple(others))
     obj = expand(obj_tree.text(), "", realm=realm)
-    return LoginFilter(template, presence, obj, obj, attrs, separable=True)
+    return LoginFilter(template, presence, f"(&{obj}(!{present}))", obj, attrs, separable=True)

@@ -9,7 +9,7 @@ from ldapcheck import ldapcodes
 from ldapcheck.adapters import ldapwire
 from ldapcheck.adapters.fastcount import WireError, count_entries
 from ldapcheck.adapters.ldap import Directory
-from ldapcheck.checks.directory_steps import SCAN, scan_outcome
+from ldapcheck.checks.directory_scan import SCAN, scan_outcome
 from ldapcheck.checks.host_context import HostContext
 from ldapcheck.checks.host_directory import _wire_client
 from ldapcheck.errors import CheckFailed

@@ -1,174 +1,28 @@
-"""`validate`'s directory steps: one streaming scan as the service account, then one step per problem kind."""
+"""`validate`'s per-problem steps: each reads the scan's findings; the sample step looks logins up as saslauthd."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ldapcheck import ldapcodes, saslfilter
 from ldapcheck.adapters import ldapwire
-from ldapcheck.adapters.fastcount import TRUNCATING_CODES, CountResult, WireError
-from ldapcheck.adapters.stream import search_many, stream_entries
-from ldapcheck.checks.directory import DirectoryScan, Findings, Problem, scan_attributes
-from ldapcheck.checks.directory_filter import FALLBACK_OBJECT_FILTER, FilterSyntaxError, LoginFilter, derive
-from ldapcheck.checks.directory_rules import (
-    ACCOUNT_KINDS,
-    DUPLICATE,
-    LOGIN_KINDS,
-    LOGIN_UNREACHABLE,
-    NO_LOGIN_ATTR,
-    Level,
-)
+from ldapcheck.adapters.fastcount import TRUNCATING_CODES, WireError
+from ldapcheck.adapters.stream import search_many
+from ldapcheck.checks.directory import Problem
+from ldapcheck.checks.directory_filter import FALLBACK_OBJECT_FILTER
+from ldapcheck.checks.directory_rules import ACCOUNT_KINDS, DUPLICATE, LOGIN_KINDS, NO_LOGIN_ATTR, Level, ProblemKind
+from ldapcheck.checks.directory_scan import SCAN, ScanOutcome, scan_outcome, side_summary
+from ldapcheck.checks.directory_side import SideResult
 from ldapcheck.checks.host_context import HostContext
 from ldapcheck.checks.host_directory import _wire_client
 from ldapcheck.errors import CheckFailed
 from ldapcheck.runner import Outcome, Step
 
-SCAN = "dir.scan"
+__all__ = ["SCAN", "SampleResult", "ScanOutcome", "scan_outcome"]
+
 Mask = Callable[[str], str]
 SHOWN = 5  # examples in a step's detail; the JSON report has the full lists
-PROGRESS_EVERY = 1024
-# A page of 1000 entries on a busy directory may take longer than saslauthd's 5 s for one lookup.
-SCAN_PAGE_TIMEOUT = 30.0
-
-
-@dataclass(frozen=True)
-class ScanOutcome:
-    """The scan's findings and how the search ended."""
-
-    login: LoginFilter
-    base: str
-    findings: Findings
-    result_code: int
-    message: str
-    seconds: float
-
-    @property
-    def truncated(self) -> bool:
-        """The server stopped early: every count is over the visible part only."""
-        return self.result_code in TRUNCATING_CODES
-
-
-def scan_outcome(ctx: HostContext) -> ScanOutcome:
-    """The scan's value (the runner only runs dependants of a scan that passed or warned)."""
-    value = ctx.values.get(SCAN)
-    assert isinstance(value, ScanOutcome)
-    return value
-
-
-def _login_filter(ctx: HostContext) -> LoginFilter:
-    try:
-        return derive(ctx.settings.filter, ctx.settings.xmpp_domain)
-    except FilterSyntaxError as exc:
-        raise CheckFailed("CL-FILTER", f"LDAP_FILTER cannot be analysed: {exc}", hint="Fix LDAP_FILTER.") from None
-
-
-def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[HostContext]:
-    """`dir.scan`: every entry the user filter (placeholder as a presence test) selects, in one paged pass."""
-
-    def run(ctx: HostContext) -> Outcome:
-        s = ctx.settings
-        login = _login_filter(ctx)
-        base = saslfilter.expand(s.base, "", realm=s.xmpp_domain)
-        scan = DirectoryScan(login, keep=keep, sample_size=sample_size)
-        done: list[CountResult] = []
-        start = time.perf_counter()
-        with _wire_client(ctx) as client:
-            client.sock.settimeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
-            try:
-                stream = stream_entries(
-                    client,
-                    base,
-                    login.scan,
-                    scan_attributes(login),
-                    page_size=ctx.options.page_size,
-                    on_done=done.append,
-                )
-                for dn, attrs in stream:
-                    scan.feed(dn, attrs)
-                    if ctx.progress is not None and scan.findings_.entries % PROGRESS_EVERY == 0:
-                        ctx.progress(scan.findings_.entries)
-            except (OSError, WireError, ldapwire.BerError) as exc:
-                raise CheckFailed(
-                    "NET-TIMEOUT" if isinstance(exc, TimeoutError) else "LDAP-SERVER-DOWN",
-                    f"the directory scan stopped after {scan.findings_.entries} entries: {exc}",
-                    hint="The server stopped answering during the search; check its health and rerun.",
-                ) from None
-        end = done[0] if done else CountResult(scan.findings_.entries, 0, 0, -1, "no result")
-        found = scan.findings()
-        outcome = ScanOutcome(login, base, found, end.result_code, end.message, time.perf_counter() - start)
-        detail: dict[str, object] = {
-            "base": base,
-            "user_filter": login.presence,
-            "scan_filter": login.scan,
-            "login_attributes": list(login.attr_names),
-            "entries_scanned": found.entries,
-            "selected": found.selected,
-            "login_values": found.login_values,
-            "result_code": end.result_code,
-            "pages": end.pages,
-            "dedup_bytes": found.dedup_bytes,
-        }
-        if end.result_code not in (0, *TRUNCATING_CODES):
-            raise CheckFailed(
-                f"RC-{end.result_code}",
-                f"the scan failed: {ldapcodes.result_name(end.result_code)} ({end.result_code}) {end.message}",
-                hint="Check that the bind identity may search the base.",
-                detail=detail,
-            )
-        summary = f"{found.selected} entries match {login.presence} under {base}"
-        if not login.separable:
-            summary += " (LDAP_FILTER negates the login; entries without the attribute are not checked)"
-        if outcome.truncated:
-            who = s.bind_dn or "anonymous"
-            fix = (
-                "On Active Directory raise MaxPageSize / the account's query policy"
-                if ctx.is_ad
-                else f'On OpenLDAP add olcLimits: dn.exact="{who}" size.prtotal=unlimited to the database'
-            )
-            code = end.result_code
-            return Outcome(
-                summary=f"the service account sees only {found.entries} entries: the server stopped at its limit "
-                f"({TRUNCATING_CODES[code]}, {code}); {summary} among them, every count below covers only those",
-                detail=detail,
-                warn=True,
-                failure_id="RC-4" if code == 4 and ctx.is_ad else ("OL-SIZELIMIT" if code == 4 else f"RC-{code}"),
-                hint=f"{fix}, or run validate with a .env whose LDAP_BINDDN has no limit. Logins are not affected "
-                "(saslauthd needs exactly one entry).",
-                value=outcome,
-            )
-        unreachable = found.problem(LOGIN_UNREACHABLE)
-        if found.selected == 0 and unreachable.count:
-            raise CheckFailed(
-                "SA-TOKENS",
-                f"{unreachable.count} entries have {', '.join(login.attr_names)}, but no login typed in Jitsi can "
-                f"match their values through LDAP_FILTER {s.filter} (e.g. {unreachable.examples[0]!r})",
-                hint=LOGIN_UNREACHABLE.fix,
-                detail=detail,
-            )
-        if found.selected == 0:
-            raise CheckFailed(
-                "SA-ENTRY-COUNT",
-                f"no entry under {base} matches {login.presence}: saslauthd will find nobody",
-                hint="LDAP_BASE is in the wrong subtree, or LDAP_FILTER's attribute doesn't match your users "
-                "(AD: sAMAccountName, not uid), or the bind identity may not see them.",
-                detail=detail,
-            )
-        return Outcome(summary=summary, detail=detail, value=outcome)
-
-    return Step(
-        id=SCAN,
-        title="Users the filter selects",
-        run=run,
-        requires=requires,
-        reproduce=lambda ctx: ctx.ldapsearch(
-            ctx.settings.base,
-            _login_filter(ctx).scan,
-            *_login_filter(ctx).attr_names,
-            extra=" -E pr=1000/noprompt",
-        ),
-    )
 
 
 def _same(text: str) -> str:
@@ -219,15 +73,31 @@ def duplicates_step(mask: Mask = _same) -> Step[HostContext]:
     return Step(id="dir.duplicates", title="Logins that select one entry", run=run, requires=frozenset({SCAN}))
 
 
+def _count(result: SideResult) -> str:
+    return f"{'≥' if result.truncated else ''}{result.problem.count}"
+
+
+def _side(outcome: ScanOutcome, kind: ProblemKind) -> SideResult | None:
+    return next((r for r in outcome.side if r.problem.kind is kind), None)
+
+
+def _side_scope(result: SideResult | None) -> str:
+    if result is not None and result.truncated:
+        return "(at least: the server stopped at its limit)"
+    return ""
+
+
 def missing_attr_step() -> Step[HostContext]:
     """`dir.no_login_attr`: entries of the filter's object class without the login attribute."""
 
     def run(ctx: HostContext) -> Outcome:
         outcome = scan_outcome(ctx)
-        if not outcome.login.separable:
+        side = _side(outcome, NO_LOGIN_ATTR)
+        if not outcome.login.separable or side is None:
             return Outcome(summary="not checked: LDAP_FILTER's login part cannot be separated from its object part")
-        scope = f"matching {outcome.login.object_part or FALLBACK_OBJECT_FILTER}"
-        scope += " " + _scope(outcome) if outcome.truncated else ""
+        if side.result_code not in (0, *TRUNCATING_CODES):
+            return Outcome(summary=f"not checked: {side_summary(side)}", warn=True, failure_id="DIR-NOT-CHECKED")
+        scope = f"matching {outcome.login.object_part or FALLBACK_OBJECT_FILTER} {_side_scope(side)}".strip()
         return _problem_outcome(outcome.findings.problem(NO_LOGIN_ATTR), scope, _same)
 
     return Step(id="dir.no_login_attr", title="Entries with a login attribute", run=run, requires=frozenset({SCAN}))
@@ -248,22 +118,33 @@ def login_value_steps(mask: Mask = _same) -> list[Step[HostContext]]:
 
 
 def accounts_step(mask: Mask = _same) -> Step[HostContext]:
-    """`dir.accounts`: disabled, locked and expired accounts, counted per state."""
+    """`dir.accounts`: disabled, locked and expired accounts, counted per state (server-side searches)."""
 
     def run(ctx: HostContext) -> Outcome:
         outcome = scan_outcome(ctx)
-        problems = [outcome.findings.problem(k) for k in ACCOUNT_KINDS]
-        seen = [p for p in problems if p.count]
+        checked = [r for r in outcome.side if r.problem.kind in ACCOUNT_KINDS]
+        failed = [r for r in checked if r.result_code not in (0, *TRUNCATING_CODES)]
+        seen = [r for r in checked if r.problem.count]
+        detail: dict[str, object] = {
+            r.problem.kind.key: f"{_count(r)}: {', '.join(_examples(r.problem, mask))}" for r in seen
+        }
+        if failed:
+            detail["not_checked"] = [side_summary(r) for r in failed]
         if not seen:
-            return Outcome(summary=f"none disabled, locked or expired (where the directory shows it) {_scope(outcome)}")
-        detail: dict[str, object] = {p.kind.key: f"{p.count}: {', '.join(_examples(p, mask))}" for p in seen}
-        worst = max(seen, key=lambda p: p.count)
+            states = ", ".join(r.problem.kind.key for r in checked if r not in failed) or "nothing"
+            return Outcome(
+                summary=f"none found (checked: {states})",
+                detail=detail,
+                warn=bool(failed),
+                failure_id="DIR-NOT-CHECKED" if failed else None,
+            )
+        worst = max(seen, key=lambda r: r.problem.count)
         return Outcome(
-            summary="; ".join(f"{p.kind.title}: {p.count}" for p in seen) + (" " + _scope(outcome)).rstrip(),
+            summary="; ".join(f"{r.problem.kind.title}: {_count(r)}" for r in seen),
             detail=detail,
             warn=True,
-            failure_id=worst.kind.failure_id,
-            hint=" ".join(p.kind.fix for p in seen),
+            failure_id=worst.problem.kind.failure_id,
+            hint=" ".join(r.problem.kind.fix for r in seen),
         )
 
     return Step(id="dir.accounts", title="Account states", run=run, requires=frozenset({SCAN}))
