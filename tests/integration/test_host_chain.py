@@ -361,6 +361,12 @@ def test_tls_spoken_to_the_plain_port(lab: LabInfo, tmp_path: Path) -> None:
     assert first_failure(report) == (f"tls.handshake[127.0.0.1:{lab.ldap_port}]", "NET-PROTO-MISMATCH")
 
 
+def test_starttls_sent_to_the_tls_port(lab: LabInfo, tmp_path: Path) -> None:
+    path = env_file(lab, tmp_path, LDAP_URL=f"ldap://127.0.0.1:{lab.ldaps_port}", LDAP_START_TLS="1")
+    _, report, _, _ = run("diagnose", "--env-file", path)
+    assert first_failure(report) == (f"tls.handshake[127.0.0.1:{lab.ldaps_port}]", "NET-PROTO-MISMATCH")
+
+
 def test_plain_spoken_to_the_tls_port(lab: LabInfo, tmp_path: Path) -> None:
     path = env_file(lab, tmp_path, LDAP_URL=f"ldap://127.0.0.1:{lab.ldaps_port}")
     _, report, _, _ = run("diagnose", "--env-file", path)

@@ -206,6 +206,13 @@ def _handshake_error(host: str, port: int, timeout: float, exc: Exception, start
             hint=f"Port {port} speaks plain LDAP. Use ldap://{host}:{port}/ (with LDAP_START_TLS=1 for encryption) "
             "or ldaps:// on the TLS port (usually 636).",
         )
+    if starttls and isinstance(exc, WireError) and speaks_tls(host, port, timeout):
+        return CheckFailed(
+            "NET-PROTO-MISMATCH",
+            f"{host}:{port} expects TLS from the first byte, so StartTLS cannot be sent ({_short(text)})",
+            hint=f"Port {port} is an ldaps:// port. Use ldaps://{host}:{port}/ without LDAP_START_TLS, "
+            "or ldap:// on the plain port (usually 389) with LDAP_START_TLS=1.",
+        )
     return CheckFailed(
         "TLS-HANDSHAKE",
         f"TLS handshake with {host}:{port} failed: {_short(text)}",
