@@ -326,3 +326,25 @@ def test_scan_active_directory_shaped_entries() -> None:
     assert found.problem(AD_EXPIRED).examples == ["dan"]
     assert found.problem(AD_MUST_CHANGE).examples == ["eve"]
     assert [(d.login, d.entries) for d in found.duplicates] == [("ANNA", 2)]
+
+
+def test_side_search_is_one_or_of_the_side_filters_and_classifies_its_entries() -> None:
+    from ldapcheck.checks.directory import classify_side, side_search
+
+    derived = derive("uid=%u", "x")
+    search = side_search(derived, active_directory=False, now=NOW)
+    parse(search.filter)
+    assert search.filter == "(|" + "".join(f for _, f in side_filters(derived, active_directory=False, now=NOW)) + ")"
+    assert search.attributes == ("uid", "pwdAccountLockedTime", "pwdReset")
+    assert [k.key for k in search.kinds] == [
+        "no-login-attribute",
+        "account-locked-ppolicy",
+        "account-must-change-password",
+    ]
+    assert classify_side({}, ["uid"], NOW) == [NO_LOGIN_ATTR]
+    assert classify_side({"UID": [b"x"], "pwdAccountLockedTime": [b"000001010000Z"]}, ["uid"], NOW) == [PPOLICY_LOCKED]
+    ad = side_search(derive("(sAMAccountName=%u)", "x"), active_directory=True, now=NOW)
+    assert ad.attributes == ("sAMAccountName", "userAccountControl", "lockoutTime", "accountExpires", "pwdLastSet")
+    assert classify_side({"sAMAccountName": [b"b"], "userAccountControl": [b"514"]}, ["sAMAccountName"], NOW) == [
+        AD_DISABLED
+    ]

@@ -107,6 +107,38 @@ def side_filters(login: LoginFilter, *, active_directory: bool, now: float) -> l
     return out
 
 
+@dataclass(frozen=True)
+class SideSearch:
+    """The side searches OR-ed into one (one server pass), the attributes that classify its entries, and the kinds."""
+
+    filter: str
+    attributes: tuple[str, ...]
+    kinds: tuple[ProblemKind, ...]
+
+
+_AD_STATE_ATTRS = ("userAccountControl", "lockoutTime", "accountExpires", "pwdLastSet")
+_PPOLICY_STATE_ATTRS = ("pwdAccountLockedTime", "pwdReset")
+
+
+def side_search(login: LoginFilter, *, active_directory: bool, now: float) -> SideSearch:
+    """One search for every entry with a problem the scan's attributes don't show (see `classify_side`)."""
+    parts = side_filters(login, active_directory=active_directory, now=now)
+    states = _AD_STATE_ATTRS if active_directory else _PPOLICY_STATE_ATTRS
+    return SideSearch(
+        filter="(|" + "".join(flt for _, flt in parts) + ")",
+        attributes=(*login.attr_names, *states),
+        kinds=tuple(kind for kind, _ in parts),
+    )
+
+
+def classify_side(attrs: Mapping[str, Sequence[bytes]], login_names: Sequence[str], now: float) -> list[ProblemKind]:
+    """Why a side-search entry was returned: no login attribute, or its account states."""
+    low = {k.lower(): v for k, v in attrs.items()}
+    if not any(low.get(n.lower()) for n in login_names):
+        return [NO_LOGIN_ATTR]
+    return account_problems(low, filetime(now))
+
+
 def who(dn: str, attrs: Mapping[str, Sequence[bytes]], names: Sequence[str]) -> str:
     """How an entry is named in examples: its first login value, else its DN."""
     wanted = {n.lower() for n in names}

@@ -9,7 +9,7 @@ from ldapcheck import ldapcodes, saslfilter
 from ldapcheck.adapters import ldapwire
 from ldapcheck.adapters.fastcount import TRUNCATING_CODES, CountResult, WireClient, WireError
 from ldapcheck.adapters.stream import stream_entries
-from ldapcheck.checks.directory import DirectoryScan, Findings, scan_attributes, side_filters
+from ldapcheck.checks.directory import DirectoryScan, Findings, scan_attributes, side_search
 from ldapcheck.checks.directory_filter import FilterSyntaxError, LoginFilter, derive
 from ldapcheck.checks.directory_rules import LOGIN_UNREACHABLE
 from ldapcheck.checks.directory_side import SideResult, SideSearches
@@ -68,8 +68,11 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
         start = time.perf_counter()
         side_client = _wire_client(ctx)
         side_client.sock.settimeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
-        searches = side_filters(login, active_directory=ctx.is_ad, now=time.time())
-        side = SideSearches(side_client, base, searches, login.attr_names, keep=keep, page_size=ctx.options.page_size)
+        now = time.time()
+        search = side_search(login, active_directory=ctx.is_ad, now=now)
+        side = SideSearches(
+            side_client, base, search, login.attr_names, now=now, keep=keep, page_size=ctx.options.page_size
+        )
         side.start()
         try:
             with _wire_client(ctx) as client:

@@ -1,8 +1,8 @@
-"""The scan's side searches: the few entries in a given state (locked, disabled, no login attribute...).
+"""The scan's side search: the few entries in a given state (locked, disabled, no login attribute...).
 
-They run on a second connection in a thread while the main scan streams: the server filters (cheap) and returns
-only the matching entries, so they add little to the scan's wall time. Results are tallied per problem kind with
-capped example lists, like the scan itself.
+It runs on a second connection in a thread while the main scan streams: the server filters (cheap) and returns
+only the matching entries, so it adds little to the scan's wall time. Its entries are tallied per problem kind
+with capped example lists, like the scan itself.
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from ldapcheck.adapters import ldapwire
 from ldapcheck.adapters.fastcount import TRUNCATING_CODES, CountResult, WireClient, WireError
 from ldapcheck.adapters.stream import stream_entries
-from ldapcheck.checks.directory import Problem, who
-from ldapcheck.checks.directory_rules import ProblemKind
+from ldapcheck.checks.directory import Problem, SideSearch, classify_side, who
 
 
 @dataclass
 class SideResult:
-    """One side search: its filter, its tally, and how it ended (-1: not run or failed)."""
+    """The side search's tally of one problem kind, and how the search ended (-1: not run or failed)."""
 
     problem: Problem
     filter: str
@@ -34,48 +33,54 @@ class SideResult:
 
 
 class SideSearches(threading.Thread):
-    """Run `searches` one after another on `client` (owned: closed at the end); read `results` after `join()`."""
+    """Run `search` on `client` (owned: closed at the end); read `results` after `join()`."""
 
     def __init__(
         self,
         client: WireClient,
         base: str,
-        searches: Sequence[tuple[ProblemKind, str]],
+        search: SideSearch,
         login_attrs: Sequence[str],
         *,
+        now: float,
         keep: int,
         page_size: int,
     ) -> None:
-        super().__init__(name="ldapcheck-side-searches", daemon=True)
+        super().__init__(name="ldapcheck-side-search", daemon=True)
         self._client = client
         self._base = base
-        self._attrs = list(login_attrs)
+        self._search = search
+        self._names = list(login_attrs)
+        self._now = now
         self._keep = keep
         self._page_size = page_size
-        self.results = [SideResult(Problem(kind), flt) for kind, flt in searches]
+        self.results = [SideResult(Problem(kind), search.filter) for kind in search.kinds]
 
     def run(self) -> None:
-        try:
-            for result in self.results:
-                if not self._one(result):
-                    break  # the connection is gone: the remaining searches stay at result_code -1
-        finally:
-            self._client.close()
-
-    def _one(self, result: SideResult) -> bool:
+        by_key = {r.problem.kind.key: r for r in self.results}
         done: list[CountResult] = []
+        error = ""
         try:
             for dn, attrs in stream_entries(
-                self._client, self._base, result.filter, self._attrs, page_size=self._page_size, on_done=done.append
+                self._client,
+                self._base,
+                self._search.filter,
+                self._search.attributes,
+                page_size=self._page_size,
+                on_done=done.append,
             ):
-                result.problem.add(who(dn, attrs, self._attrs), self._keep)
+                name = who(dn, attrs, self._names)
+                for kind in classify_side(attrs, self._names, self._now):
+                    result = by_key.get(kind.key)
+                    if result is not None:
+                        result.problem.add(name, self._keep)
         except (OSError, WireError, ldapwire.BerError) as exc:
-            result.error = str(exc) or type(exc).__name__
-            return False
+            error = str(exc) or type(exc).__name__
         finally:
-            if done:
-                result.result_code = done[0].result_code
-        return True
+            self._client.close()
+        for result in self.results:
+            result.result_code = done[0].result_code if done else -1
+            result.error = error
 
     def stop(self) -> None:
         """Abort: closing the socket ends the thread's current read."""
