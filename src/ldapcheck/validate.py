@@ -76,9 +76,9 @@ def run_validate(
         results, internal = run_steps(validate_steps(settings, options), ctx, on_result=on_result)
     finally:
         ctx.close()
-    scan = ctx.values.get(dsteps.SCAN)
+    scan = ctx.values.get(dscan.SCAN)
     meta: dict[str, object] = {"servers": [s.url for s in settings.servers], "filter": settings.filter}
-    if isinstance(scan, dsteps.ScanOutcome):
+    if isinstance(scan, dscan.ScanOutcome):
         mask = mask_login if options.sanitize else _identity
         meta["summary"] = summary(scan, results, mask)
         meta["directory"] = full_lists(scan, ctx.values.get("dir.sample.results"), mask)
@@ -92,7 +92,7 @@ def run_validate(
     )
 
 
-def summary(scan: dsteps.ScanOutcome, results: Sequence[StepResult], mask: Callable[[str], str]) -> list[object]:
+def summary(scan: dscan.ScanOutcome, results: Sequence[StepResult], mask: Callable[[str], str]) -> list[object]:
     """One line per problem found: count, level, a few examples, the fix (what an admin acts on)."""
     found = scan.findings
     lines: list[object] = []
@@ -123,7 +123,7 @@ def summary(scan: dsteps.ScanOutcome, results: Sequence[StepResult], mask: Calla
                     "fix": result.hint,
                 }
             )
-    scan_step = next((r for r in results if r.id == dsteps.SCAN), None)
+    scan_step = next((r for r in results if r.id == dscan.SCAN), None)
     if scan.truncated and scan_step is not None:
         lines.insert(
             0,
@@ -140,7 +140,7 @@ def summary(scan: dsteps.ScanOutcome, results: Sequence[StepResult], mask: Calla
     return lines
 
 
-def full_lists(scan: dsteps.ScanOutcome, sample: object, mask: Callable[[str], str]) -> dict[str, object]:
+def full_lists(scan: dscan.ScanOutcome, sample: object, mask: Callable[[str], str]) -> dict[str, object]:
     """Every count and (up to `keep`) every example, for --json."""
     found = scan.findings
     problems: dict[str, object] = {}

@@ -122,7 +122,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
             code = end.result_code
             return Outcome(
                 summary=f"the service account sees only {found.entries} entries: the server stopped at its limit "
-                f"({TRUNCATING_CODES[code]}, {code}); {summary} among them, every count below covers only those",
+                f"({TRUNCATING_CODES[code]}, {code}); duplicates and login values below cover only those",
                 detail=detail,
                 warn=True,
                 failure_id="RC-4" if code == 4 and ctx.is_ad else ("OL-SIZELIMIT" if code == 4 else f"RC-{code}"),

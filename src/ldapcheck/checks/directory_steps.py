@@ -19,8 +19,6 @@ from ldapcheck.checks.host_directory import _wire_client
 from ldapcheck.errors import CheckFailed
 from ldapcheck.runner import Outcome, Step
 
-__all__ = ["SCAN", "SampleResult", "ScanOutcome", "scan_outcome"]
-
 Mask = Callable[[str], str]
 SHOWN = 5  # examples in a step's detail; the JSON report has the full lists
 
