@@ -252,6 +252,18 @@ def test_cli_json_markdown_and_text_never_show_secrets(open_directory: Directory
     assert admin.returncode == ExitCode.FAILED
     assert d.spec.admin_password not in admin.stdout + admin.stderr
     assert json.loads(admin.stdout)["meta"]["directory"]["selected"] == _expected_selected(d.n_users)
+    # The comparison identity's password comes from its own variable, and never shows either.
+    compare = _cli(
+        "--env-file",
+        str(d.env_file),
+        "--compare-bind-dn",
+        d.spec.admin_dn,
+        "--markdown",
+        env_extra={"LDAPCHECK_COMPARE_PASSWORD": d.spec.admin_password},
+    )
+    assert compare.returncode == ExitCode.FAILED
+    assert "`dir.visibility`" in compare.stdout
+    assert d.spec.admin_password not in compare.stdout + compare.stderr
 
 
 def test_cli_sanitize_masks_logins_in_every_list(open_directory: Directory) -> None:
