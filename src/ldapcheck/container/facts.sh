@@ -85,19 +85,24 @@ for b in testsaslauthd lua5.4 getent timeout saslauthd; do
   for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do [[ -x $d/$b ]] && where=$d/$b && break; done
   printf '@@bin %s %s\n' "$b" "$where"
 done
-# DNS and TCP from inside, in parallel (each probe is bounded by `timeout 5`); each subshell prints one record.
+# DNS and TCP from inside: one job per server, all in parallel (each probe bounded by `timeout 5`); each job's
+# output is read from its own process substitution, in order, so records never interleave.
+probe_target() {
+  local out rc
+  out=$(timeout 5 getent hosts "$1" 2>&1)
+  rc=$?
+  payload "@@dns $1 $rc" "$out"
+  timeout 5 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
+  printf '@@tcp %s %s %s\n' "$1" "$2" "$?"
+}
+jobs_fds=()
 while (($# >= 2)); do
-  host=$1 port=$2
+  exec {fd}< <(probe_target "$1" "$2")
+  jobs_fds+=("$fd")
   shift 2
-  (
-    out=$(timeout 5 getent hosts "$host" 2>&1)
-    rc=$?
-    payload "@@dns $host $rc" "$out"
-  ) &
-  (
-    timeout 5 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null
-    printf '@@tcp %s %s %s\n' "$host" "$port" "$?"
-  ) &
 done
-wait
+for fd in "${jobs_fds[@]}"; do
+  while IFS= read -r line || [[ -n $line ]]; do printf '%s\n' "$line"; done <&"$fd"
+  exec {fd}<&-
+done
 printf '@@done\n'
