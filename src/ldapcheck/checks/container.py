@@ -128,8 +128,15 @@ def net_step(host: str, port: int) -> Step[ContainerContext]:
 
     def run(ctx: ContainerContext) -> Outcome:
         f = ctx.facts()
-        dns_rc, addresses = f.dns.get(host, (-1, ""))
-        tcp_rc = f.tcp.get((host, port), -1)
+        if host not in f.dns or (host, port) not in f.tcp:
+            # An incomplete probe is not a network finding: say so instead of guessing.
+            raise CheckFailed(
+                dockeradapter.DOCKER_EXEC,
+                f"the in-container probe did not report on {hostport}",
+                hint="Rerun; if it persists, run the reproduce command to see what the container says.",
+            )
+        dns_rc, addresses = f.dns[host]
+        tcp_rc = f.tcp[(host, port)]
         host_ok = _host_passed(ctx, f"net.tcp[{hostport}]")
         on_host = " (it works from the host)" if host_ok else ""
         probe_cmd = f'getent hosts {host}; timeout 5 bash -c "exec 3<>/dev/tcp/{host}/{port}" && echo open'
