@@ -460,3 +460,21 @@ def test_diagnose_cli_verdict_first_in_text(lab: LabInfo) -> None:
     assert proc.stdout.startswith("Verdict:"), proc.stdout
     assert "[RC-49]" in proc.stdout.splitlines()[0]
     assert "container.saslauthd_protocol" in proc.stdout or "Login via saslauthd socket" in proc.stdout
+
+
+def test_diagnose_without_login_checks_the_container_config_only(lab: LabInfo) -> None:
+    report = diagnose(lab, lab.prosody.name, None, None, expected_env=lab.env)
+    assert container_failures(report) == []
+    chain_step = report.step("container.ldap_chain")
+    assert chain_step is not None and chain_step.status is Status.PASS
+    assert "no login given" in chain_step.summary
+    assert status(report, "container.saslauthd_protocol") is Status.SKIP
+    assert status(report, "container.saslauthd_socket") is Status.PASS  # connect-only probe as prosody's user
+
+
+def test_diagnose_cli_no_container(lab: LabInfo) -> None:
+    cmd = [sys.executable, "-m", "ldapcheck", "diagnose", "--env-file", str(lab.env_file), "--no-container", "--json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ids = [s["id"] for s in json.loads(proc.stdout)["steps"]]
+    assert ids and not any(i.startswith("container.") for i in ids)
