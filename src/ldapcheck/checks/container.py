@@ -10,7 +10,7 @@ from ldapcheck.checks import container_config as cfg
 from ldapcheck.checks import container_login as login_steps
 from ldapcheck.checks.container_context import ContainerContext, ContainerOptions
 from ldapcheck.errors import CheckFailed
-from ldapcheck.model import Report, Status, StepResult
+from ldapcheck.model import Report, Status
 from ldapcheck.runner import Outcome, Step, run_steps
 from ldapcheck.verdict import decide
 
@@ -117,11 +117,6 @@ def saslauthd_socket(ctx: ContainerContext) -> Outcome:
     return Outcome(summary=f"{path} accepts connections from user {user}", detail=detail, reproduce=reproduce)
 
 
-def _host_passed(ctx: ContainerContext, *ids: str) -> bool:
-    """Whether the host chain ran these steps and they passed (the runner stores values of passed steps only)."""
-    return bool(ids) and all(i in ctx.values for i in ids)
-
-
 def net_step(host: str, port: int) -> Step[ContainerContext]:
     """A step for DNS + TCP from inside the container to one LDAP server."""
     hostport = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -137,7 +132,7 @@ def net_step(host: str, port: int) -> Step[ContainerContext]:
             )
         dns_rc, addresses = f.dns[host]
         tcp_rc = f.tcp[(host, port)]
-        host_ok = _host_passed(ctx, f"net.tcp[{hostport}]")
+        host_ok = login_steps.host_passed(ctx, f"net.tcp[{hostport}]")
         on_host = " (it works from the host)" if host_ok else ""
         probe_cmd = f'getent hosts {host}; timeout 5 bash -c "exec 3<>/dev/tcp/{host}/{port}" && echo open'
         reproduce = f"docker exec {ctx.name} bash -c {shlex.quote(probe_cmd)}"
@@ -235,11 +230,6 @@ def container_steps(
         id="container.ldap_chain", title="LDAP chain inside container", run=login_steps.ldap_chain, requires=gen
     )
     return [*head, *config, *nets, chain, *login]
-
-
-def failed(results: Sequence[StepResult]) -> list[StepResult]:
-    """The failed results (for callers building verdicts)."""
-    return [r for r in results if r.status is Status.FAIL]
 
 
 def run_container_chain(command: str, options: ContainerOptions, *, login_only: bool = False) -> Report:

@@ -40,7 +40,7 @@ def ldap_error_id(message: str) -> str:
     return next((fid for text, fid in _LDAP_ERRORS.items() if text.lower() in message.lower()), "LDAP-SERVER-DOWN")
 
 
-def _host_passed(ctx: ContainerContext, *ids: str) -> bool:
+def host_passed(ctx: ContainerContext, *ids: str) -> bool:
     """Whether the host chain ran these steps and they passed (the runner stores values of passed steps only)."""
     return bool(ids) and all(i in ctx.values for i in ids)
 
@@ -60,7 +60,7 @@ def _host_reached(ctx: ContainerContext, servers: str) -> bool:
         parsed = parse_servers(servers)
     except ConfigError:
         return False
-    return _host_passed(ctx, *[f"net.tcp[{s.hostport}]" for s in parsed])
+    return host_passed(ctx, *[f"net.tcp[{s.hostport}]" for s in parsed])
 
 
 def ldap_chain(ctx: ContainerContext) -> Outcome:
@@ -91,7 +91,7 @@ def ldap_chain(ctx: ContainerContext) -> Outcome:
     if not sb.ok:
         fid = ldap_error_id(sb.field(0))
         same_servers = _host_reached(ctx, conf.get("ldap_servers", "ldap://localhost/"))
-        if same_servers and _host_passed(ctx, "ldap.service_bind") and fid in ("LDAP-SERVER-DOWN", "NET-TIMEOUT"):
+        if same_servers and host_passed(ctx, "ldap.service_bind") and fid in ("LDAP-SERVER-DOWN", "NET-TIMEOUT"):
             fid = NET_CONTAINER
         detail["service bind"] = f"{who}: {sb.field(0)}"
         missing = _missing_tls_files(ctx, conf)
