@@ -129,7 +129,8 @@ def summary(scan: dscan.ScanOutcome, results: Sequence[StepResult], mask: Callab
             0,
             {
                 "problem": "truncated",
-                "title": f"entries visible before the server's limit (code {scan.result_code}); counts cover only them",
+                "title": f"entries visible before the server's limit (code {scan.result_code}); "
+                "duplicate and login-value counts cover only them",
                 "failure_id": scan_step.failure_id,
                 "level": "warning",
                 "count": found.entries,
