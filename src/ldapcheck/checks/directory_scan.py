@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ldapcheck import ldapcodes, saslfilter
+from ldapcheck import ldapcodes
 from ldapcheck.adapters import ldapwire
 from ldapcheck.adapters.fastcount import TRUNCATING_CODES, CountResult, WireClient, WireError
 from ldapcheck.adapters.stream import stream_entries
@@ -62,7 +62,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
     def run(ctx: HostContext) -> Outcome:
         s = ctx.settings
         login = _login_filter(ctx)
-        base = saslfilter.expand(s.base, "", realm=s.xmpp_domain)
+        base = ctx.search_base()
         scan = DirectoryScan(login, keep=keep, sample_size=sample_size)
         done: list[CountResult] = []
         start = time.perf_counter()
