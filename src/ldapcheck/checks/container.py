@@ -247,10 +247,13 @@ def run_container_chain(command: str, options: ContainerOptions, *, login_only: 
     )
 
 
-def start(options: ContainerOptions) -> ContainerContext:
-    """A context whose container lookup and execs already run in the background (call before the host chain)."""
+def start(options: ContainerOptions, *, inputs_later: bool = False) -> ContainerContext:
+    """A context whose container lookup and execs already run in the background (call before the host chain).
+
+    `inputs_later`: only the engine lookup starts; the execs wait for `ctx.provide(login=…, servers=…)`.
+    """
     ctx = ContainerContext(options=options)
-    ctx.prefetch()
+    ctx.prefetch(inputs_later=inputs_later)
     return ctx
 
 

@@ -59,17 +59,29 @@ class ContainerContext:
     _memo: dict[str, tuple[bool, object]] = field(default_factory=dict, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
     _workers: set[int] = field(default_factory=set, repr=False)
+    _ready: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def __post_init__(self) -> None:
         if self.options.password:
             self.secrets.add(self.options.password.reveal())
 
     # --- memo and prefetch -----------------------------------------------------------------------
-    def prefetch(self) -> None:
+    def provide(self, **inputs: Any) -> None:
+        """Complete the options (login, password, servers…) a `prefetch(inputs_later=True)` is waiting for."""
+        for key, value in inputs.items():
+            setattr(self.options, key, value)
+        if self.options.password:
+            self.secrets.add(self.options.password.reveal())
+        self._ready.set()
+
+    def prefetch(self, *, inputs_later: bool = False) -> None:
         """Find the container and run both execs in the background (they need nothing from the host chain).
 
-        While the probe exec waits on the container, this thread renders the expected saslauthd.conf.
+        With `inputs_later`, the engine lookup starts at once and the execs wait for `provide`. While the
+        probe exec waits on the container, this thread renders the expected saslauthd.conf.
         """
+        if not inputs_later:
+            self._ready.set()
 
         def quietly(*calls: Callable[[], object]) -> None:
             with contextlib.suppress(Exception):  # memoised: the step that needs it re-raises it
@@ -77,7 +89,9 @@ class ContainerContext:
                     call()
 
         def body() -> None:
-            quietly(self.locate, self.facts)
+            quietly(self.locate)
+            self._ready.wait()
+            quietly(self.facts)
             probe = threading.Thread(target=quietly, args=(self.probe,), daemon=True)
             self._workers.add(id(probe))
             probe.start()
@@ -92,6 +106,7 @@ class ContainerContext:
     def _join(self) -> None:
         thread = self._thread
         if thread is not None and id(threading.current_thread()) not in self._workers:
+            self._ready.set()  # whoever reads the results has given every input there will be
             thread.join()
             self._thread = None
 

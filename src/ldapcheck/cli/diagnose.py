@@ -115,6 +115,15 @@ def register(app: typer.Typer) -> None:
         run_testsaslauthd: bool = container_cli.TESTSASLAUTHD_OPT,
     ) -> None:
         """Walk saslauthd's LDAP path (DNS, TCP, TLS, bind, base, count, user) and name what breaks."""
+        inside = None
+        if not no_container:  # container steps (checks/container.py): engine lookup starts now, in the background
+            from ldapcheck.checks import container as container_chain
+            from ldapcheck.checks.container_context import ContainerOptions
+
+            options_later = ContainerOptions(
+                container=container, project=project, docker_host=docker_host, testsaslauthd=run_testsaslauthd
+            )
+            inside = container_chain.start(options_later, inputs_later=True)
         from ldapcheck import chain
 
         fmt = choose_format(json_out, markdown)
@@ -134,25 +143,16 @@ def register(app: typer.Typer) -> None:
             password = read_password(from_stdin=password_stdin, prompt=f"Password for {user}: ")
         options = chain.ChainOptions(user=user, password=password, bind_user=not no_bind)
         progress = _progress()
-        inside = None
-        if not no_container:  # container steps (checks/container.py): lookup and execs start in the background
-            from ldapcheck.checks import container as container_chain
-            from ldapcheck.checks.container_context import ContainerOptions
+        if inside is not None:  # now the in-container execs can run (they need the login and the servers)
             from ldapcheck.settings import read_env_file
 
-            inside = container_chain.start(
-                ContainerOptions(
-                    container=container,
-                    project=project,
-                    docker_host=docker_host,
-                    expected_env=read_env_file(env_file) if env_file else None,
-                    env_file=env_file,
-                    login=user,
-                    password=password,
-                    testsaslauthd=run_testsaslauthd,
-                    servers=[(s.host, s.port) for s in settings.servers],
-                    timeout=timeout,
-                )
+            inside.provide(
+                expected_env=read_env_file(env_file) if env_file else None,
+                env_file=env_file,
+                login=user,
+                password=password,
+                servers=[(s.host, s.port) for s in settings.servers],
+                timeout=timeout,
             )
         report = chain.run_chain("diagnose", chain.diagnose_steps, settings, options, progress=progress)
         _clear_progress(progress)
