@@ -49,7 +49,9 @@ def mask_secrets(text: str, secrets: Iterable[str]) -> str:
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_DN_VALUE = re.compile(r"\b(uid|cn|mail|sAMAccountName|userPrincipalName)=([^,)\s]+)", re.IGNORECASE)
+# A DN value runs to the next unescaped comma (spaces are allowed: "cn=No Login"); in a filter it ends
+# at ")" and in prose at a line end. Over-masking a following word is the safe way to be wrong.
+_DN_VALUE = re.compile(r"\b(uid|cn|mail|sAMAccountName|userPrincipalName)=((?:\\.|[^,)\n\\])+)", re.IGNORECASE)
 
 
 def sanitize_pii(text: str) -> str:

@@ -83,3 +83,13 @@ def test_error_messages_do_not_carry_passwords() -> None:
     verdict = classify_bind(49, "invalid credentials", who="cn=svc,dc=example,dc=org", service=True)
     error = CheckFailed(verdict.failure_id or "", verdict.summary, hint=verdict.hint)
     assert BIND_PW not in str(error) and BIND_PW not in error.hint
+
+
+def test_sanitize_masks_whole_dn_values_and_emails() -> None:
+    from ldapcheck.secrets import sanitize_pii
+
+    out = sanitize_pii("bound as cn=No Login,ou=users,dc=example,dc=org; filter (uid=a\\2ab); mail carol@example.org")
+    assert "No Login" not in out and "Login" not in out
+    assert "a\\2ab" not in out
+    assert "carol" not in out
+    assert "ou=users,dc=example,dc=org" in out

@@ -14,7 +14,7 @@ from ldapcheck.checks.directory_filter import FilterSyntaxError, LoginFilter, de
 from ldapcheck.checks.directory_rules import LOGIN_UNREACHABLE
 from ldapcheck.checks.directory_side import SideResult, SideSearches
 from ldapcheck.checks.host_context import HostContext
-from ldapcheck.checks.host_directory import _wire_client
+from ldapcheck.checks.host_directory import wire_client
 from ldapcheck.errors import CheckFailed
 from ldapcheck.runner import Outcome, Step
 
@@ -66,7 +66,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
         scan = DirectoryScan(login, keep=keep, sample_size=sample_size)
         done: list[CountResult] = []
         start = time.perf_counter()
-        side_client = _wire_client(ctx)
+        side_client = wire_client(ctx)
         side_client.sock.settimeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
         now = time.time()
         search = side_search(login, active_directory=ctx.is_ad, now=now)
@@ -75,7 +75,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
         )
         side.start()
         try:
-            with _wire_client(ctx) as client:
+            with wire_client(ctx) as client:
                 client.sock.settimeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
                 _stream(ctx, client, scan, base, done)
         except BaseException:

@@ -11,7 +11,7 @@ from ldapcheck.adapters.fastcount import WireError, count_entries
 from ldapcheck.adapters.ldap import Directory
 from ldapcheck.checks.directory_scan import SCAN, scan_outcome
 from ldapcheck.checks.host_context import HostContext
-from ldapcheck.checks.host_directory import _wire_client
+from ldapcheck.checks.host_directory import wire_client
 from ldapcheck.errors import CheckFailed
 from ldapcheck.runner import Outcome, Step
 from ldapcheck.secrets import Secret
@@ -126,7 +126,7 @@ def visibility_step(bind_dn: str, password: Secret) -> Step[HostContext]:
     def run(ctx: HostContext) -> Outcome:
         outcome = scan_outcome(ctx)
         other = replace(ctx, settings=ctx.settings.with_overrides(bind_dn=bind_dn, bind_password=password), values={})
-        with _wire_client(other) as client:
+        with wire_client(other) as client:
             try:
                 counted = count_entries(client, outcome.base, outcome.login.presence, page_size=ctx.options.page_size)
             except (OSError, WireError, ldapwire.BerError) as exc:

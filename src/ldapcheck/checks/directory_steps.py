@@ -15,7 +15,7 @@ from ldapcheck.checks.directory_rules import ACCOUNT_KINDS, DUPLICATE, LOGIN_KIN
 from ldapcheck.checks.directory_scan import SCAN, ScanOutcome, scan_outcome, side_summary
 from ldapcheck.checks.directory_side import SideResult
 from ldapcheck.checks.host_context import HostContext
-from ldapcheck.checks.host_directory import _wire_client
+from ldapcheck.checks.host_directory import wire_client
 from ldapcheck.errors import CheckFailed
 from ldapcheck.runner import Outcome, Step
 
@@ -197,7 +197,7 @@ def sample_step(users: Sequence[str] | None, mask: Mask = _same) -> Step[HostCon
 
 def _lookup(ctx: HostContext, searches: list[tuple[str, str]], *, limit: int) -> list[tuple[list[str], int]]:
     """Many small searches as the service account, pipelined on one connection."""
-    with _wire_client(ctx) as client:
+    with wire_client(ctx) as client:
         try:
             return search_many(client, searches, size_limit=limit)
         except (OSError, WireError, ldapwire.BerError) as exc:

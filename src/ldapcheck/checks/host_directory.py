@@ -168,7 +168,7 @@ def base_step() -> Step[HostContext]:
     )
 
 
-def _wire_client(ctx: HostContext) -> WireClient:
+def wire_client(ctx: HostContext) -> WireClient:
     """A raw-socket client to the chosen server, TLS as the LDAP steps use it, bound as the service account."""
     assert ctx.server is not None
     s = ctx.settings
@@ -210,7 +210,7 @@ def count_step() -> Step[HostContext]:
             raise CheckFailed(
                 "CL-FILTER", f"LDAP_FILTER is not a valid filter: {exc}", hint="Fix its syntax."
             ) from None
-        with _wire_client(ctx) as client:
+        with wire_client(ctx) as client:
             try:
                 result = count_entries(
                     client, ctx.search_base(), flt, page_size=ctx.options.page_size, progress=ctx.progress
