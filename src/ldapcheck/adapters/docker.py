@@ -11,6 +11,7 @@ import os
 import re
 import socket
 import struct
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -207,8 +208,9 @@ def exec_in(
     try:
         raw.settimeout(timeout)
         if stdin is not None:
-            raw.sendall(stdin)
-            _shutdown_write(raw)
+            # Feed stdin from a thread while this one reads: a command that writes before (or instead of)
+            # reading its input must not deadlock us.
+            threading.Thread(target=_feed, args=(raw, stdin), daemon=True).start()
         stdout, stderr = _read_frames(raw, deadline=time.monotonic() + timeout)
     except TimeoutError:
         raise CheckFailed(
@@ -216,9 +218,19 @@ def exec_in(
             f"{argv[0]} inside {container.name} did not finish within {timeout:.0f} s",
             hint="The container may be overloaded or a network call inside it hangs.",
         ) from None
+    except OSError as exc:
+        raise CheckFailed(
+            DOCKER_EXEC,
+            f"the connection to {argv[0]} inside {container.name} broke: {_short(exc)}",
+            hint="The container may have stopped meanwhile; check `docker ps`.",
+        ) from None
     finally:
         _close(sock)
-    code = api.exec_inspect(exec_id).get("ExitCode")
+    try:
+        code = api.exec_inspect(exec_id).get("ExitCode")
+    except Exception:  # the output is what matters; the exit code is a detail
+        log.debug("exec_inspect failed", exc_info=True)
+        code = None
     return ExecResult(
         exit_code=int(code) if code is not None else -1,
         stdout=stdout.decode("utf-8", "replace"),
@@ -229,6 +241,14 @@ def exec_in(
 def _raw_socket(sock: Any) -> Any:
     # exec_start(socket=True) hands back a SocketIO (unix/tcp) or the transport's own socket (ssh, npipe).
     return getattr(sock, "_sock", sock)
+
+
+def _feed(raw: Any, data: bytes) -> None:
+    try:
+        raw.sendall(data)
+    except OSError:  # the command exited without reading it all: its output still tells why
+        log.debug("exec did not read all of its stdin")
+    _shutdown_write(raw)
 
 
 def _shutdown_write(raw: Any) -> None:
