@@ -493,3 +493,13 @@ def test_exec_adapter_stdin_unread_and_timeout(lab: LabInfo) -> None:
         dockeradapter.exec_in(lab.prosody, ["sleep", "3"], timeout=0.5)
     assert caught.value.failure_id == "DOCKER-EXEC"
     assert time.monotonic() - started < 2.5
+
+
+def test_stopped_container(lab: LabInfo, prosody_factory: Any) -> None:
+    container, _info = prosody_factory()
+    container.stop(timeout=2)
+    report = diagnose(lab, container.name, "alice", lab.users["alice"])
+    failed(report, "container.find", "DOCKER-STOPPED")
+    step = report.step("container.find")
+    assert step is not None and container.name in step.summary and "exited" in step.summary
+    assert verdict_id(report) == "DOCKER-STOPPED"

@@ -1,0 +1,81 @@
+"""Choosing the prosody container from what the engine lists (labels, project, image name, running state)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ldapcheck.adapters import docker as dockeradapter
+from ldapcheck.errors import CheckFailed
+
+
+class FakeContainer:
+    def __init__(self, name: str, image: str, status: str = "running", labels: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.status = status
+        self.attrs: dict[str, Any] = {"Config": {"Image": image, "Labels": labels or {}}}
+
+
+class FakeContainers:
+    """The two calls find_prosody makes: list(all=True, filters={"label": [...]}) and list(all=True)."""
+
+    def __init__(self, items: list[FakeContainer]) -> None:
+        self.items = items
+
+    def list(self, all: bool = False, filters: dict[str, list[str]] | None = None) -> list[FakeContainer]:
+        assert all
+        wanted = [tuple(f.split("=", 1)) for f in (filters or {}).get("label", [])]
+        labels = lambda c: c.attrs["Config"]["Labels"]  # noqa: E731
+        return [c for c in self.items if all_match(labels(c), wanted)]
+
+
+def all_match(labels: dict[str, str], wanted: list[tuple[str, ...]]) -> bool:
+    return all(labels.get(k) == v for k, v in wanted)
+
+
+class FakeClient:
+    def __init__(self, items: list[FakeContainer]) -> None:
+        self.containers = FakeContainers(items)
+
+
+def compose(project: str, status: str = "running") -> FakeContainer:
+    labels = {"com.docker.compose.service": "prosody", "com.docker.compose.project": project}
+    return FakeContainer(f"{project}-prosody-1", "jitsi/prosody:stable", status, labels)
+
+
+def find(items: list[FakeContainer], **kwargs: Any) -> Any:
+    return dockeradapter.find_prosody(FakeClient(items), **kwargs)  # type: ignore[arg-type]
+
+
+def test_compose_label_wins_over_image_name() -> None:
+    other = FakeContainer("my-prosody-test", "ldapcheck/lab-prosody")
+    assert find([other, compose("docker-jitsi-meet")]).name == "docker-jitsi-meet-prosody-1"
+
+
+def test_project_narrows_several_compose_projects() -> None:
+    items = [compose("a"), compose("b")]
+    with pytest.raises(CheckFailed) as caught:
+        find(items)
+    assert caught.value.failure_id == "DOCKER-AMBIGUOUS"
+    assert "a-prosody-1" in caught.value.message and "b-prosody-1" in caught.value.message
+    assert find(items, project="b").name == "b-prosody-1"
+
+
+def test_one_running_among_stopped_candidates() -> None:
+    assert find([compose("old", "exited"), compose("new")]).name == "new-prosody-1"
+
+
+def test_image_name_fallback_without_labels() -> None:
+    items = [FakeContainer("web", "jitsi/web"), FakeContainer("xmpp", "ghcr.io/jitsi/prosody:unstable")]
+    assert find(items).name == "xmpp"
+
+
+def test_none_and_stopped() -> None:
+    with pytest.raises(CheckFailed) as caught:
+        find([FakeContainer("web", "jitsi/web")])
+    assert caught.value.failure_id == "DOCKER-NO-CONTAINER"
+    with pytest.raises(CheckFailed) as stopped:
+        find([compose("only", "exited")])
+    assert stopped.value.failure_id == "DOCKER-STOPPED"
+    assert "docker compose up -d prosody" in stopped.value.hint
