@@ -124,22 +124,13 @@ def test_bad_generation_and_bad_env_file_exit_2(tmp_path: Path) -> None:
     assert b".env:1: unterminated" in proc.stderr
 
 
-def test_fast_path_and_typer_path_print_the_same_bytes(tmp_path: Path) -> None:
+def test_env_file_legacy_redacted(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("AUTH_TYPE=ldap\nLDAP_URL=ldap://h\nLDAP_BASE=dc=x\nLDAP_BINDDN=cn=a\nLDAP_BINDPW='p w'\n")
-    fast = cli("--env-file", str(env_file), "--generation=legacy", "--redact", env={})
-    # A global option first sends the same command through typer's own parsing.
-    argv = ["--debug", "render", "saslauthd", "--env-file", str(env_file), "--generation", "legacy", "--redact"]
-    slow = subprocess.run(
-        [sys.executable, "-m", "ldapcheck", *argv],
-        capture_output=True,
-        timeout=60,
-        env=BASE_ENV,
-        check=False,
-    )
-    assert fast.returncode == slow.returncode == 0
-    assert fast.stdout == slow.stdout
-    assert b"ldap_tls" not in fast.stdout and b"ldap_bind_pw: ********\n" in fast.stdout
+    proc = cli("--env-file", str(env_file), "--generation=legacy", "--redact", env={})
+    assert proc.returncode == 0
+    assert b"ldap_tls" not in proc.stdout and b"ldap_bind_pw: ********\n" in proc.stdout
+    assert b"p w" not in proc.stdout
 
 
 def test_unknown_option_is_a_usage_error() -> None:

@@ -51,9 +51,7 @@ def main() -> None:
     """Console-script entry point: the single place that maps errors to exit codes."""
     debug = bool(os.environ.get("LDAPCHECK_DEBUG")) or "--debug" in sys.argv
     try:
-        rc = render.fast_path(sys.argv[1:])  # `render saslauthd` is run from scripts: skip typer's set-up
-        if rc is None:
-            rc = app(standalone_mode=False)
+        rc = app(standalone_mode=False)
         if isinstance(rc, int) and rc:  # without standalone mode, typer *returns* typer.Exit's code
             sys.exit(rc)
     except typer.Exit as exc:  # deliberate exits (Exit subclasses RuntimeError: catch it first)

@@ -83,31 +83,6 @@ def saslauthd(
     sys.stdout.buffer.flush()
 
 
-def fast_path(argv: list[str]) -> int | None:
-    """Run `render saslauthd …` without typer's per-parameter set-up (it imports pydantic: ~90 ms of ~190 ms).
-
-    The command is meant for scripts (`env -i … ldapcheck render saslauthd`), so start-up matters. Anything
-    unusual (--help, an unknown or malformed option, global options first) returns None: typer handles it.
-    """
-    if argv[:2] != ["render", "saslauthd"] or "--help" in argv or "-h" in argv:
-        return None
-    import argparse
-
-    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False, exit_on_error=False)
-    parser.add_argument("--env-file", type=Path)
-    parser.add_argument("--generation", default="current")
-    parser.add_argument("--output", type=Path)
-    parser.add_argument("--redact", action="store_true")
-    try:
-        ns, rest = parser.parse_known_args(argv[2:])
-    except argparse.ArgumentError:
-        return None
-    if rest:
-        return None
-    saslauthd(env_file=ns.env_file, generation=ns.generation, output=ns.output, redact_pw=ns.redact)
-    return 0
-
-
 def register(app: typer.Typer) -> None:
     """Add `render` to `app`."""
     app.add_typer(render_app, name="render")
