@@ -107,3 +107,23 @@ def test_request_is_what_prosody_sends() -> None:
     assert (req.typed, req.user, req.realm, req.service) == ("alice@meet.jitsi", "alice", "meet.example.org", "xmpp")
     assert req.filter == "(mail=alice@)"
     assert req.base == "ou=meet.example.org"
+
+
+def test_prosody_config_reads_the_included_conf_d_files() -> None:
+    from ldapcheck.checks.container_config import prosody_config
+
+    facts = ContainerFacts(
+        files={
+            "/run/prosody/config/prosody.cfg.lua": 'authentication = "internal_hashed"\nInclude "conf.d/*.cfg.lua"\n',
+            "/run/prosody/config/conf.d/jitsi-meet.cfg.lua": (
+                'VirtualHost "meet.jitsi"\n    authentication = "cyrus"\n    cyrus_application_name = "xmpp"\n'
+            ),
+        },
+        complete=True,
+    )
+    outcome = prosody_config(context(facts, {"XMPP_DOMAIN": "meet.jitsi", "ENABLE_AUTH": "1", "AUTH_TYPE": "ldap"}))
+    assert outcome.detail["authentication"] == "cyrus"
+    assert outcome.detail["files"] == [
+        "/run/prosody/config/prosody.cfg.lua",
+        "/run/prosody/config/conf.d/jitsi-meet.cfg.lua",
+    ]

@@ -207,14 +207,18 @@ def prosody_config(ctx: ContainerContext) -> Outcome:
     if path is None:
         raise StepSkipped("no rendered prosody.cfg.lua in /run/prosody/config or /config")
     domain = ctx.xmpp_domain
-    _globals, hosts = configs.parse_prosody_hosts(f.files[path])
-    reproduce = f"docker exec {ctx.name} grep -n -A3 'VirtualHost \"{domain}\"' {path}"
+    conf_dir = path.rsplit("/", 1)[0] + "/conf.d/"
+    included = sorted(p for p in f.files if p.startswith(conf_dir) and p.endswith(".cfg.lua"))
+    text = "\n".join(f.files[p] for p in (path, *included))
+    _globals, hosts = configs.parse_prosody_hosts(text)
+    where = f"{path} {conf_dir}*.cfg.lua" if included else path
+    reproduce = f"docker exec {ctx.name} grep -n -A3 'VirtualHost \"{domain}\"' {where}"
     host = hosts.get(domain)
-    detail: dict[str, object] = {"path": path, "XMPP_DOMAIN": domain, "hosts": sorted(hosts)}
+    detail: dict[str, object] = {"files": [path, *included], "XMPP_DOMAIN": domain, "hosts": sorted(hosts)}
     if host is None:
         raise CheckFailed(
             JM_AUTH_TYPE,
-            f'{path} has no VirtualHost "{domain}" (XMPP_DOMAIN): prosody serves other hosts {sorted(hosts)}',
+            f'{where} has no VirtualHost "{domain}" (XMPP_DOMAIN): prosody serves {sorted(hosts)}',
             hint="XMPP_DOMAIN must be the same in .env and in the container; recreate prosody: " + RECREATE,
             detail=detail,
             reproduce=reproduce,

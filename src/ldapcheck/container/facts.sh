@@ -49,6 +49,8 @@ for f in /run/saslauthd.conf /etc/saslauthd.conf /config/saslauthd.conf "${conf_
   seen[$f]=1
   file "$f"
 done
+# Upstream renders the VirtualHosts into conf.d/jitsi-meet.cfg.lua, which prosody.cfg.lua Includes.
+for f in /run/prosody/config/conf.d/*.cfg.lua /config/conf.d/*.cfg.lua; do [[ -e $f ]] && file "$f"; done
 # The TLS files saslauthd.conf names must exist inside the container (TLS-CA-PATH).
 for f in /run/saslauthd.conf /etc/saslauthd.conf "${conf_paths[@]}"; do
   [[ -r $f ]] || continue
