@@ -10,4 +10,4 @@ bash scripts/ensure-docker.sh
 .venv/bin/ldapcheck lab up --env-out .lab.env
 # The lab's .env (mode 0600) holds alice's password; hand it over on stdin, never on the command line.
 grep -E '^LAB_PASSWORD=' .lab.env | cut -d= -f2- | tr -d "'" \
-  | .venv/bin/ldapcheck diagnose --env-file .lab.env --user alice --password-stdin
+  | .venv/bin/ldapcheck diagnose --env-file .lab.env --user alice --password-stdin --project ldapcheck-lab
