@@ -79,3 +79,30 @@ def test_none_and_stopped() -> None:
         find([compose("only", "exited")])
     assert stopped.value.failure_id == "DOCKER-STOPPED"
     assert "docker compose up -d prosody" in stopped.value.hint
+
+
+def with_env(container: FakeContainer, **env: str) -> FakeContainer:
+    container.attrs["Config"]["Env"] = [f"{k}={v}" for k, v in env.items()]
+    return container
+
+
+def test_several_running_the_one_matching_the_env_file_is_chosen() -> None:
+    a = with_env(compose("a"), LDAP_URL="ldap://127.0.0.1:389", XMPP_DOMAIN="meet.jitsi")
+    b = with_env(compose("b"), LDAP_URL="ldap://127.0.0.1:1389", XMPP_DOMAIN="meet.jitsi")
+    wanted = {"LDAP_URL": "ldap://127.0.0.1:1389", "XMPP_DOMAIN": "meet.jitsi", "LDAP_BINDPW": "x"}
+    assert find([a, b], prefer_env=lambda: wanted).name == "b-prosody-1"
+
+
+def test_several_matching_the_env_file_stay_ambiguous() -> None:
+    a = with_env(compose("a"), LDAP_URL="ldap://127.0.0.1:389")
+    b = with_env(compose("b"), LDAP_URL="ldap://127.0.0.1:389")
+    with pytest.raises(CheckFailed) as caught:
+        find([a, b], prefer_env=lambda: {"LDAP_URL": "ldap://127.0.0.1:389"})
+    assert caught.value.failure_id == "DOCKER-AMBIGUOUS"
+
+
+def test_env_file_is_consulted_only_when_ambiguous() -> None:
+    def not_needed() -> dict[str, str]:
+        raise AssertionError("a single candidate must not wait for the .env")
+
+    assert find([compose("a")], prefer_env=not_needed).name == "a-prosody-1"

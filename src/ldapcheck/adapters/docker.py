@@ -13,7 +13,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -104,10 +104,18 @@ def _image_name(container: Container) -> str:
     return str(config.get("Image") or container.attrs.get("Image", "?"))
 
 
-def find_prosody(client: docker.DockerClient, *, container: str | None = None, project: str | None = None) -> Container:
+def find_prosody(
+    client: docker.DockerClient,
+    *,
+    container: str | None = None,
+    project: str | None = None,
+    prefer_env: Callable[[], Mapping[str, str] | None] | None = None,
+) -> Container:
     """The prosody container: by name/id, else by compose label, else by an image name containing `prosody`.
 
-    Raises CheckFailed (one clear failed step) when there is none, several, or it is not running.
+    When several run, `prefer_env` (called only then: it may wait for the operator's .env) picks the one
+    whose LDAP settings match that .env, if exactly one does. Raises CheckFailed (one clear failed step)
+    when there is none, several, or it is not running.
     """
     import docker.errors
 
@@ -124,10 +132,25 @@ def find_prosody(client: docker.DockerClient, *, container: str | None = None, p
         except docker.errors.APIError as exc:
             raise DockerUnavailable(f"the Docker engine refused to look up {container!r}: {_short(exc)}") from None
         return _running(found)
-    return _running(_discover(client, project))
+    return _running(_discover(client, project, prefer_env))
 
 
-def _discover(client: docker.DockerClient, project: str | None) -> Container:
+# What identifies "the prosody of this .env" among several: where it logs in, and as which domain.
+_IDENTIFYING_KEYS = ("LDAP_URL", "LDAP_BASE", "LDAP_BINDDN", "XMPP_DOMAIN")
+
+
+def _matching_env(candidates: Sequence[Container], wanted: Mapping[str, str]) -> list[Container]:
+    keys = [k for k in _IDENTIFYING_KEYS if wanted.get(k)]
+    if not keys:
+        return []
+    return [c for c in candidates if all(container_env(c).get(k) == wanted[k] for k in keys)]
+
+
+def _discover(
+    client: docker.DockerClient,
+    project: str | None,
+    prefer_env: Callable[[], Mapping[str, str] | None] | None = None,
+) -> Container:
     labels = [f"{COMPOSE_SERVICE_LABEL}=prosody"]
     if project:
         labels.append(f"{COMPOSE_PROJECT_LABEL}={project}")
@@ -148,6 +171,11 @@ def _discover(client: docker.DockerClient, project: str | None) -> Container:
     running = [c for c in candidates if c.status == "running"]
     if len(candidates) > 1 and len(running) == 1:
         return running[0]
+    wanted = prefer_env() if prefer_env is not None and len(running) > 1 else None
+    matching = _matching_env(running, wanted) if wanted else []
+    if len(matching) == 1:
+        log.debug("%d prosody containers run; %s matches the .env", len(running), matching[0].name)
+        return matching[0]
     if len(candidates) > 1:
         listing = "; ".join(describe(c) for c in candidates)
         raise CheckFailed(

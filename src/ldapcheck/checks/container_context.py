@@ -140,9 +140,16 @@ class ContainerContext:
                 "or skip the container steps with --no-container.",
                 reproduce="docker info",
             ) from None
-        container = dockeradapter.find_prosody(client, container=opts.container, project=opts.project)
+        container = dockeradapter.find_prosody(
+            client, container=opts.container, project=opts.project, prefer_env=self._expected_env_when_known
+        )
         self.container = container
         return container
+
+    def _expected_env_when_known(self) -> Mapping[str, str] | None:
+        # The lookup starts before the .env is read (prefetch); only an ambiguous lookup needs to wait for it.
+        self._ready.wait(timeout=self.options.timeout)
+        return self.options.expected_env
 
     @property
     def name(self) -> str:
