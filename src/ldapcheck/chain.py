@@ -53,13 +53,8 @@ def _ldap_steps(requires: frozenset[str], options: ChainOptions) -> list[Step[Ho
 def diagnose_steps(settings: Settings, options: ChainOptions) -> list[Step[HostContext]]:
     """Every host step of `ldapcheck diagnose`, in saslauthd's order."""
     server_steps, requires = _server_steps(settings)
-    steps: list[Step[HostContext]] = [host.config_step(), *server_steps, *_ldap_steps(requires, options)]
-    # --- CONTAINER STEPS (container engineer) -------------------------------------------------
-    # if options.container:
-    #     from ldapcheck.checks.container import container_steps
-    #     steps.extend(container_steps(settings, options))
-    # ---------------------------------------------------------------------------------------------
-    return steps
+    # The container steps run separately (checks/container.py) and are merged by `extend_report`.
+    return [host.config_step(), *server_steps, *_ldap_steps(requires, options)]
 
 
 def count_steps(settings: Settings, options: ChainOptions) -> list[Step[HostContext]]:
@@ -79,10 +74,7 @@ def user_steps(settings: Settings, options: ChainOptions) -> list[Step[HostConte
 
 
 def verdict_of(results: list[StepResult]) -> Verdict | None:
-    """The first failed step names the cause (saslauthd stops at the same place).
-
-    CONTAINER VERDICT (container engineer): compare the host chain with testsaslauthd here.
-    """
+    """The most likely cause, from the rules in `ldapcheck.verdict` (the same for host-only and full runs)."""
     from ldapcheck.verdict import decide  # one set of rules for host-only and host+container runs
 
     return decide(results)

@@ -42,7 +42,7 @@ def _identity(text: str) -> str:
 def validate_steps(settings: Settings, options: ValidateOptions) -> list[Step[HostContext]]:
     """The host chain without its separate count (the scan counts), then the directory and security steps."""
     mask = mask_login if options.sanitize else _identity
-    host = chain.diagnose_steps(settings, ChainOptions(count=False, page_size=options.page_size))
+    host = chain.diagnose_steps(settings, ChainOptions(count=False, page_size=options.page_size, wire=True))
     compare: list[Step[HostContext]] = []
     if options.compare_bind_dn:
         compare.append(security.visibility_step(options.compare_bind_dn, options.compare_password or Secret("")))
@@ -70,7 +70,7 @@ def run_validate(
 ) -> Report:
     """Run every step and build the report: per-problem summary and full lists in `meta`."""
     ctx = HostContext(
-        settings=settings, options=ChainOptions(count=False, page_size=options.page_size), progress=progress
+        settings=settings, options=ChainOptions(count=False, page_size=options.page_size, wire=True), progress=progress
     )
     try:
         results, internal = run_steps(validate_steps(settings, options), ctx, on_result=on_result)
