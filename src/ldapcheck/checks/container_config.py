@@ -10,26 +10,9 @@ from ldapcheck.render import saslauthd as renderer
 from ldapcheck.runner import Outcome, StepSkipped
 from ldapcheck.secrets import MASK
 
-# The variables docker-compose.yml passes through to prosody (`- NAME`) that decide the LDAP login path.
-DRIFT_KEYS = (
-    "AUTH_TYPE",
-    "ENABLE_AUTH",
-    "PROSODY_AUTH_TYPE",
-    "XMPP_DOMAIN",
-    "LDAP_URL",
-    "LDAP_BASE",
-    "LDAP_BINDDN",
-    "LDAP_BINDPW",
-    "LDAP_FILTER",
-    "LDAP_AUTH_METHOD",
-    "LDAP_VERSION",
-    "LDAP_USE_TLS",
-    "LDAP_START_TLS",
-    "LDAP_TLS_CHECK_PEER",
-    "LDAP_TLS_CACERT_FILE",
-    "LDAP_TLS_CACERT_DIR",
-    "LDAP_TLS_CIPHERS",
-)
+# The variables docker-compose.yml passes through to prosody that decide the LDAP login path: the ones the
+# saslauthd.conf template reads, plus the ENABLE_AUTH gate of prosody's own config.
+DRIFT_KEYS = ("ENABLE_AUTH", *renderer.TEMPLATE_VARIABLES)
 SECRET_ENV = frozenset({"LDAP_BINDPW"})
 RECREATE = "docker compose up -d --force-recreate prosody"
 
