@@ -62,5 +62,7 @@ build_base() {
 }
 
 command -v docker >/dev/null 2>&1 || apt_install docker.io
+# docker-compose v1 (Debian's; v2 is not packaged here): the lab's compose file is tested with it.
+command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
 start_engine
 build_base
