@@ -94,6 +94,21 @@ def recreate(ev: Evidence) -> Verdict | None:
     )
 
 
+def env_would_break(ev: Evidence) -> Verdict | None:
+    """Logins work today with the container's (older) values, but the edited .env fails: a recreate breaks them."""
+    drift = ev.failed("container.env_drift")
+    host = [r for r in (ev.failed(i) for i in HOST_LDAP_STEPS) if r is not None]
+    if drift is None or not host or not ev.login_ok():
+        return None
+    return _verdict(
+        "logins work now with the values the container was created with, but the edited .env fails at "
+        f"{host[0].id}: recreating prosody from this .env would break them",
+        host[0].failure_id or "JM-RECREATE",
+        [host[0], drift],
+        f"Fix .env first: {host[0].hint} Only then run `{RECREATE}`.",
+    )
+
+
 def stale_conf(ev: Evidence) -> Verdict | None:
     """saslauthd.conf in use differs from what the container's env renders."""
     r = ev.failed("container.saslauthd_conf")
@@ -282,6 +297,7 @@ def first_failure(ev: Evidence) -> Verdict | None:
 # Most specific first: a cause that explains the others wins.
 RULES: tuple[Rule, ...] = (
     auth_type,
+    env_would_break,
     recreate,
     stale_conf,
     saslauthd_down,
@@ -314,7 +330,9 @@ def _with_drift_note(ev: Evidence, verdict: Verdict) -> Verdict:
     notes = [
         f"also {r.failure_id}: {r.summary}"
         for step_id in DRIFT_STEPS
-        if (r := ev.failed(step_id)) is not None and r.failure_id != verdict.failure_id
+        if (r := ev.failed(step_id)) is not None
+        and r.failure_id != verdict.failure_id
+        and _fact(r) not in verdict.facts  # already cited as evidence
     ]
     if not notes:
         return verdict

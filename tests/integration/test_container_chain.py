@@ -255,6 +255,18 @@ def test_container_env_differs_from_env_file(lab: LabInfo, prosody_factory: Any)
     assert verdict_id(report) == "JM-RECREATE"
 
 
+def test_edited_env_that_fails_while_the_running_container_works(lab: LabInfo) -> None:
+    # The operator mistyped LDAP_BINDPW in .env; the lab's prosody still runs with the working value.
+    edited = {**lab.env, "LDAP_BINDPW": lab.bind_password + "-typo"}
+    report = diagnose(lab, lab.prosody.name, "alice", lab.users["alice"], env=edited, expected_env=edited)
+    failed(report, "ldap.service_bind", "RC-49")
+    failed(report, "container.env_drift", "JM-RECREATE")
+    assert status(report, "container.saslauthd_protocol") is Status.PASS
+    assert report.verdict is not None and "would break" in report.verdict.cause
+    assert verdict_id(report) == "RC-49"
+    assert lab.bind_password not in render_report(report, Format.JSON)
+
+
 def test_container_ldap_url_differs_and_is_probed_too(lab: LabInfo, prosody_factory: Any) -> None:
     closed = free_port(exclude=frozenset({lab.ldap_port, lab.ldaps_port, lab.c2s_port}))
     container, _info = prosody_factory({"LDAP_URL": f"ldap://127.0.0.1:{closed}"})

@@ -176,3 +176,29 @@ def test_drift_is_not_the_cause_when_the_host_fails_the_same_way() -> None:
     v = decide(results)
     assert v is not None and v.failure_id == "RC-49"
     assert any(f.startswith("also JM-RECREATE:") for f in v.facts)
+
+
+def test_edited_env_fails_while_the_running_container_still_works() -> None:
+    results = [
+        ok("net.dns[127.0.0.1]"),
+        fail("ldap.service_bind", "RC-49", "bind rejected: invalidCredentials (49)"),
+        *CONTAINER_OK,
+        fail("container.env_drift", "JM-RECREATE", "runs with other values than .env: LDAP_BINDPW differs"),
+        ok("container.saslauthd_protocol", "saslauthd: OK"),
+    ]
+    v = decide(results)
+    assert v is not None and v.failure_id == "RC-49"
+    assert "would break" in v.cause
+    assert "Fix .env first" in v.hint
+    assert any("container.env_drift" in f for f in v.facts)
+
+
+def test_service_bind_failing_everywhere_is_not_a_future_break() -> None:
+    results = [
+        fail("ldap.service_bind", "RC-49", "bind rejected"),
+        *CONTAINER_OK,
+        fail("container.env_drift", "JM-RECREATE", "LDAP_URL differs"),
+        fail("container.saslauthd_protocol", "SA-OPAQUE-NO", "saslauthd: NO"),
+    ]
+    v = decide(results)
+    assert v is not None and "would break" not in v.cause
