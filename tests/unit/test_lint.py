@@ -231,3 +231,15 @@ def test_no_password_ever_reaches_lint_output(tail: str, form: str) -> None:
     value = env.values().get("LDAP_BINDPW", "")
     if len(value) >= 3:
         assert value not in out
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"LDAP_USE_TLS": None, "LDAP_TLS_CHECK_PEER": None}, "only written with LDAP_USE_TLS=1"),
+        ({"LDAP_TLS_CHECK_PEER": None}, "LDAP_TLS_CHECK_PEER is off"),
+    ],
+)
+def test_unverified_certificate_names_the_missing_switch(changes: dict[str, str | None], reason: str) -> None:
+    found = [f for f in run_lint(with_lines(GOOD, **changes)) if f.id == "TLS-PEER-UNCHECKED"]
+    assert found and reason in found[0].message

@@ -84,7 +84,7 @@ def rule_tls_scheme(ctx: LintContext) -> Iterator[Finding]:
             INFO,
             "LDAP_URL",
             "the server certificate is not verified: the image sets TLS_REQCERT allow and "
-            "ldap_tls_check_peer is only written with LDAP_USE_TLS=1",
+            + ("LDAP_TLS_CHECK_PEER is off" if use_tls else "ldap_tls_check_peer is only written with LDAP_USE_TLS=1"),
             "set LDAP_USE_TLS=1, LDAP_TLS_CHECK_PEER=1 and LDAP_TLS_CACERT_FILE (a CA mounted into prosody)",
         )
 
