@@ -5,6 +5,7 @@ from __future__ import annotations
 from ldapcheck.model import Report, Status, StepResult
 
 _MARK = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-"}
+_MAX_ALIGNED_TITLE = 40
 _COLOR = {Status.PASS: "32", Status.WARN: "33", Status.FAIL: "31", Status.SKIP: "2"}
 
 
@@ -42,11 +43,13 @@ def render(report: Report, *, color: bool = False, verbose: bool = False) -> str
         if v.hint:
             out.append(f"  fix: {v.hint}")
         out.append("")
-    width = max((len(s.title) for s in report.steps), default=0) + 2
+    # Align on the usual titles; a rare long one overflows rather than pushing every line to the right.
+    width = min(max((len(s.title) for s in report.steps), default=0), _MAX_ALIGNED_TITLE) + 2
     for step in report.steps:
         mark = _paint(_MARK[step.status], _COLOR[step.status], color)
         timing = f"{step.duration_ms:>7.0f} ms" if step.status is not Status.SKIP else " " * 10
-        out.append(f"{mark} {step.title.ljust(width, '.')} {step.status.value:<4} {timing}  {step.summary}")
+        title = step.title.ljust(width, ".") if len(step.title) < width else step.title + " "
+        out.append(f"{mark} {title} {step.status.value:<4} {timing}  {step.summary}")
         out.extend(_detail_lines(step, color, verbose))
     counts = {st: sum(1 for s in report.steps if s.status is st) for st in Status}
     out.append("")
