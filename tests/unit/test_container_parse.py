@@ -235,3 +235,10 @@ def test_tls_environment_mirrors_lak_options() -> None:
 def test_facts_tls_file_existence_records() -> None:
     f = facts.parse("@@exists 0 /etc/ssl/my ca.crt\n@@exists 1 /etc/ssl/certs\n@@done\n")
     assert f.exists == {"/etc/ssl/my ca.crt": False, "/etc/ssl/certs": True}
+
+
+def test_reproduce_lua_literal_survives_quotes_and_backslashes() -> None:
+    from ldapcheck.checks.container_login import _lua_str
+
+    assert _lua_str('cn=a\\,b "q"') == '"cn=a\\\\,b \\"q\\""'
+    assert "\n" not in _lua_str("two\nlines")

@@ -168,8 +168,13 @@ def ldap_chain(ctx: ContainerContext) -> Outcome:
 
 def _bind_reproduce(ctx: ContainerContext, servers: str, dn: str, var: str) -> str:
     """A bind with the container's own libldap; the password comes from a shell variable, on stdin."""
-    lua = f'local l=require"lualdap"; print(l.open_simple("{servers}", "{dn}", io.read("a")))'
+    lua = f'local l=require"lualdap"; print(l.open_simple({_lua_str(servers)}, {_lua_str(dn)}, io.read("a")))'
     return f"printf '%s' \"${var}\" | docker exec -i {ctx.name} lua5.4 -e {shlex.quote(lua)}"
+
+
+def _lua_str(text: str) -> str:
+    """A Lua string literal for any text (DNs may hold quotes and backslashes)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def _login_reproduce(ctx: ContainerContext) -> str:
