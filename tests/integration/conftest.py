@@ -248,3 +248,23 @@ def ldap_admin(lab: LabInfo) -> Iterator[Any]:
         yield conn
     finally:
         conn.unbind()
+
+
+@pytest.fixture(scope="session")
+def samba_ad() -> Iterator[tuple[Any, Any]]:
+    """Samba 4.17 as an AD DC on 127.0.0.1:389, provisioned and seeded at start → (container, SambaSpec)."""
+    from ldapcheck.lab.samba import SambaSpec, ensure_samba_image, refuse_busy_port, wait_for_samba
+
+    refuse_busy_port()
+    spec = SambaSpec()
+    container = DockerContainer(ensure_samba_image()).with_name(f"ldapcheck-test-samba-{secrets.token_hex(3)}")
+    container.with_kwargs(network_mode="host")
+    for key, value in spec.environment().items():
+        container.with_env(key, value)
+    container.start()
+    try:
+        wrapped = container.get_wrapped_container()
+        wait_for_samba(spec, wrapped)
+        yield wrapped, spec
+    finally:
+        _stop(container)

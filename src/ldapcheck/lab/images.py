@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 DEFAULT_BASE_IMAGE = "ldapcheck/debian-base:bookworm"
 UPSTREAM_BASE_IMAGE = "debian:bookworm-slim"
 LAB_IMAGES = {OPENLDAP_IMAGE: "openldap", PROSODY_IMAGE: "prosody"}
+# Built on demand only (the AD tests), never by `lab up`.
+EXTRA_IMAGES = {"ldapcheck/lab-samba-ad:latest": "samba-ad"}
 
 Progress = Callable[[str], None]
 
@@ -48,6 +50,10 @@ def context_hash(context: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _context_name(image: str) -> str:
+    return {**LAB_IMAGES, **EXTRA_IMAGES}[image]
+
+
 def _has_image(client: DockerClient, name: str) -> bool:
     import docker.errors
 
@@ -68,7 +74,7 @@ def _is_current(client: DockerClient, name: str) -> bool:
         return False
     built_from = (image.labels or {}).get(HASH_LABEL)
     try:
-        wanted = context_hash(compose_dir() / LAB_IMAGES[name])
+        wanted = context_hash(compose_dir() / _context_name(name))
     except LdapCheckError:
         return True  # no Dockerfiles here (installed package): any image with that name will do
     return built_from == wanted
@@ -96,7 +102,7 @@ def build_image(client: DockerClient, name: str, base: str) -> None:
     """`docker build --network host --build-arg BASE_IMAGE=<base> -t <name> compose/<service>`."""
     import docker.errors
 
-    context = compose_dir() / LAB_IMAGES[name]
+    context = compose_dir() / _context_name(name)
     try:
         client.images.build(
             path=str(context),
