@@ -192,10 +192,17 @@ def test_login_typed_with_domain_reaches_saslauthd_as_localpart(lab: LabInfo) ->
 
 def test_saslauthd_stopped(lab: LabInfo, prosody_factory: Any) -> None:
     container, _info = prosody_factory()
-    pids = saslauthd_pids(container)
-    assert pids
-    container.exec_run(["bash", "-c", "kill -TERM " + " ".join(pids)], user="0")  # no procps in the image
-    until(lambda: not saslauthd_pids(container), "saslauthd to exit")
+    # The socket appears before the master has forked its workers (`-n 5`: five processes in all, master
+    # included): stop it only once all run, or a worker forked after the kill outlives it (seen under load).
+    until(lambda: len(saslauthd_pids(container)) == 5, "saslauthd's 5 processes")
+
+    def stopped() -> bool:  # TERM, as an admin would (the master then removes its socket); repeated for stragglers
+        pids = saslauthd_pids(container)
+        if pids:
+            container.exec_run(["bash", "-c", "kill -TERM " + " ".join(pids)], user="0")  # no procps in the image
+        return not pids
+
+    until(stopped, "saslauthd to exit")
     report = diagnose(lab, container.name, "alice", lab.users["alice"], testsaslauthd=True)
     failed(report, "container.saslauthd_process", "SA-SOCKET")
     assert status(report, "container.saslauthd_protocol") is Status.SKIP
