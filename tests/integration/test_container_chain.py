@@ -99,7 +99,8 @@ def until(condition: Any, what: str, timeout: float = WAIT) -> None:
 
 
 def saslauthd_pids(container: Any) -> list[str]:
-    # A killed saslauthd stays a zombie (prosody is PID 1 and does not reap it): zombies have an empty cmdline.
+    # A killed saslauthd master may stay a zombie (its parent is prosody, which does not reap it);
+    # zombies have an empty cmdline.
     script = (
         'for p in /proc/[0-9]*; do tr "\\0" " " <$p/cmdline 2>/dev/null | grep -q "^saslauthd " '
         "&& echo ${p#/proc/}; done"
