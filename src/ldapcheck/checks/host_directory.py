@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import ssl
 
 from ldapcheck import ldapcodes, saslfilter
 from ldapcheck.adapters import ldapwire, rootdse
@@ -172,30 +171,14 @@ def wire_client(ctx: HostContext) -> WireClient:
     """A raw-socket client to the chosen server, TLS as the LDAP steps use it, bound as the service account."""
     assert ctx.server is not None
     s = ctx.settings
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    tls.check_hostname = False
-    tls.verify_mode = ssl.CERT_NONE  # verified and reported by tls.handshake; here we connect like saslauthd
-    try:
-        client = WireClient.connect(
-            ctx.server.host, ctx.server.port, timeout=s.timeout, tls=tls if ctx.server.tls else None
-        )
-        if s.start_tls and not ctx.server.tls:
-            started = client.start_tls(tls, ctx.server.host)
-            if started.code != 0:
-                client.close()
-                raise CheckFailed("TLS-STARTTLS-UNSUPPORTED", f"StartTLS refused ({started.message})")
-        bound = client.simple_bind(s.bind_dn, s.bind_password.reveal() if s.bind_password else "")
-    except (OSError, WireError, ldapwire.BerError) as exc:
-        raise CheckFailed(
-            "NET-TIMEOUT" if isinstance(exc, TimeoutError) else "LDAP-SERVER-DOWN",
-            f"counting connection to {ctx.server.url} failed: {exc}",
-            hint="The server stopped answering; check its health.",
-        ) from None
+    directory = WireDirectory(ctx.server, timeout=s.timeout, start_tls=s.start_tls)
+    directory.open()  # connection, TLS and StartTLS failures become CheckFailed with their catalogue ids
+    bound = directory.bind(s.bind_dn, s.bind_password.reveal() if s.bind_password else "")
     if bound.code != 0:
-        client.close()
+        directory.close()
         verdict = ldapcodes.classify_bind(bound.code, bound.message, who=s.bind_dn or "anonymous", service=True)
         raise CheckFailed(verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint)
-    return client
+    return directory.client
 
 
 def count_step() -> Step[HostContext]:
