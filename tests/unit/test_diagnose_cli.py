@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("LDAPCHECK_")}
     clean.update(env or {})
     return subprocess.run(
@@ -20,6 +21,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         timeout=60,
         env=clean,
         stdin=subprocess.DEVNULL,
+        cwd=cwd,
     )
 
 
@@ -43,8 +45,8 @@ def test_help(command: str) -> None:
         (("diagnose", "--url", "ldap://h", "--json", "--markdown"), "exclude each other"),
     ],
 )
-def test_configuration_errors_exit_2(args: tuple[str, ...], words: str) -> None:
-    proc = run(*args)
+def test_configuration_errors_exit_2(args: tuple[str, ...], words: str, tmp_path: Path) -> None:
+    proc = run(*args, cwd=tmp_path)  # a directory without .env
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert words in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -56,3 +58,19 @@ def test_user_without_a_password_source_is_a_usage_error(tmp_path: Path) -> None
     proc = run("user", "alice", "--env-file", str(env))  # stdin is not a terminal: no prompt possible
     assert proc.returncode == 2
     assert "--password-stdin" in proc.stderr
+
+
+def test_dot_env_in_the_working_directory_is_the_default(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("LDAP_URL=ldap://127.0.0.1:1\nLDAP_BASE=dc=example,dc=org\n")
+    proc = run("count", "--json", cwd=tmp_path)  # nothing listens on port 1: the TCP step fails
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["steps"][0]["detail"]["source"] == ".env"
+    assert report["steps"][0]["detail"]["servers"] == ["ldap://127.0.0.1:1"]
+
+
+def test_url_option_ignores_the_dot_env_in_the_working_directory(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("LDAP_URL=http://not-used\n")
+    proc = run("count", "--url", "ldap://127.0.0.1:1", "--base", "dc=example,dc=org", "--json", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["steps"][0]["detail"]["source"] == "options"

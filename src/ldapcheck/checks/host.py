@@ -49,7 +49,8 @@ def config_step() -> Step[HostContext]:
                 detail=detail,
             )
         who = "anonymous" if s.anonymous else s.bind_dn
-        return Outcome(summary=f"{servers}, base {s.base or '(empty)'}, bind {who}, TLS {tls}", detail=detail)
+        origin = f"{s.source}: " if s.source != "options" else ""
+        return Outcome(summary=f"{origin}{servers}, base {s.base or '(empty)'}, bind {who}, TLS {tls}", detail=detail)
 
     return Step(id="config.parse", title="Settings (as saslauthd gets them)", run=run)
 

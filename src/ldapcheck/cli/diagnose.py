@@ -16,8 +16,13 @@ if TYPE_CHECKING:
     from ldapcheck.settings import Settings
 
 BIND_PASSWORD_ENV = "LDAPCHECK_BIND_PASSWORD"
+DEFAULT_ENV_FILE = ".env"
 
-_ENV_FILE = typer.Option(None, "--env-file", help="docker-jitsi-meet .env to read LDAP_* and XMPP_DOMAIN from.")
+_ENV_FILE = typer.Option(
+    None,
+    "--env-file",
+    help="docker-jitsi-meet .env to read LDAP_* and XMPP_DOMAIN from [default: ./.env if it exists and no --url].",
+)
 _URL = typer.Option(None, "--url", help="LDAP_URL (space-separated URIs); overrides the .env.")
 _BASE = typer.Option(None, "--base", help="LDAP_BASE; overrides the .env.")
 _BIND_DN = typer.Option(None, "--bind-dn", help=f"LDAP_BINDDN (password from the .env or ${BIND_PASSWORD_ENV}).")
@@ -31,6 +36,13 @@ _MARKDOWN = typer.Option(False, "--markdown", help="Markdown for a forum post (s
 _SANITIZE = typer.Option(False, "--sanitize", help="Also mask user DNs and e-mail addresses.")
 _VERBOSE = typer.Option(False, "-v", "--verbose", help="Details of every step.")
 _PW_STDIN = typer.Option(False, "--password-stdin", help="Read the user's password from the first line of stdin.")
+
+
+def resolve_env_file(env_file: str | None, url: str | None) -> str | None:
+    """--env-file, else ./.env when there is one and no --url (admins run ldapcheck in their docker-jitsi-meet dir)."""
+    if env_file is None and url is None and os.path.isfile(DEFAULT_ENV_FILE):
+        return DEFAULT_ENV_FILE
+    return env_file
 
 
 def load_settings(
@@ -63,7 +75,8 @@ def load_settings(
     if BIND_PASSWORD_ENV in os.environ:
         env["LDAP_BINDPW"] = os.environ[BIND_PASSWORD_ENV]
     if not env.get("LDAP_URL"):
-        raise ConfigError("no LDAP_URL: pass --env-file PATH (docker-jitsi-meet .env) or --url ldap://host:389")
+        where = f"{env_file} has no LDAP_URL" if env_file else "no LDAP_URL and no ./.env here"
+        raise ConfigError(f"{where}: pass --env-file PATH (docker-jitsi-meet .env) or --url ldap://host:389")
     if ca_file and not os.path.isfile(ca_file):
         raise ConfigError(f"--ca-file {ca_file}: no such file")
     settings = s.from_env(env, source=env_file or "options", ca_file=ca_file or "")
@@ -115,6 +128,7 @@ def register(app: typer.Typer) -> None:
         run_testsaslauthd: bool = container_cli.TESTSASLAUTHD_OPT,
     ) -> None:
         """Walk saslauthd's LDAP path (DNS, TCP, TLS, bind, base, count, user) and name what breaks."""
+        env_file = resolve_env_file(env_file, url)
         inside = None
         if not no_container:  # container steps (checks/container.py): engine lookup starts now, in the background
             from ldapcheck.checks import container as container_chain
@@ -179,6 +193,7 @@ def register(app: typer.Typer) -> None:
         """Count the entries LDAP_FILTER could match under LDAP_BASE (paged; a server limit is reported)."""
         from ldapcheck import chain
 
+        env_file = resolve_env_file(env_file, url)
         fmt = choose_format(json_out, markdown)
         settings = load_settings(
             env_file,
@@ -219,6 +234,7 @@ def register(app: typer.Typer) -> None:
         """Check one login: saslauthd's search (exact filter expansion), account state, the password bind."""
         from ldapcheck import chain
 
+        env_file = resolve_env_file(env_file, url)
         fmt = choose_format(json_out, markdown)
         settings = load_settings(
             env_file,

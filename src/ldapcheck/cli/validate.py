@@ -24,6 +24,7 @@ from ldapcheck.cli.diagnose import (
     _VERBOSE,
     _XMPP,
     load_settings,
+    resolve_env_file,
 )
 from ldapcheck.errors import ConfigError
 
@@ -88,6 +89,7 @@ def register(app: typer.Typer) -> None:
         """Scan the directory as saslauthd's service account: duplicates, unusable logins, locked accounts, security."""
         from ldapcheck.validate import ValidateOptions, run_validate
 
+        env_file = resolve_env_file(env_file, url)
         fmt = choose_format(json_out, markdown)
         settings = load_settings(
             env_file,
