@@ -167,7 +167,7 @@ def run(args: argparse.Namespace, spec: object, prosody: str, env_file: Path, pw
     d, m = statistics.median(diag_times), statistics.median(manual_times)
     print(f"lab: {args.users} generated users, prosody {prosody}, {args.runs} runs (medians)")
     print(f"  ldapcheck diagnose (host + container, {len(steps)} steps, {n_container} in the container): {d:.3f} s")
-    print(f"    in-process step time: host {host_ms:.0f} ms, container {container_ms:.0f} ms (last run)")
+    print(f"    step times as reported: host {host_ms:.0f} ms, container {container_ms:.0f} ms (last run)")
     print(f"  manual sequence (3 commands):                                      {m:.3f} s")
     for name, times in parts.items():
         print(f"    {name:<34} {statistics.median(times):.3f} s")

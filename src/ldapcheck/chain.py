@@ -94,6 +94,10 @@ def run_chain(
     secrets = set(settings.secrets())
     if options.password is not None and options.password.reveal():
         secrets.add(options.password.reveal())
+    if not options.wire:
+        from ldapcheck.adapters.ldap import load_library
+
+        load_library()
     try:
         steps = build(settings, options)
         results, internal = run_steps(steps, ctx, on_result=on_result)

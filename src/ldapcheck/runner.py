@@ -63,8 +63,13 @@ def run_steps(
     *,
     on_result: Callable[[StepResult], None] | None = None,
     on_start: Callable[[Step[C]], None] | None = None,
+    background_ms: Callable[[], float] | None = None,
 ) -> tuple[list[StepResult], bool]:
-    """Run `steps` in order. Returns the results and whether an unexpected error (a bug) occurred."""
+    """Run `steps` in order. Returns the results and whether an unexpected error (a bug) occurred.
+
+    `background_ms`, called after each step, returns the time of prefetched work that step consumed
+    (done in another thread while earlier steps ran), so its duration is that of its work, not ~0 ms.
+    """
     results: dict[str, StepResult] = {}
     ordered: list[StepResult] = []
     internal = False
@@ -72,6 +77,10 @@ def run_steps(
         if on_start is not None:
             on_start(step)
         result, bug = _run_one(step, ctx, results)
+        if background_ms is not None:
+            extra = background_ms()
+            if extra and result.status is not Status.SKIP:
+                result = _with_duration(result, result.duration_ms + extra)
         internal = internal or bug
         results[step.id] = result
         ordered.append(result)

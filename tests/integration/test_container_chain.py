@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from ldapcheck import chain
-from ldapcheck.checks.container import extend_report, run_container_chain
+from ldapcheck.checks.container import extend_report, run_container_chain, start
 from ldapcheck.checks.container_context import ContainerOptions
 from ldapcheck.lab.containers import ContainerPlan, Mount, prosody_plan, run_container, write_private
 from ldapcheck.lab.info import LabInfo
@@ -139,6 +139,31 @@ def test_healthy_chain_all_container_steps_pass_and_both_logins_agree(lab: LabIn
         assert password not in render_report(report, fmt, verbose=True)
     assert password in report.secrets and lab.bind_password in report.secrets
     assert all(password not in s.reproduce for s in report.steps)
+
+
+def test_prefetched_execs_are_timed_on_the_steps_that_read_them(lab: LabInfo) -> None:
+    """As `diagnose` runs it: the execs run in the background during the host chain; their time is not lost."""
+    password = lab.users["alice"]
+    settings = from_env(dict(lab.env))
+    options = ContainerOptions(
+        container=lab.prosody.name,
+        login="alice",
+        password=Secret(password),
+        servers=[(s.host, s.port) for s in settings.servers],
+    )
+    inside = start(options)
+    host_options = chain.ChainOptions(user="alice", password=Secret(password), count=False)
+    report = extend_report(chain.run_chain("diagnose", chain.diagnose_steps, settings, host_options), options, inside)
+    assert container_failures(report) == []
+
+    def ms(step_id: str) -> float:
+        step = report.step(step_id)
+        assert step is not None, step_id
+        return step.duration_ms
+
+    # Each exec takes tens of ms; read after the prefetch finished, these steps would otherwise say ~0 ms.
+    assert ms("container.generation") >= 5  # the facts exec, charged to its first reader
+    assert ms("container.saslauthd_socket") >= 5  # the probe exec's overhead + the socket connect
 
 
 def test_password_appears_in_no_exec_arguments(

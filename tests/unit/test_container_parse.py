@@ -31,8 +31,9 @@ FACTS_OUTPUT = "\n".join(
         "@@bin lua5.4 -",
         payload("@@dns ldap.example.org 0", "10.0.0.5      ldap.example.org"),
         payload("@@dns nowhere.invalid 2", ""),
-        "@@tcp ldap.example.org 636 0",
-        "@@tcp ldap.example.org 389 124",
+        "@@tcp ldap.example.org 636 0 12",
+        "@@tcp ldap.example.org 389 124 5004",
+        "@@tcp old.bash.example 389 0 ",
         "@@done",
     ]
 )
@@ -52,6 +53,8 @@ def test_facts_parse_every_record_kind() -> None:
     assert f.dns["nowhere.invalid"] == (2, "")
     assert f.tcp[("ldap.example.org", 636)] == 0
     assert f.tcp[("ldap.example.org", 389)] == 124
+    assert f.net_ms == {("ldap.example.org", 636): 12.0, ("ldap.example.org", 389): 5004.0}  # none without bash 5
+    assert f.tcp[("old.bash.example", 389)] == 0
     assert [p.pid for p in f.saslauthd()] == [45]
     assert [p.name for p in f.prosody()] == ["prosody"]
 
@@ -184,6 +187,8 @@ def test_probe_output_parse_with_escapes() -> None:
     user_bind = p.get("user_bind")
     assert user_bind is not None and not user_bind.ok and user_bind.field(0) == "Invalid credentials"
     assert p.sasl_answer is None
+    assert p.ms(*probe.LDAP_RECORDS) == 9.0  # service bind 5 + search 3 + user bind 1
+    assert p.ms("sasl_connect", "sasl_reply", "probe") == 0.0  # no reply record; `probe` carries no time
 
 
 def test_probe_parse_reply_and_incomplete_run() -> None:

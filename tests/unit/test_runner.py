@@ -90,3 +90,17 @@ def test_missing_requirement_and_broken_reproduce() -> None:
     )
     assert results[0].status is Status.SKIP and "nope" in results[0].summary
     assert results[1].status is Status.PASS and results[1].reproduce == ""
+
+
+def test_prefetched_work_is_added_to_the_step_that_consumed_it() -> None:
+    claims = iter([0.0, 40.0, 7.5])  # what the context says each step consumed of work done elsewhere
+
+    steps = [
+        Step[Ctx](id="a", title="A", run=lambda c: ok()),
+        Step[Ctx](id="b", title="B", run=fail),
+        Step[Ctx](id="c", title="C", run=lambda c: ok(), requires=frozenset({"b"})),
+    ]
+    results, _ = run_steps(steps, Ctx(), background_ms=lambda: next(claims))
+    assert results[0].duration_ms < 40
+    assert results[1].duration_ms >= 40  # a failed step keeps the time of the work it read, too
+    assert results[2].status is Status.SKIP and results[2].duration_ms == 0.0

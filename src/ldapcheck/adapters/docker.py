@@ -46,6 +46,11 @@ class ExecResult:
     stderr: str
 
 
+def load_sdk() -> None:
+    """Import the docker SDK (about 0.1 s: requests, urllib3), e.g. in a background thread ahead of use."""
+    import docker  # noqa: F401
+
+
 def connect(docker_host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> docker.DockerClient:
     """A client for `docker_host` (or DOCKER_HOST / the default socket) whose engine answered."""
     import docker

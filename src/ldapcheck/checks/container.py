@@ -102,7 +102,9 @@ def saslauthd_socket(ctx: ContainerContext) -> Outcome:
             detail=detail,
             reproduce=reproduce,
         )
-    rec = ctx.probe().get("sasl_connect")
+    probed = ctx.probe()
+    ctx.charge("probe", probed.ms("sasl_connect"))
+    rec = probed.get("sasl_connect")
     if rec is None:
         raise CheckFailed(SA_SOCKET, "the socket probe did not run", detail=detail, reproduce=reproduce)
     if not rec.ok:
@@ -123,6 +125,7 @@ def net_step(host: str, port: int) -> Step[ContainerContext]:
 
     def run(ctx: ContainerContext) -> Outcome:
         f = ctx.facts()
+        ctx.charge("facts", f.net_ms.get((host, port), 0.0))
         if host not in f.dns or (host, port) not in f.tcp:
             # An incomplete probe is not a network finding: say so instead of guessing.
             raise CheckFailed(
@@ -236,7 +239,9 @@ def run_container_chain(command: str, options: ContainerOptions, *, login_only: 
     """Run the container steps alone (`ldapcheck testsasl`) into a report with its verdict."""
     ctx = ContainerContext(options=options)
     ctx.prefetch()
-    results, internal = run_steps(container_steps(options.servers, login_only=login_only), ctx)
+    results, internal = run_steps(
+        container_steps(options.servers, login_only=login_only), ctx, background_ms=ctx.claim_background_ms
+    )
     return Report(
         command=command,
         steps=results,
@@ -267,7 +272,7 @@ def extend_report(report: Report, options: ContainerOptions, ctx: ContainerConte
         ctx = ContainerContext(options=options)
     ctx.secrets.update(report.secrets)
     ctx.values.update({r.id: None for r in report.steps if r.status in (Status.PASS, Status.WARN)})
-    results, internal = run_steps(container_steps(ctx.targets()), ctx)
+    results, internal = run_steps(container_steps(ctx.targets()), ctx, background_ms=ctx.claim_background_ms)
     steps = [*report.steps, *results]
     meta = {**report.meta, "container": ctx.name if ctx.container is not None else None}
     return Report(

@@ -69,6 +69,7 @@ def ldap_chain(ctx: ContainerContext) -> Outcome:
     if conf is None or conf.errors:
         raise StepSkipped("no usable saslauthd.conf in the container (see container.saslauthd_conf)")
     p = ctx.probe()
+    ctx.charge("probe", p.ms(*probe.LDAP_RECORDS))
     req = ctx.request()
     detail: dict[str, object] = {"servers": conf.get("ldap_servers", "ldap://localhost/")}
     if req is not None:
@@ -189,6 +190,7 @@ def saslauthd_protocol(ctx: ContainerContext) -> Outcome:
     if req is None or ctx.options.password is None:
         raise StepSkipped("no login and password given")
     p = ctx.probe()
+    ctx.charge("probe", p.ms("sasl_reply"))
     detail: dict[str, object] = {"typed": req.typed, "login": req.user, "service": req.service, "realm": req.realm}
     reproduce = _login_reproduce(ctx)
     connect = p.get("sasl_connect")

@@ -57,6 +57,7 @@ class ContainerFacts:
     binaries: dict[str, str] = field(default_factory=dict)
     dns: dict[str, tuple[int, str]] = field(default_factory=dict)
     tcp: dict[tuple[str, int], int] = field(default_factory=dict)
+    net_ms: dict[tuple[str, int], float] = field(default_factory=dict)  # DNS + TCP time, measured inside
     exists: dict[str, bool] = field(default_factory=dict)  # TLS files named in saslauthd.conf
     complete: bool = False
 
@@ -121,6 +122,8 @@ def _record(facts: ContainerFacts, kind: str, parts: list[str], payload: str) ->
         facts.dns[parts[0]] = (_int(parts[1]), payload.strip())
     elif kind == "tcp" and len(parts) >= 3:
         facts.tcp[(parts[0], _int(parts[1]))] = _int(parts[2])
+        if len(parts) >= 4 and parts[3].isdigit():
+            facts.net_ms[(parts[0], _int(parts[1]))] = float(parts[3])
     elif kind == "exists" and len(parts) >= 2:
         facts.exists[" ".join(parts[1:])] = parts[0] == "1"
     elif kind == "done":

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
+
+# Records whose second field is the time the script measured for them (milliseconds).
+LDAP_RECORDS = ("service_bind", "search", "user_bind")
+TIMED_RECORDS = (*LDAP_RECORDS, "sasl_connect", "sasl_reply")
 
 
 def script() -> str:
@@ -62,6 +67,15 @@ class ProbeResult:
     def get(self, key: str) -> Record | None:
         """A record, if the script got that far."""
         return self.records.get(key)
+
+    def ms(self, *keys: str) -> float:
+        """Milliseconds the script measured for these records (each record's second field)."""
+        total = 0.0
+        for key in keys:
+            rec = self.records.get(key)
+            with contextlib.suppress(ValueError):
+                total += float(rec.field(1)) if rec is not None else 0.0
+        return total
 
     @property
     def entries(self) -> list[str]:
