@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlsplit
 
 from ldapcheck.errors import ConfigError
+from ldapcheck.render.saslauthd import to_bool  # tpl's toBool: the template reads these words the same way
 from ldapcheck.secrets import Secret
 
 DEFAULT_FILTER = "uid=%u"
@@ -160,21 +161,6 @@ class Settings:
         return _validated(replace(self, **changes))  # type: ignore[arg-type]
 
 
-_TRUE_WORDS = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE_WORDS = frozenset({"0", "f", "F", "FALSE", "false", "False"})
-
-
-def tpl_bool(value: str) -> bool:
-    """tpl's `toBool` on an environment string, as `render.saslauthd.to_bool` (tested equal) without importing
-    jinja2: quotes are stripped, Go's ParseBool words decide, any other non-empty text is true."""
-    text = value.replace('"', "").replace("'", "")
-    if text in _TRUE_WORDS:
-        return True
-    if text in _FALSE_WORDS:
-        return False
-    return len(text) > 0
-
-
 def _validated(settings: Settings) -> Settings:
     check_dn("LDAP_BASE", settings.base)
     check_dn("LDAP_BINDDN", settings.bind_dn, allow_ad_forms=True)
@@ -203,9 +189,9 @@ def from_env(env: Mapping[str, str], *, source: str = ".env", ca_file: str = "")
             bind_dn=get("LDAP_BINDDN"),
             bind_password=Secret(password) if password else None,
             filter=get("LDAP_FILTER") or DEFAULT_FILTER,
-            start_tls=tpl_bool(get("LDAP_START_TLS") or "0"),
-            use_tls=tpl_bool(get("LDAP_USE_TLS") or "0"),
-            tls_check_peer_requested=tpl_bool(get("LDAP_TLS_CHECK_PEER") or "0"),
+            start_tls=to_bool(get("LDAP_START_TLS")),
+            use_tls=to_bool(get("LDAP_USE_TLS")),
+            tls_check_peer_requested=to_bool(get("LDAP_TLS_CHECK_PEER")),
             cacert_file=cacert,
             ca_file=ca_file,
             xmpp_domain=get("XMPP_DOMAIN") or DEFAULT_XMPP_DOMAIN,

@@ -105,8 +105,9 @@ def test_timeout_override_is_validated() -> None:
 @pytest.mark.parametrize(
     "word", ["1", "0", "true", "TRUE", "True", "t", "F", "false", "no", "yes", "off", "", "'1'", '"0"', " 1", "2"]
 )
-def test_tpl_bool_matches_the_renderer(word: str) -> None:
+def test_tls_switches_read_as_the_renderer_reads_them(word: str) -> None:
     from ldapcheck.render.saslauthd import to_bool
-    from ldapcheck.settings import tpl_bool
 
-    assert tpl_bool(word) == to_bool(word)
+    env = {**BASE_ENV, "LDAP_START_TLS": word, "LDAP_USE_TLS": word, "LDAP_TLS_CHECK_PEER": word}
+    s = from_env(env)
+    assert s.start_tls == s.use_tls == s.tls_check_peer_requested == to_bool(word)
