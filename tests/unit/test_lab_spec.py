@@ -29,6 +29,15 @@ def test_repr_never_shows_a_password() -> None:
     assert not [s for s in spec.secrets() if s in text]
 
 
+def test_samba_spec_repr_never_shows_a_password() -> None:
+    from ldapcheck.lab.samba import SambaSpec
+
+    spec = SambaSpec()
+    text = repr(spec)
+    assert "require_strong_auth" in text  # the settings are still shown
+    assert not [pw for pw in (spec.admin_password, spec.service_password, spec.user_password) if pw in text]
+
+
 def test_jitsi_env_renders_a_working_saslauthd_conf() -> None:
     spec = new_spec("p", 1)
     conf = render(spec.jitsi_env())

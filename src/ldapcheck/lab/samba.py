@@ -35,9 +35,9 @@ def _password() -> str:
 class SambaSpec:
     """Passwords and settings of one Samba AD container."""
 
-    admin_password: str = field(default_factory=_password)
-    service_password: str = field(default_factory=_password)
-    user_password: str = field(default_factory=_password)
+    admin_password: str = field(default_factory=_password, repr=False)
+    service_password: str = field(default_factory=_password, repr=False)
+    user_password: str = field(default_factory=_password, repr=False)
     require_strong_auth: bool = False
 
     @property
