@@ -216,25 +216,66 @@ def test_login_typed_with_domain_reaches_saslauthd_as_localpart(lab: LabInfo) ->
 # --- saslauthd itself ------------------------------------------------------------------------------
 
 
-def test_saslauthd_stopped(lab: LabInfo, prosody_factory: Any) -> None:
-    container, _info = prosody_factory()
+def kill_saslauthd(container: Any) -> None:
+    """SIGKILL every saslauthd process and wait until none is left.
+
+    Not TERM: `saslauthd -d` logs from its signal handlers, and when the SIGCHLD of a dying worker lands while
+    the master's TERM handler is logging, the master deadlocks on the logging lock with TERM and CHLD blocked
+    (seen in CI: wchan futex_do_wait, SigBlk 0x14000), sometimes before it has removed its socket. KILL is
+    the only stop whose outcome does not depend on that race.
+    """
     # The socket appears before the master has forked its workers (`-n 5`: five processes in all, master
-    # included): stop it only once all run, or a worker forked after the kill outlives it (seen under load).
+    # included): kill only once all run, or a worker forked in between would outlive the master.
     until(lambda: len(saslauthd_pids(container)) == 5, "saslauthd's 5 processes")
 
-    def stopped() -> bool:  # TERM, as an admin would (the master then removes its socket); repeated for stragglers
+    def gone() -> bool:
         pids = saslauthd_pids(container)
         if pids:
-            container.exec_run(["bash", "-c", "kill -TERM " + " ".join(pids)], user="0")  # no procps in the image
+            container.exec_run(["bash", "-c", "kill -KILL " + " ".join(pids)], user="0")  # no procps in the image
         return not pids
 
-    until(stopped, "saslauthd to exit")
+    until(gone, "saslauthd to exit")
+
+
+def test_saslauthd_not_running(lab: LabInfo, prosody_factory: Any) -> None:
+    container, _info = prosody_factory()
+    kill_saslauthd(container)
+    # What a clean stop leaves (and what a saslauthd that never started leaves): no process, no socket.
+    assert container.exec_run(["rm", "/var/run/saslauthd/mux"], user="0").exit_code == 0
     report = diagnose(lab, container.name, "alice", lab.users["alice"], testsaslauthd=True)
     failed(report, "container.saslauthd_process", "SA-SOCKET")
     assert status(report, "container.saslauthd_protocol") is Status.SKIP
     failed(report, "container.testsaslauthd", "SA-SOCKET")
     step = report.step("container.testsaslauthd")
     assert step is not None and step.summary == "testsaslauthd: connect() : No such file or directory"
+    assert verdict_id(report) == "SA-SOCKET"
+
+
+def test_saslauthd_running_without_its_socket(lab: LabInfo, prosody_factory: Any) -> None:
+    # What a TERMed saslauthd that hangs on exit leaves (socket removed, master alive), made deterministic.
+    container, _info = prosody_factory()
+    until(lambda: len(saslauthd_pids(container)) == 5, "saslauthd's 5 processes")
+    assert container.exec_run(["rm", "/var/run/saslauthd/mux"], user="0").exit_code == 0
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], testsaslauthd=True)
+    assert status(report, "container.saslauthd_process") is Status.PASS
+    failed(report, "container.saslauthd_socket", "SA-SOCKET")
+    step = report.step("container.saslauthd_socket")
+    assert step is not None and step.summary == "/var/run/saslauthd/mux does not exist"
+    assert step.hint is not None and "hung on exit" in step.hint
+    failed(report, "container.testsaslauthd", "SA-SOCKET")
+    assert verdict_id(report) == "SA-SOCKET"
+
+
+def test_saslauthd_killed_leaves_stale_socket(lab: LabInfo, prosody_factory: Any) -> None:
+    container, _info = prosody_factory()
+    kill_saslauthd(container)  # as the OOM killer would: the socket file stays, nobody listens on it
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], testsaslauthd=True)
+    failed(report, "container.saslauthd_process", "SA-SOCKET")
+    step = report.step("container.saslauthd_process")
+    assert step is not None and "it exited or was killed" in step.summary
+    failed(report, "container.testsaslauthd", "SA-SOCKET")
+    step = report.step("container.testsaslauthd")
+    assert step is not None and step.summary == "testsaslauthd: connect() : Connection refused"
     assert verdict_id(report) == "SA-SOCKET"
 
 

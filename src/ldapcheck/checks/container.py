@@ -98,7 +98,10 @@ def saslauthd_socket(ctx: ContainerContext) -> Outcome:
         raise CheckFailed(
             SA_SOCKET,
             f"{path} does not exist" + (f" ({st.kind})" if st else ""),
-            hint="saslauthd listens elsewhere or died; restart prosody (`docker compose restart prosody`).",
+            # The process step passed, so saslauthd's master still runs. Seen for real: a TERMed `saslauthd -d`
+            # removes its socket, then deadlocks logging from a signal handler and never exits.
+            hint="saslauthd runs but nothing listens on its socket: it was told to stop and hung on exit, "
+            "or the directory was cleaned under it. Restart prosody (`docker compose restart prosody`).",
             detail=detail,
             reproduce=reproduce,
         )
