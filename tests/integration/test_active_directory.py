@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonreport import env_file_with, step
 
 from ldapcheck.adapters.rootdse import read_root_dse
 from ldapcheck.envfile import read_env_file
 from ldapcheck.lab import samba
-from ldapcheck.lab.envfile import write_env_file
 from ldapcheck.lab.samba import SambaSpec
 
 pytestmark = pytest.mark.integration
@@ -46,22 +46,8 @@ def run(*args: str, password: str | None = None) -> tuple[int, dict[str, Any], s
     return proc.returncode, report, proc.stdout + proc.stderr
 
 
-def step(report: dict[str, Any], step_id: str) -> dict[str, Any]:
-    found = [s for s in report.get("steps", []) if s["id"] == step_id]
-    assert found, json.dumps(report, indent=1)[:3000]
-    return dict(found[0])
-
-
 def env_file(spec: SambaSpec, tmp_path: Path, **overrides: str | None) -> str:
-    values = spec.jitsi_env()
-    for key, value in overrides.items():
-        if value is None:
-            values.pop(key, None)
-        else:
-            values[key] = value
-    path = tmp_path / "ad.env"
-    write_env_file(path, values)
-    return str(path)
+    return env_file_with(spec.jitsi_env(), tmp_path / "ad.env", overrides)
 
 
 def no_secrets(spec: SambaSpec, raw: str) -> None:

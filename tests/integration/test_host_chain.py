@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonreport import env_file_with, step
 
 from ldapcheck.lab.containers import LabPaths, Mount, openldap_plan, run_container
 from ldapcheck.lab.engine import docker_client
@@ -56,12 +57,6 @@ def run(
     return proc.returncode, report, proc.stdout + proc.stderr, elapsed
 
 
-def step(report: dict[str, Any], step_id: str) -> dict[str, Any]:
-    found = [s for s in report["steps"] if s["id"] == step_id]
-    assert found, f"{step_id} not in {[s['id'] for s in report['steps']]}"
-    return dict(found[0])
-
-
 def first_failure(report: dict[str, Any]) -> tuple[str, str]:
     failed = [s for s in report["steps"] if s["status"] == "fail"]
     assert failed, json.dumps(report, indent=1)[:3000]
@@ -70,15 +65,7 @@ def first_failure(report: dict[str, Any]) -> tuple[str, str]:
 
 def env_file(lab: LabInfo, tmp_path: Path, **overrides: str | None) -> str:
     """The lab's docker-jitsi-meet .env with some values changed (None removes a key)."""
-    values = dict(lab.env)
-    for key, value in overrides.items():
-        if value is None:
-            values.pop(key, None)
-        else:
-            values[key] = value
-    path = tmp_path / "jitsi.env"
-    write_env_file(path, values)
-    return str(path)
+    return env_file_with(lab.env, tmp_path / "jitsi.env", overrides)
 
 
 def secrets_of(lab: LabInfo) -> list[str]:
