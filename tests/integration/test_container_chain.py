@@ -216,6 +216,12 @@ def test_login_typed_with_domain_reaches_saslauthd_as_localpart(lab: LabInfo) ->
 # --- saslauthd itself ------------------------------------------------------------------------------
 
 
+def wait_for_all_saslauthd_processes(container: Any) -> None:
+    """saslauthd's socket appears before its master has forked its workers (`-n 5`: five processes, master
+    included); tests that touch saslauthd itself wait for all of them."""
+    until(lambda: len(saslauthd_pids(container)) == 5, "saslauthd's 5 processes")
+
+
 def kill_saslauthd(container: Any) -> None:
     """SIGKILL every saslauthd process and wait until none is left.
 
@@ -224,9 +230,7 @@ def kill_saslauthd(container: Any) -> None:
     (seen in CI: wchan futex_do_wait, SigBlk 0x14000), sometimes before it has removed its socket. KILL is
     the only stop whose outcome does not depend on that race.
     """
-    # The socket appears before the master has forked its workers (`-n 5`: five processes in all, master
-    # included): kill only once all run, or a worker forked in between would outlive the master.
-    until(lambda: len(saslauthd_pids(container)) == 5, "saslauthd's 5 processes")
+    wait_for_all_saslauthd_processes(container)  # or a worker forked in between would outlive the master
 
     def gone() -> bool:
         pids = saslauthd_pids(container)
@@ -254,7 +258,7 @@ def test_saslauthd_not_running(lab: LabInfo, prosody_factory: Any) -> None:
 def test_saslauthd_running_without_its_socket(lab: LabInfo, prosody_factory: Any) -> None:
     # What a TERMed saslauthd that hangs on exit leaves (socket removed, master alive), made deterministic.
     container, _info = prosody_factory()
-    until(lambda: len(saslauthd_pids(container)) == 5, "saslauthd's 5 processes")
+    wait_for_all_saslauthd_processes(container)
     assert container.exec_run(["rm", "/var/run/saslauthd/mux"], user="0").exit_code == 0
     report = diagnose(lab, container.name, "alice", lab.users["alice"], testsaslauthd=True)
     assert status(report, "container.saslauthd_process") is Status.PASS
