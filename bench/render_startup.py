@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=5000, help="in-process renders")
     args = parser.parse_args()
 
-    from ldapcheck.render.saslauthd import render
+    from ldapcheck.auth.ldap.render import render
 
     first = [
         float(subprocess.run([sys.executable, "-c", FIRST_CALL.format(env=ENV)], capture_output=True, text=True).stdout)

@@ -14,8 +14,8 @@ fi
 .venv/bin/python -m pip install -q -e '.[dev]'
 
 echo "== ruff"
-.venv/bin/ruff check src tests bench scripts
-.venv/bin/ruff format --check src tests bench scripts
+.venv/bin/ruff check ldapcheck testing tests bench scripts
+.venv/bin/ruff format --check ldapcheck testing tests bench scripts
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"

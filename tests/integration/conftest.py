@@ -21,16 +21,16 @@ from typing import Any
 import pytest
 from testcontainers.core.container import DockerContainer
 
+from ldapcheck.auth.ldap.render import render
 from ldapcheck.lab import seed
 from ldapcheck.lab.containers import ContainerPlan, LabPaths, openldap_plan, prosody_plan, write_private
 from ldapcheck.lab.engine import docker_client
 from ldapcheck.lab.envfile import write_env_file
 from ldapcheck.lab.images import ensure_images
-from ldapcheck.lab.info import LabInfo, ProsodyInfo
 from ldapcheck.lab.manager import prepare_files
 from ldapcheck.lab.ready import wait_for_bind, wait_for_port, wait_for_saslauthd
 from ldapcheck.lab.spec import LabSpec, free_port, new_spec
-from ldapcheck.render.saslauthd import render
+from testing.info import LabInfo, ProsodyInfo
 
 SESSION_USERS = 1200  # > 1000 so that slapd's default size limit (500) truncates the service account's searches
 
@@ -253,7 +253,7 @@ def ldap_admin(lab: LabInfo) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def samba_ad() -> Iterator[tuple[Any, Any]]:
     """Samba 4.17 as an AD DC on 127.0.0.1:389, provisioned and seeded at start → (container, SambaSpec)."""
-    from ldapcheck.lab.samba import SambaSpec, ensure_samba_image, refuse_busy_port, wait_for_samba
+    from testing.samba import SambaSpec, ensure_samba_image, refuse_busy_port, wait_for_samba
 
     refuse_busy_port()
     spec = SambaSpec()

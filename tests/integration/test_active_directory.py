@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from jsonreport import env_file_with, step
 
-from ldapcheck.adapters.rootdse import read_root_dse
-from ldapcheck.envfile import read_env_file
-from ldapcheck.lab import samba
-from ldapcheck.lab.samba import SambaSpec
+from ldapcheck.adapters.ldap.rootdse import read_root_dse
+from ldapcheck.jitsi.env.parse import read_env_file
+from testing import samba
+from testing.samba import SambaSpec
 
 pytestmark = pytest.mark.integration
 

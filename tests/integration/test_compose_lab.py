@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ldapcheck.envfile import read_env_file
+from ldapcheck.jitsi.env.parse import read_env_file
 
 pytestmark = pytest.mark.integration
 

@@ -18,19 +18,19 @@ from typing import Any
 
 import pytest
 
-from ldapcheck import chain
-from ldapcheck.checks.container import extend_report, run_container_chain, start
-from ldapcheck.checks.container_context import ContainerOptions
+from ldapcheck.auth.ldap import chain
+from ldapcheck.auth.ldap.container.steps import extend_report, run_container_chain, start
+from ldapcheck.auth.ldap.render import render
+from ldapcheck.auth.ldap.settings import from_env
+from ldapcheck.core.model import Report, Status
+from ldapcheck.core.secrets import Secret
+from ldapcheck.jitsi.container.session import ContainerOptions
 from ldapcheck.lab.containers import ContainerPlan, Mount, prosody_plan, run_container, write_private
-from ldapcheck.lab.info import LabInfo
 from ldapcheck.lab.ready import wait_for_port
 from ldapcheck.lab.spec import free_port
-from ldapcheck.model import Report, Status
-from ldapcheck.render.saslauthd import render
 from ldapcheck.report import Format
 from ldapcheck.report import render as render_report
-from ldapcheck.secrets import Secret
-from ldapcheck.settings import from_env
+from testing.info import LabInfo
 
 pytestmark = pytest.mark.integration
 
@@ -572,7 +572,7 @@ def test_diagnose_cli_no_container(lab: LabInfo) -> None:
 
 def test_exec_adapter_stdin_unread_and_timeout(lab: LabInfo) -> None:
     from ldapcheck.adapters import docker as dockeradapter
-    from ldapcheck.errors import CheckFailed
+    from ldapcheck.core.step import CheckFailed
 
     done = dockeradapter.exec_in(lab.prosody, ["bash", "-c", "echo out; echo err >&2; exit 3"], stdin=b"x" * 2_000_000)
     assert (done.exit_code, done.stdout, done.stderr) == (3, "out\n", "err\n")

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from ldapcheck.adapters.rootdse import read_root_dse
-from ldapcheck.envfile import read_env_file
-from ldapcheck.errors import CheckFailed
-from ldapcheck.lab.info import LabInfo
+from ldapcheck.adapters.ldap.rootdse import read_root_dse
+from ldapcheck.core.step import CheckFailed
+from ldapcheck.jitsi.env.parse import read_env_file
+from testing.info import LabInfo
 
 pytestmark = pytest.mark.integration
 

@@ -21,10 +21,10 @@ from jsonreport import env_file_with, step
 from ldapcheck.lab.containers import LabPaths, Mount, openldap_plan, run_container
 from ldapcheck.lab.engine import docker_client
 from ldapcheck.lab.envfile import write_env_file
-from ldapcheck.lab.info import LabInfo
 from ldapcheck.lab.manager import prepare_files
 from ldapcheck.lab.ready import wait_for_bind
 from ldapcheck.lab.spec import free_port, new_spec
+from testing.info import LabInfo
 
 pytestmark = pytest.mark.integration
 

@@ -14,9 +14,9 @@ import pytest
 from ldap3.utils.conv import escape_filter_chars
 
 from ldapcheck.lab.envfile import read_env_file
-from ldapcheck.lab.info import LabInfo
 from ldapcheck.lab.probe import probe_saslauthd
-from ldapcheck.lab.xmpp import plain_login
+from testing.info import LabInfo
+from testing.xmpp import plain_login
 
 pytestmark = pytest.mark.integration
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from ldapcheck import settings as settings_mod
-from ldapcheck.checks.directory_rules import (
+from ldapcheck.auth.ldap import settings as settings_mod
+from ldapcheck.auth.ldap.directory.problems import (
     DUPLICATE,
     LOGIN_AT,
     LOGIN_ESCAPED,
@@ -32,16 +32,16 @@ from ldapcheck.checks.directory_rules import (
     NO_LOGIN_ATTR,
     PPOLICY_LOCKED,
 )
+from ldapcheck.auth.ldap.validate import ValidateOptions, run_validate
+from ldapcheck.core.model import ExitCode, Status
 from ldapcheck.lab import seed
 from ldapcheck.lab.containers import LabPaths, openldap_plan, run_container
 from ldapcheck.lab.engine import docker_client
 from ldapcheck.lab.envfile import write_env_file
-from ldapcheck.lab.info import LabInfo
 from ldapcheck.lab.ready import wait_for_bind
 from ldapcheck.lab.seed import write_seed_dir
 from ldapcheck.lab.spec import LabSpec, new_spec
-from ldapcheck.model import ExitCode, Status
-from ldapcheck.validate import ValidateOptions, run_validate
+from testing.info import LabInfo
 
 pytestmark = pytest.mark.integration
 
@@ -290,7 +290,7 @@ def test_scan_value_is_bounded_state(open_directory: Directory) -> None:
 
 
 def test_compare_identity_finds_users_hidden_from_the_service_account(lab: LabInfo) -> None:
-    from ldapcheck.secrets import Secret
+    from ldapcheck.core.secrets import Secret
 
     options = ValidateOptions(sample=0, compare_bind_dn=lab.admin_dn, compare_password=Secret(lab.admin_password))
     report = run_validate(_settings(lab.env_file), options)
@@ -305,7 +305,7 @@ def test_compare_identity_finds_users_hidden_from_the_service_account(lab: LabIn
 
 
 def test_compare_identity_agrees_when_nothing_is_hidden(open_directory: Directory) -> None:
-    from ldapcheck.secrets import Secret
+    from ldapcheck.core.secrets import Secret
 
     d = open_directory
     options = ValidateOptions(sample=0, compare_bind_dn=d.spec.admin_dn, compare_password=Secret(d.spec.admin_password))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ldapcheck.checks.host_user import _account_problems
+from ldapcheck.auth.ldap.host.user import _account_problems
 
 # 2001-01-01 as a Windows FILETIME (100 ns since 1601-01-01)
 PAST = str(126_227_808_000_000_000)

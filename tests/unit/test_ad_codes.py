@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ldapcheck.ldapcodes import ad_subcode, classify_bind
+from ldapcheck.auth.ldap.codes import ad_subcode, classify_bind
 
 AD_MESSAGE = "80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data {}, v4563\x00"
 

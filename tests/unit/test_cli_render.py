@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from ldapcheck.auth.ldap.render import render
 from ldapcheck.cli.render import redact
-from ldapcheck.render.saslauthd import render
 
 VECTORS = [
     json.loads(line)

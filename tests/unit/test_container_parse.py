@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ldapcheck.container import configs, facts, probe
-from ldapcheck.secrets import MASK
+from ldapcheck.auth.ldap.container import files as configs
+from ldapcheck.auth.ldap.container import probe
+from ldapcheck.core.secrets import MASK
+from ldapcheck.jitsi.container import facts
 
 
 def payload(header: str, body: str) -> str:
@@ -243,7 +245,7 @@ def test_facts_tls_file_existence_records() -> None:
 
 
 def test_reproduce_lua_literal_survives_quotes_and_backslashes() -> None:
-    from ldapcheck.checks.container_login import _lua_str
+    from ldapcheck.auth.ldap.container.login import _lua_str
 
     assert _lua_str('cn=a\\,b "q"') == '"cn=a\\\\,b \\"q\\""'
     assert "\n" not in _lua_str("two\nlines")

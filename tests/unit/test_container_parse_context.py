@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ldapcheck.checks.container_context import ContainerContext, ContainerOptions
-from ldapcheck.container.facts import ContainerFacts, FileStat, Process
+from ldapcheck.jitsi.container.facts import ContainerFacts, FileStat, Process
+from ldapcheck.jitsi.container.session import ContainerContext, ContainerOptions
 
 SASLAUTHD_CURRENT = ("saslauthd", "-a", "ldap", "-O", "/run/saslauthd.conf", "-c", "-m", "/var/run/saslauthd")
 SASLAUTHD_LEGACY = ("saslauthd", "-a", "ldap", "-O", "/etc/saslauthd.conf", "-c", "-m", "/var/run/saslauthd")
@@ -110,7 +110,7 @@ def test_request_is_what_prosody_sends() -> None:
 
 
 def test_prosody_config_reads_the_included_conf_d_files() -> None:
-    from ldapcheck.checks.container_config import prosody_config
+    from ldapcheck.auth.ldap.container.config import prosody_config
 
     facts = ContainerFacts(
         files={

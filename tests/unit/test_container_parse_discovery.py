@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ldapcheck.adapters import docker as dockeradapter
-from ldapcheck.errors import CheckFailed
+from ldapcheck.core.step import CheckFailed
 
 
 class FakeContainer:

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ldapcheck.checks.directory import DirectoryScan, scan_attributes, side_filters
-from ldapcheck.checks.directory_filter import FALLBACK_OBJECT_FILTER, FilterSyntaxError, derive, parse
-from ldapcheck.checks.directory_rules import (
+from ldapcheck.auth.ldap.directory.analysis import DirectoryScan, scan_attributes, side_filters
+from ldapcheck.auth.ldap.directory.filter import FALLBACK_OBJECT_FILTER, FilterSyntaxError, derive, parse
+from ldapcheck.auth.ldap.directory.problems import (
     AD_DISABLED,
     AD_EXPIRED,
     AD_LOCKED,
@@ -289,7 +289,7 @@ def test_scan_requests_only_login_attributes_and_side_searches_find_states() -> 
 
 
 def test_mask_login_keeps_the_problem_visible() -> None:
-    from ldapcheck.checks.directory_rules import mask_login
+    from ldapcheck.auth.ldap.directory.problems import mask_login
 
     assert mask_login("carol@example.org") == "c****@*******.***"
     assert mask_login("dupe") == "d***"
@@ -329,7 +329,7 @@ def test_scan_active_directory_shaped_entries() -> None:
 
 
 def test_side_search_is_one_or_of_the_side_filters_and_classifies_its_entries() -> None:
-    from ldapcheck.checks.directory import classify_side, side_search
+    from ldapcheck.auth.ldap.directory.analysis import classify_side, side_search
 
     derived = derive("uid=%u", "x")
     search = side_search(derived, active_directory=False, now=NOW)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 
-from ldapcheck.adapters import ldapwire as w
-from ldapcheck.adapters.fastcount import CountResult, WireClient
-from ldapcheck.adapters.stream import decode_entry, stream_entries
+from ldapcheck.adapters.ldap import ber as w
+from ldapcheck.adapters.ldap.client import CountResult, WireClient
+from ldapcheck.adapters.ldap.stream import decode_entry, stream_entries
 
 
 def _entry(msgid: int, dn: str, attrs: dict[str, list[bytes]]) -> bytes:
@@ -105,7 +105,7 @@ def _message_id_of(request: bytes) -> int:
 
 
 def test_search_many_keeps_several_requests_in_flight_and_answers_in_order() -> None:
-    from ldapcheck.adapters.stream import search_many
+    from ldapcheck.adapters.ldap.stream import search_many
 
     server, peer = socket.socketpair()
     answers = {0: ["uid=a,dc=x"], 1: [], 2: ["uid=d,ou=1,dc=x", "uid=d,ou=2,dc=x"]}

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from ldapcheck.checks.directory import DirectoryScan
-from ldapcheck.checks.directory_filter import derive
-from ldapcheck.checks.directory_rules import mask_login
-from ldapcheck.checks.directory_scan import SCAN, ScanOutcome
-from ldapcheck.checks.directory_steps import SampleResult
+from ldapcheck.auth.ldap.directory.analysis import DirectoryScan
+from ldapcheck.auth.ldap.directory.filter import derive
+from ldapcheck.auth.ldap.directory.problems import mask_login
+from ldapcheck.auth.ldap.directory.scan import SCAN, ScanOutcome
+from ldapcheck.auth.ldap.directory.steps import SampleResult
+from ldapcheck.auth.ldap.validate import full_lists, headline, summary
 from ldapcheck.cli.validate import read_users_file
-from ldapcheck.errors import ConfigError
-from ldapcheck.model import Status, StepResult
-from ldapcheck.validate import full_lists, headline, summary
+from ldapcheck.core.errors import ConfigError
+from ldapcheck.core.model import Status, StepResult
 
 
 def _outcome(result_code: int = 0) -> ScanOutcome:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ldapcheck.envfile import parse_env, read_env_file
-from ldapcheck.errors import EnvFileError
+from ldapcheck.core.errors import EnvFileError
+from ldapcheck.jitsi.env.parse import parse_env, read_env_file
 
 
 def value(line: str, environ: dict[str, str] | None = None) -> str:

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ldapcheck.envfile import parse_env
-from ldapcheck.envwrite import BLOCK_HEADER, merge, quote_value, write_env
-from ldapcheck.errors import ConfigError, EnvFileError
+from ldapcheck.core.errors import ConfigError, EnvFileError
+from ldapcheck.jitsi.env.parse import parse_env
+from ldapcheck.jitsi.env.write import BLOCK_HEADER, merge, quote_value, write_env
 
 MANAGED = ("ENABLE_AUTH", "AUTH_TYPE", "LDAP_URL", "LDAP_BASE", "LDAP_BINDDN", "LDAP_BINDPW", "LDAP_START_TLS")
 OTHER_KEYS = ("CONFIG", "HTTP_PORT", "TZ", "PUBLIC_URL", "JVB_ADVERTISE_IPS", "LDAP_OTHER", "X.Y")

@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ldapcheck.adapters.rootdse import STARTTLS_OID, from_attributes
-from ldapcheck.envfile import parse_env
-from ldapcheck.envgen import Discovery, LdapSettings, block_values, format_block, propose
-from ldapcheck.secrets import Secret
+from ldapcheck.adapters.ldap.rootdse import STARTTLS_OID, from_attributes
+from ldapcheck.auth.ldap.envgen import Discovery, LdapSettings, block_values, format_block, propose
+from ldapcheck.core.secrets import Secret
+from ldapcheck.jitsi.env.parse import parse_env
 
 BASE_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"}
 PASSWORD = "Hunter2 $x #y 'q' \"d\" \\"

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from ldapcheck.adapters import ldapwire as w
-from ldapcheck.adapters.fastcount import CountResult, WireClient, count_entries, iter_entries
+from ldapcheck.adapters.ldap import ber as w
+from ldapcheck.adapters.ldap.client import CountResult, WireClient, count_entries, iter_entries
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,7 @@ def test_bind_result_and_ppolicy_control(fake_server: Callable[[list[bytes]], Wi
 
 
 def test_non_ldap_bytes_are_an_error(fake_server: Callable[[list[bytes]], WireClient]) -> None:
-    from ldapcheck.adapters.fastcount import WireError
+    from ldapcheck.adapters.ldap.client import WireError
 
     client = fake_server([b"\x15\x03\x03\x00\x02\x02\x46"])  # a TLS alert
     with pytest.raises(WireError, match="not an LDAP message"):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from ldapcheck.auth.ldap.render import render
 from ldapcheck.lab.containers import LABEL_PROJECT, LABEL_SERVICE, LabPaths, openldap_plan, prosody_plan
 from ldapcheck.lab.envfile import format_env, read_env_file, write_env_file
 from ldapcheck.lab.spec import new_spec
-from ldapcheck.render.saslauthd import render
 
 
 def test_spec_has_distinct_ports_and_random_secrets() -> None:
@@ -30,7 +30,7 @@ def test_repr_never_shows_a_password() -> None:
 
 
 def test_samba_spec_repr_never_shows_a_password() -> None:
-    from ldapcheck.lab.samba import SambaSpec
+    from testing.samba import SambaSpec
 
     spec = SambaSpec()
     text = repr(spec)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ldapcheck.lab.xmpp import XmppProtocolError, plain_login
+from testing.xmpp import XmppProtocolError, plain_login
 
 FEATURES = (
     "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ldapcheck.envfile import parse_env
-from ldapcheck.errors import EnvFileError
-from ldapcheck.lint import Finding, Severity, format_json, format_text, has_errors, lint_env
+from ldapcheck.core.errors import EnvFileError
+from ldapcheck.jitsi.env.parse import parse_env
+from ldapcheck.jitsi.lint.model import Finding, Severity, format_json, format_text, has_errors, lint_env
 
 GOOD = """\
 ENABLE_AUTH=1
@@ -198,8 +198,10 @@ def test_documented_ids_are_the_ids_the_rules_emit() -> None:
     import inspect
     import re
 
-    import ldapcheck.lint as lint_pkg
-    from ldapcheck.lint import rules, rules_chars, rules_values
+    import ldapcheck.jitsi.lint.model as lint_pkg
+    from ldapcheck.auth.ldap import lint_values as rules_values
+    from ldapcheck.jitsi.lint import chars as rules_chars
+    from ldapcheck.jitsi.lint import rules
 
     documented = set(re.findall(r"[A-Z]{2,4}(?:-[A-Z0-9]+)+", (lint_pkg.__doc__ or "").split("Finding ids")[1]))
     source = "".join(inspect.getsource(m) for m in (rules, rules_values, rules_chars))

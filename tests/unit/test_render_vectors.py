@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ldapcheck.render.saslauthd import render, to_bool
+from ldapcheck.auth.ldap.render import render, to_bool
 
 VECTORS = [
     json.loads(line)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ldapcheck.model import Report, Status, StepResult, Verdict
+from ldapcheck.core.model import Report, Status, StepResult, Verdict
 from ldapcheck.report import Format, render
 
 SECRET = "hunter2-very-secret"

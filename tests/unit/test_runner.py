@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ldapcheck.errors import CheckFailed, LdapCheckError
-from ldapcheck.model import Status
-from ldapcheck.runner import INTERNAL_FAILURE, Outcome, Step, StepSkipped, run_steps
+from ldapcheck.core.catalogue import LDAPCHECK_INTERNAL as INTERNAL_FAILURE
+from ldapcheck.core.errors import LdapCheckError
+from ldapcheck.core.model import Status
+from ldapcheck.core.runner import run_steps
+from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 
 
 @dataclass

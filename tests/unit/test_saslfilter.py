@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ldapcheck import saslfilter
-from ldapcheck.saslfilter import expand
+from ldapcheck.auth.ldap import saslfilter
+from ldapcheck.auth.ldap.saslfilter import expand
 
 
 @pytest.mark.parametrize(
@@ -62,8 +62,8 @@ def test_count_filter_turns_user_tokens_into_a_wildcard() -> None:
 
 
 def test_search_base_tokens_are_expanded_like_the_filter() -> None:
-    from ldapcheck.chain import ChainOptions, HostContext
-    from ldapcheck.settings import from_env
+    from ldapcheck.auth.ldap.chain import ChainOptions, HostContext
+    from ldapcheck.auth.ldap.settings import from_env
 
     settings = from_env(
         {"LDAP_URL": "ldap://127.0.0.1", "LDAP_BASE": "ou=%U,dc=%2,dc=%1", "XMPP_DOMAIN": "corp.example"}

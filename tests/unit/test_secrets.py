@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from ldapcheck.chain import ChainOptions, HostContext, diagnose_steps
-from ldapcheck.checks.host import config_step
-from ldapcheck.errors import CheckFailed
-from ldapcheck.ldapcodes import classify_bind
-from ldapcheck.model import Report, Status, StepResult
+from ldapcheck.auth.ldap.chain import ChainOptions, HostContext, diagnose_steps
+from ldapcheck.auth.ldap.codes import classify_bind
+from ldapcheck.auth.ldap.host.network import config_step
+from ldapcheck.auth.ldap.settings import from_env
+from ldapcheck.core.model import Report, Status, StepResult
+from ldapcheck.core.runner import run_steps
+from ldapcheck.core.secrets import MASK, Secret, mask_secrets
+from ldapcheck.core.step import CheckFailed
 from ldapcheck.report import Format, render
-from ldapcheck.runner import run_steps
-from ldapcheck.secrets import MASK, Secret, mask_secrets
-from ldapcheck.settings import from_env
 
 BIND_PW = "bind-Pa55-word"
 USER_PW = "user-Pa55-word"
@@ -86,7 +86,7 @@ def test_error_messages_do_not_carry_passwords() -> None:
 
 
 def test_sanitize_masks_whole_dn_values_and_emails() -> None:
-    from ldapcheck.secrets import sanitize_pii
+    from ldapcheck.core.secrets import sanitize_pii
 
     out = sanitize_pii("bound as cn=No Login,ou=users,dc=example,dc=org; filter (uid=a\\2ab); mail carol@example.org")
     assert "No Login" not in out and "Login" not in out

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ldapcheck.errors import ConfigError
-from ldapcheck.secrets import Secret
-from ldapcheck.settings import from_env, parse_servers, read_env_file
+from ldapcheck.auth.ldap.settings import from_env, parse_servers, read_env_file
+from ldapcheck.core.errors import ConfigError
+from ldapcheck.core.secrets import Secret
 
 BASE_ENV = {
     "LDAP_URL": "ldaps://ldap1.example.org/ ldap://ldap2.example.org:3389",
@@ -106,7 +106,7 @@ def test_timeout_override_is_validated() -> None:
     "word", ["1", "0", "true", "TRUE", "True", "t", "F", "false", "no", "yes", "off", "", "'1'", '"0"', " 1", "2"]
 )
 def test_tls_switches_read_as_the_renderer_reads_them(word: str) -> None:
-    from ldapcheck.render.saslauthd import to_bool
+    from ldapcheck.auth.ldap.render import to_bool
 
     env = {**BASE_ENV, "LDAP_START_TLS": word, "LDAP_USE_TLS": word, "LDAP_TLS_CHECK_PEER": word}
     s = from_env(env)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ldapcheck.model import Status, StepResult
-from ldapcheck.verdict import decide
+from ldapcheck.auth.ldap.verdict import decide
+from ldapcheck.core.model import Status, StepResult
 
 
 def ok(step_id: str, summary: str = "ok", **detail: object) -> StepResult:

@@ -1,0 +1,351 @@
+"""Docker engine access: connect with short timeouts, find the prosody container, run commands inside it.
+
+Secrets only ever travel on an exec's STDIN (never in its argv or environment), so they appear in no
+process listing inside the container and in no `docker inspect` of the exec.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ldapcheck.core.errors import DockerUnavailable
+from ldapcheck.core.step import CheckFailed
+
+if TYPE_CHECKING:
+    import docker
+    from docker.models.containers import Container
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 5.0
+COMPOSE_SERVICE_LABEL = "com.docker.compose.service"
+COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
+
+# Failure ids of this adapter (not in the LDAP catalogue: they are about reaching the container at all).
+DOCKER_UNAVAILABLE = "DOCKER-UNAVAILABLE"
+DOCKER_NO_CONTAINER = "DOCKER-NO-CONTAINER"
+DOCKER_AMBIGUOUS = "DOCKER-AMBIGUOUS"
+DOCKER_STOPPED = "DOCKER-STOPPED"
+DOCKER_EXEC = "DOCKER-EXEC"
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What a command run inside the container returned."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def load_sdk() -> None:
+    """Import the docker SDK (about 0.1 s: requests, urllib3), e.g. in a background thread ahead of use."""
+    import docker  # noqa: F401
+
+
+def connect(docker_host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> docker.DockerClient:
+    """A client for `docker_host` (or DOCKER_HOST / the default socket) whose engine answered."""
+    import docker
+
+    host = docker_host or os.environ.get("DOCKER_HOST") or None
+    where = host or "unix:///var/run/docker.sock"
+    try:
+        if docker_host:
+            # ssh:// goes through the system ssh client (keys, known_hosts, ~/.ssh/config) rather than paramiko.
+            client = docker.DockerClient(
+                base_url=docker_host, timeout=int(timeout), use_ssh_client=docker_host.startswith("ssh://")
+            )
+        else:
+            client = docker.from_env(timeout=int(timeout), use_ssh_client=where.startswith("ssh://"))
+        # No ping: creating the client already asked the engine for its API version (one round trip).
+    except Exception as exc:  # the SDK raises DockerException, requests and OSError subclasses alike
+        log.debug("docker connect to %s failed", where, exc_info=True)
+        if "paramiko" in str(exc):
+            raise DockerUnavailable(
+                f"{where}: ssh:// needs paramiko; install the ssh extra (pip install 'ldapcheck[ssh]'), "
+                "or forward the socket yourself (ssh -L /tmp/docker.sock:/var/run/docker.sock HOST) and use "
+                "--docker-host unix:///tmp/docker.sock"
+            ) from None
+        raise DockerUnavailable(
+            f"no Docker engine answered at {where} ({_short(exc)}); start the engine, or point "
+            "--docker-host / DOCKER_HOST at it (unix://, tcp:// or ssh://user@host)"
+        ) from None
+    return client
+
+
+_REASONS = (
+    re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)"),
+    re.compile(r"\w+Error\(-?\d+, '([^']+)'\)"),
+    re.compile(r"(Connection refused|No such file or directory|Permission denied|timed out|Name or service not known)"),
+)
+
+
+def _short(exc: BaseException) -> str:
+    """The operating system's reason buried in the SDK's nested message, else its first line."""
+    text = str(exc).strip() or type(exc).__name__
+    for pattern in _REASONS:
+        match = pattern.search(text)
+        if match:
+            return match.group(1).strip()
+    return text.splitlines()[0][:160]
+
+
+def describe(container: Container) -> str:
+    """`name (image, status)` for messages."""
+    image = _image_name(container)
+    return f"{container.name} ({image}, {container.status})"
+
+
+def _image_name(container: Container) -> str:
+    config = container.attrs.get("Config") or {}
+    return str(config.get("Image") or container.attrs.get("Image", "?"))
+
+
+def find_prosody(
+    client: docker.DockerClient,
+    *,
+    container: str | None = None,
+    project: str | None = None,
+    prefer_env: Callable[[], Mapping[str, str] | None] | None = None,
+) -> Container:
+    """The prosody container: by name/id, else by compose label, else by an image name containing `prosody`.
+
+    When several run, `prefer_env` (called only then: it may wait for the operator's .env) picks the one
+    whose LDAP settings match that .env, if exactly one does. Raises CheckFailed (one clear failed step)
+    when there is none, several, or it is not running.
+    """
+    import docker.errors
+
+    if container:
+        try:
+            found = client.containers.get(container)
+        except docker.errors.NotFound:
+            raise CheckFailed(
+                DOCKER_NO_CONTAINER,
+                f"no container named or with id {container!r}",
+                hint="List containers with `docker ps -a` and pass the prosody one with --container.",
+                reproduce="docker ps -a --format '{{.Names}}\t{{.Image}}\t{{.Status}}'",
+            ) from None
+        except docker.errors.APIError as exc:
+            raise DockerUnavailable(f"the Docker engine refused to look up {container!r}: {_short(exc)}") from None
+        return _running(found)
+    return _running(_discover(client, project, prefer_env))
+
+
+# What identifies "the prosody of this .env" among several: where it logs in, and as which domain.
+_IDENTIFYING_KEYS = ("LDAP_URL", "LDAP_BASE", "LDAP_BINDDN", "XMPP_DOMAIN")
+
+
+def _matching_env(candidates: Sequence[Container], wanted: Mapping[str, str]) -> list[Container]:
+    keys = [k for k in _IDENTIFYING_KEYS if wanted.get(k)]
+    if not keys:
+        return []
+    return [c for c in candidates if all(container_env(c).get(k) == wanted[k] for k in keys)]
+
+
+def _discover(
+    client: docker.DockerClient,
+    project: str | None,
+    prefer_env: Callable[[], Mapping[str, str] | None] | None = None,
+) -> Container:
+    labels = [f"{COMPOSE_SERVICE_LABEL}=prosody"]
+    if project:
+        labels.append(f"{COMPOSE_PROJECT_LABEL}={project}")
+    by_label = client.containers.list(all=True, filters={"label": labels})
+    candidates = by_label
+    how = "label " + " and ".join(labels)
+    if not candidates and not project:
+        candidates = [c for c in client.containers.list(all=True) if "prosody" in _image_name(c).lower()]
+        how = "image name containing 'prosody'"
+    if not candidates:
+        raise CheckFailed(
+            DOCKER_NO_CONTAINER,
+            f"no prosody container found (looked for {how})",
+            hint="Start docker-jitsi-meet (`docker compose up -d`), or name the container with --container "
+            "(or skip these steps with --no-container).",
+            reproduce=f"docker ps -a --filter label={COMPOSE_SERVICE_LABEL}=prosody",
+        )
+    running = [c for c in candidates if c.status == "running"]
+    if len(candidates) > 1 and len(running) == 1:
+        return running[0]
+    wanted = prefer_env() if prefer_env is not None and len(running) > 1 else None
+    matching = _matching_env(running, wanted) if wanted else []
+    if len(matching) == 1:
+        log.debug("%d prosody containers run; %s matches the .env", len(running), matching[0].name)
+        return matching[0]
+    if len(candidates) > 1:
+        listing = "; ".join(describe(c) for c in candidates)
+        raise CheckFailed(
+            DOCKER_AMBIGUOUS,
+            f"{len(candidates)} prosody containers match ({how}): {listing}",
+            hint="Choose one with --container NAME (or --project for a compose project).",
+            detail={"candidates": [c.name for c in candidates]},
+        )
+    return candidates[0]
+
+
+def _running(container: Container) -> Container:
+    if container.status != "running":
+        raise CheckFailed(
+            DOCKER_STOPPED,
+            f"container {describe(container)} is not running",
+            hint="Start it: `docker compose up -d prosody` (or `docker start <name>`), then rerun.",
+            reproduce=f"docker logs --tail 50 {container.name}",
+        )
+    return container
+
+
+def exec_in(
+    container: Container,
+    argv: Sequence[str],
+    *,
+    stdin: bytes | None = None,
+    user: str = "",
+    environment: Mapping[str, str] | None = None,
+    timeout: float = 15.0,
+) -> ExecResult:
+    """Run `argv` inside the container, feeding `stdin` (where secrets go), and collect its output.
+
+    `environment` is for non-secret settings only: an exec's environment is visible in `docker inspect`.
+    """
+    client = container.client
+    if client is None:
+        raise CheckFailed(DOCKER_EXEC, f"no engine connection for {container.name}")
+    api = client.api
+    try:
+        exec_id = api.exec_create(
+            container.id,
+            list(argv),
+            stdin=stdin is not None,
+            stdout=True,
+            stderr=True,
+            user=user,
+            environment=dict(environment) if environment else None,
+        )["Id"]
+        sock = api.exec_start(exec_id, socket=True)
+    except Exception as exc:
+        raise CheckFailed(
+            DOCKER_EXEC,
+            f"could not run {argv[0]} in {container.name}: {_short(exc)}",
+            hint="Check that the container is running and that this user may use the Docker engine.",
+        ) from None
+    raw = _raw_socket(sock)
+    try:
+        raw.settimeout(timeout)
+        if stdin is not None:
+            # Feed stdin from a thread while this one reads: a command that writes before (or instead of)
+            # reading its input must not deadlock us.
+            threading.Thread(target=_feed, args=(raw, stdin), daemon=True).start()
+        stdout, stderr = _read_frames(raw, deadline=time.monotonic() + timeout)
+    except TimeoutError:
+        raise CheckFailed(
+            DOCKER_EXEC,
+            f"{argv[0]} inside {container.name} did not finish within {timeout:.0f} s",
+            hint="The container may be overloaded or a network call inside it hangs.",
+        ) from None
+    except OSError as exc:
+        raise CheckFailed(
+            DOCKER_EXEC,
+            f"the connection to {argv[0]} inside {container.name} broke: {_short(exc)}",
+            hint="The container may have stopped meanwhile; check `docker ps`.",
+        ) from None
+    finally:
+        _close(sock)
+    try:
+        code = api.exec_inspect(exec_id).get("ExitCode")
+    except Exception:  # the output is what matters; the exit code is a detail
+        log.debug("exec_inspect failed", exc_info=True)
+        code = None
+    return ExecResult(
+        exit_code=int(code) if code is not None else -1,
+        stdout=stdout.decode("utf-8", "replace"),
+        stderr=stderr.decode("utf-8", "replace"),
+    )
+
+
+def _raw_socket(sock: Any) -> Any:
+    # exec_start(socket=True) hands back a SocketIO (unix/tcp) or the transport's own socket (ssh, npipe).
+    return getattr(sock, "_sock", sock)
+
+
+def _feed(raw: Any, data: bytes) -> None:
+    try:
+        raw.sendall(data)
+    except OSError:  # the command exited without reading it all: its output still tells why
+        log.debug("exec did not read all of its stdin")
+    _shutdown_write(raw)
+
+
+def _shutdown_write(raw: Any) -> None:
+    try:
+        raw.shutdown(socket.SHUT_WR)
+    except (OSError, AttributeError):
+        log.debug("could not half-close the exec socket", exc_info=True)
+
+
+def _close(sock: Any) -> None:
+    try:
+        sock.close()
+    except OSError:
+        log.debug("closing the exec socket failed", exc_info=True)
+
+
+def _read_exact(raw: Any, n: int, deadline: float) -> bytes:
+    data = b""
+    while len(data) < n:
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        chunk = raw.recv(n - len(data))
+        if not chunk:
+            return data
+        data += chunk
+    return data
+
+
+def _read_frames(raw: Any, *, deadline: float) -> tuple[bytes, bytes]:
+    """Demultiplex the engine's stream framing: 8-byte header (stream id, 3 pad bytes, big-endian length)."""
+    out = {1: b"", 2: b""}
+    while True:
+        header = _read_exact(raw, 8, deadline)
+        if len(header) < 8:
+            break
+        stream, length = struct.unpack(">BxxxL", header)
+        payload = _read_exact(raw, length, deadline)
+        if stream in out:
+            out[stream] += payload
+        if len(payload) < length:
+            break
+    return out[1], out[2]
+
+
+def container_env(container: Container) -> dict[str, str]:
+    """The container's environment as the engine holds it (what the image's scripts saw)."""
+    env: dict[str, str] = {}
+    for item in (container.attrs.get("Config") or {}).get("Env") or []:
+        key, sep, value = str(item).partition("=")
+        if sep:
+            env[key] = value
+    return env
+
+
+def mounts(container: Container) -> list[dict[str, str]]:
+    """Bind mounts and volumes: destination → source."""
+    return [
+        {"source": str(m.get("Source", "")), "destination": str(m.get("Destination", "")), "type": str(m.get("Type"))}
+        for m in container.attrs.get("Mounts") or []
+    ]
+
+
+def compose_labels(container: Container) -> dict[str, str]:
+    """The compose labels of the container (project, service, working dir)."""
+    labels = (container.attrs.get("Config") or {}).get("Labels") or {}
+    return {k: str(v) for k, v in labels.items() if k.startswith("com.docker.compose.")}

@@ -1,0 +1,275 @@
+"""Container steps of the login itself: the LDAP chain inside the container, and saslauthd's answer."""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+
+from ldapcheck.adapters import docker as dockeradapter
+from ldapcheck.auth.ldap.container import files as configs
+from ldapcheck.auth.ldap.container import probe
+from ldapcheck.core.step import CheckFailed, Outcome, StepSkipped
+from ldapcheck.jitsi.container.session import ContainerContext
+
+SA_SOCKET = "SA-SOCKET"
+SA_OPAQUE_NO = "SA-OPAQUE-NO"
+SA_ENTRY_COUNT = "SA-ENTRY-COUNT"
+SA_DISAGREE = "SA-DISAGREE"
+NET_CONTAINER = "NET-CONTAINER"
+SASL_ANSWER = "container.sasl_answer"
+
+# libldap's error strings (ldap_err2string) → catalogue ids.
+_LDAP_ERRORS = {
+    "Invalid credentials": "RC-49",
+    "Can't contact LDAP server": "LDAP-SERVER-DOWN",
+    "Timed out": "NET-TIMEOUT",
+    "Confidentiality required": "RC-13",
+    "Inappropriate authentication": "RC-48",
+    "Server is unwilling to perform": "RC-53",
+    "Strong(er) authentication required": "RC-8",
+    "No such object": "RC-32",
+    "Invalid DN syntax": "RC-34",
+    "Bad search filter": "CL-FILTER",
+    "Connect error": "TLS-STARTTLS-UNSUPPORTED",
+    "Insufficient access": "RC-50",
+}
+
+
+def ldap_error_id(message: str) -> str:
+    """The catalogue id of a libldap error message."""
+    return next((fid for text, fid in _LDAP_ERRORS.items() if text.lower() in message.lower()), "LDAP-SERVER-DOWN")
+
+
+def host_passed(ctx: ContainerContext, *ids: str) -> bool:
+    """Whether the host chain ran these steps and they passed (the runner stores values of passed steps only)."""
+    return bool(ids) and all(i in ctx.values for i in ids)
+
+
+def _missing_tls_files(ctx: ContainerContext, conf: configs.LakConf) -> list[str]:
+    keys = ("ldap_tls_cacert_file", "ldap_tls_cacert_dir", "ldap_tls_cert", "ldap_tls_key")
+    exists = ctx.facts().exists
+    return [conf.get(k) for k in keys if conf.get(k) and exists.get(conf.get(k)) is False]
+
+
+def _host_reached(ctx: ContainerContext, servers: str) -> bool:
+    """Whether the host chain connected to every server of this `ldap_servers` value."""
+    from ldapcheck.auth.ldap.settings import parse_servers
+    from ldapcheck.core.errors import ConfigError
+
+    try:
+        parsed = parse_servers(servers)
+    except ConfigError:
+        return False
+    return host_passed(ctx, *[f"net.tcp[{s.hostport}]" for s in parsed])
+
+
+def ldap_chain(ctx: ContainerContext) -> Outcome:
+    """The LDAP chain inside the container (lua-ldap: its libldap, CA store, ldap.conf)."""
+    conf = ctx.effective_conf()
+    if conf is None or conf.errors:
+        raise StepSkipped("no usable saslauthd.conf in the container (see container.saslauthd_conf)")
+    p = ctx.probe()
+    ctx.charge("probe", p.ms(*probe.LDAP_RECORDS))
+    req = ctx.request()
+    detail: dict[str, object] = {"servers": conf.get("ldap_servers", "ldap://localhost/")}
+    if req is not None:
+        detail.update(
+            typed=req.typed,
+            login=req.user,
+            realm=req.realm,
+            pattern=conf.get("ldap_filter", "(uid=%u)"),
+            filter=req.filter,
+            base=req.base,
+        )
+    reproduce = _bind_reproduce(ctx, conf.get("ldap_servers", "ldap://localhost/"), conf.get("ldap_bind_dn"), "BINDPW")
+    module = p.get("ldap_module")
+    if module is not None:
+        raise CheckFailed("JM-IMAGE", f"lua-ldap is missing in the container: {module.field(0)}", detail=detail)
+    sb = p.get("service_bind")
+    if sb is None:
+        raise CheckFailed("LDAPCHECK-INTERNAL", "the in-container LDAP probe printed nothing", detail=detail)
+    who = conf.get("ldap_bind_dn") or "(anonymous)"
+    if not sb.ok:
+        fid = ldap_error_id(sb.field(0))
+        same_servers = _host_reached(ctx, conf.get("ldap_servers", "ldap://localhost/"))
+        if same_servers and host_passed(ctx, "ldap.service_bind") and fid in ("LDAP-SERVER-DOWN", "NET-TIMEOUT"):
+            fid = NET_CONTAINER
+        detail["service bind"] = f"{who}: {sb.field(0)}"
+        missing = _missing_tls_files(ctx, conf)
+        if missing:
+            detail["missing in the container"] = missing
+            raise CheckFailed(
+                "TLS-CA-PATH",
+                f"service bind fails inside the container ({sb.field(0)}): saslauthd.conf names TLS files that do "
+                f"not exist there: {', '.join(missing)}",
+                hint="Paths in LDAP_TLS_CACERT_FILE/DIR are paths INSIDE the prosody container: mount the CA "
+                "(volumes: - ./ca.crt:/path/in/container:ro) and recreate prosody. LDAP_USE_TLS=1 also needs the "
+                "XMPP domain's certificate and key under the config dir.",
+                detail=detail,
+                reproduce=f"docker exec {ctx.name} ls -l {' '.join(shlex.quote(m) for m in missing)}",
+            )
+        raise CheckFailed(
+            fid,
+            f"service bind as {who} fails inside the container: {sb.field(0)}"
+            + (" (it passes from the host)" if fid == NET_CONTAINER else ""),
+            hint="The container's libldap, CA store or network differ from the host's: check LDAP_URL's host, "
+            "LDAP_TLS_CACERT_FILE (a path inside the container) and /etc/ldap/ldap.conf."
+            if fid == NET_CONTAINER
+            else "Check LDAP_URL, LDAP_BINDDN and LDAP_BINDPW (`$` must be written `$$` in .env).",
+            detail=detail,
+            reproduce=reproduce,
+        )
+    detail["service bind"] = f"{who}: ok ({sb.field(1)} ms)"
+    if req is None:
+        return Outcome(
+            summary=f"service bind as {who} ok (no login given: search and user bind not run)", detail=detail
+        )
+    search = p.get("search")
+    if search is None or not search.ok:
+        msg = search.field(0) if search else "not run"
+        raise CheckFailed(
+            ldap_error_id(msg),
+            f"search {req.filter} under {req.base!r} failed: {msg}",
+            detail=detail,
+            reproduce=reproduce,
+        )
+    count = p.entry_count or 0
+    detail["entries"] = p.entries or "(none)"
+    if count != 1:
+        many = "two or more entries" if count > 1 else "no entry"
+        raise CheckFailed(
+            SA_ENTRY_COUNT,
+            f"{req.filter} under {req.base!r} matches {many}; saslauthd needs exactly one",
+            hint="Fix LDAP_FILTER / LDAP_BASE (saslauthd expands %u to the login without @domain, %d to nothing)."
+            if count == 0
+            else "Narrow LDAP_FILTER (e.g. add an objectClass) or LDAP_BASE so one entry matches.",
+            detail=detail,
+            reproduce=reproduce,
+        )
+    ub = p.get("user_bind")
+    if ub is None:
+        return Outcome(
+            summary=f"service bind ok, {req.filter} → {p.entries[0]} (no password: user bind not run)", detail=detail
+        )
+    if not ub.ok:
+        detail["user bind"] = f"{p.entries[0]}: {ub.field(0)}"
+        reproduce = _bind_reproduce(ctx, conf.get("ldap_servers", "ldap://localhost/"), p.entries[0], "PW")
+        raise CheckFailed(
+            ldap_error_id(ub.field(0)),
+            f"user bind as {p.entries[0]} fails inside the container: {ub.field(0)}",
+            hint="The password is wrong for this entry (or the account is locked)."
+            if "credentials" in ub.field(0)
+            else "Check the server's log for this bind.",
+            detail=detail,
+            reproduce=reproduce,
+        )
+    detail["user bind"] = f"{p.entries[0]}: ok ({ub.field(1)} ms)"
+    return Outcome(summary=f"service bind, search {req.filter} → 1 entry, user bind: all ok", detail=detail)
+
+
+def _bind_reproduce(ctx: ContainerContext, servers: str, dn: str, var: str) -> str:
+    """A bind with the container's own libldap; the password comes from a shell variable, on stdin."""
+    lua = f'local l=require"lualdap"; print(l.open_simple({_lua_str(servers)}, {_lua_str(dn)}, io.read("a")))'
+    return f"printf '%s' \"${var}\" | docker exec -i {ctx.name} lua5.4 -e {shlex.quote(lua)}"
+
+
+def _lua_str(text: str) -> str:
+    """A Lua string literal for any text (DNs may hold quotes and backslashes)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _login_reproduce(ctx: ContainerContext) -> str:
+    req = ctx.request()
+    login = shlex.quote(req.user if req else "LOGIN")
+    return f'docker exec -it {ctx.name} testsaslauthd -u {login} -p "$PW" -s xmpp -r {shlex.quote(ctx.xmpp_domain)}'
+
+
+def saslauthd_protocol(ctx: ContainerContext) -> Outcome:
+    """The real login: saslauthd's socket protocol, as prosody asks it."""
+    req = ctx.request()
+    if req is None or ctx.options.password is None:
+        raise StepSkipped("no login and password given")
+    p = ctx.probe()
+    ctx.charge("probe", p.ms("sasl_reply"))
+    detail: dict[str, object] = {"typed": req.typed, "login": req.user, "service": req.service, "realm": req.realm}
+    reproduce = _login_reproduce(ctx)
+    connect = p.get("sasl_connect")
+    if connect is None or not connect.ok:
+        raise CheckFailed(
+            SA_SOCKET,
+            f"cannot connect to saslauthd: {connect.field(0) if connect else 'not run'}",
+            detail=detail,
+            reproduce=reproduce,
+        )
+    reply = p.get("sasl_reply")
+    if reply is None or not reply.ok:
+        raise CheckFailed(
+            SA_SOCKET,
+            f"saslauthd did not answer: {reply.field(0) if reply else 'no reply'}",
+            detail=detail,
+            reproduce=reproduce,
+        )
+    answer = probe.classify_reply(reply.field(0))
+    ctx.values[SASL_ANSWER] = answer  # for the testsaslauthd comparison, also when this step fails
+    detail["reply"] = reply.field(0) or "(empty)"
+    via = "(password sent on the socket, in no process arguments)"
+    with contextlib.suppress(Exception):  # the log is supporting evidence only
+        lines = ctx.login_log()
+        if lines:
+            detail["saslauthd log"] = lines[-3:]
+            detail["answered from cache"] = any("(cached)" in line for line in lines)
+    if answer == "OK":
+        return Outcome(
+            summary=f"saslauthd: OK for {req.user}@{req.realm} service {req.service} {via}",
+            detail=detail,
+            value="OK",
+            reproduce=reproduce,
+        )
+    raise CheckFailed(
+        SA_OPAQUE_NO,
+        f"saslauthd: NO for {req.user}@{req.realm} service {req.service} (it never says why)",
+        hint="The verdict combines the other steps into the cause.",
+        detail=detail,
+        reproduce=reproduce,
+    )
+
+
+def testsaslauthd(ctx: ContainerContext) -> Outcome:
+    """The real login with testsaslauthd (opt-in)."""
+    req = ctx.request()
+    if req is None or ctx.options.password is None:
+        raise StepSkipped("no login and password given")
+    if not ctx.options.testsaslauthd:
+        raise StepSkipped(
+            "not run by default: testsaslauthd takes the password in its command line inside the container "
+            "(--testsaslauthd runs it; the socket-protocol step asks saslauthd the same question without that)"
+        )
+    password = ctx.options.password.reveal()
+    argv = ["testsaslauthd", "-u", req.user, "-p", password, "-s", req.service, "-r", req.realm]
+    result = dockeradapter.exec_in(ctx.require_container(), argv, user=ctx.prosody_user(), timeout=30)
+    parsed = probe.parse_testsaslauthd(result.stdout, result.stderr, result.exit_code)
+    detail: dict[str, object] = {
+        "stdout": parsed.stdout.strip(),
+        "stderr": parsed.reason or "(empty)",
+        "exit": parsed.exit_code,
+        "note": "the password was in testsaslauthd's argv inside the container while it ran (--testsaslauthd)",
+    }
+    reproduce = _login_reproduce(ctx)
+    other_answer = ctx.values.get(SASL_ANSWER)
+    if other_answer is not None and parsed.verdict in ("OK", "NO") and other_answer != parsed.verdict:
+        raise CheckFailed(
+            SA_DISAGREE,
+            f"testsaslauthd says {parsed.verdict} but the socket protocol said {other_answer}",
+            hint="A password change or cache expiry between the two calls, or a bug: rerun.",
+            detail=detail,
+            reproduce=reproduce,
+        )
+    if parsed.verdict == "OK":
+        return Outcome(
+            summary=f"testsaslauthd: {parsed.stdout.strip()}", detail=detail, value="OK", reproduce=reproduce
+        )
+    if parsed.verdict == "SOCKET":
+        raise CheckFailed(SA_SOCKET, f"testsaslauthd: {parsed.reason}", detail=detail, reproduce=reproduce)
+    raise CheckFailed(
+        SA_OPAQUE_NO, f"testsaslauthd: {parsed.stdout.strip() or parsed.reason}", detail=detail, reproduce=reproduce
+    )

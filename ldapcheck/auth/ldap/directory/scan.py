@@ -1,0 +1,190 @@
+"""`validate`'s scan step: one paged pass over the user filter as the service account, plus side searches."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ldapcheck.adapters.ldap import ber as ldapwire
+from ldapcheck.adapters.ldap.client import TRUNCATING_CODES, CountResult, WireClient, WireError
+from ldapcheck.adapters.ldap.stream import stream_entries
+from ldapcheck.auth.ldap import codes as ldapcodes
+from ldapcheck.auth.ldap.directory.analysis import DirectoryScan, Findings, scan_attributes, side_search
+from ldapcheck.auth.ldap.directory.filter import FilterSyntaxError, LoginFilter, derive
+from ldapcheck.auth.ldap.directory.problems import LOGIN_UNREACHABLE
+from ldapcheck.auth.ldap.directory.side import SideResult, SideSearches
+from ldapcheck.auth.ldap.host.context import HostContext
+from ldapcheck.auth.ldap.host.directory import wire_client
+from ldapcheck.core.step import CheckFailed, Outcome, Step
+
+SCAN = "dir.scan"
+PROGRESS_EVERY = 1024
+# A page of 1000 entries on a busy directory may take longer than saslauthd's 5 s for one lookup.
+SCAN_PAGE_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """The scan's findings and how the search ended."""
+
+    login: LoginFilter
+    base: str
+    findings: Findings
+    result_code: int
+    message: str
+    seconds: float
+    side: tuple[SideResult, ...] = ()
+
+    @property
+    def truncated(self) -> bool:
+        """The server stopped early: every count is over the visible part only."""
+        return self.result_code in TRUNCATING_CODES
+
+
+def scan_outcome(ctx: HostContext) -> ScanOutcome:
+    """The scan's value (the runner only runs dependants of a scan that passed or warned)."""
+    value = ctx.values.get(SCAN)
+    assert isinstance(value, ScanOutcome)
+    return value
+
+
+def _login_filter(ctx: HostContext) -> LoginFilter:
+    try:
+        return derive(ctx.settings.filter, ctx.settings.xmpp_domain)
+    except FilterSyntaxError as exc:
+        raise CheckFailed("CL-FILTER", f"LDAP_FILTER cannot be analysed: {exc}", hint="Fix LDAP_FILTER.") from None
+
+
+def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[HostContext]:
+    """`dir.scan`: every entry the user filter (placeholder as a presence test) selects, in one paged pass."""
+
+    def run(ctx: HostContext) -> Outcome:
+        s = ctx.settings
+        login = _login_filter(ctx)
+        base = ctx.search_base()
+        scan = DirectoryScan(login, keep=keep, sample_size=sample_size)
+        done: list[CountResult] = []
+        start = time.perf_counter()
+        side_client = wire_client(ctx)
+        side_client.sock.settimeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
+        now = time.time()
+        search = side_search(login, active_directory=ctx.is_ad, now=now)
+        side = SideSearches(
+            side_client, base, search, login.attr_names, now=now, keep=keep, page_size=ctx.options.page_size
+        )
+        side.start()
+        try:
+            with wire_client(ctx) as client:
+                client.sock.settimeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
+                _stream(ctx, client, scan, base, done)
+        except BaseException:
+            side.stop()  # the side searches' socket closes; their thread ends at once
+            side.join()
+            raise
+        side.join()
+        for result in side.results:
+            scan.merge(result.problem)
+        end = done[0] if done else CountResult(scan.findings_.entries, 0, 0, -1, "no result")
+        found = scan.findings()
+        outcome = ScanOutcome(
+            login, base, found, end.result_code, end.message, time.perf_counter() - start, tuple(side.results)
+        )
+        detail: dict[str, object] = {
+            "base": base,
+            "user_filter": login.presence,
+            "side_searches": "; ".join(side_summary(r) for r in side.results),
+            "login_attributes": list(login.attr_names),
+            "entries_scanned": found.entries,
+            "selected": found.selected,
+            "login_values": found.login_values,
+            "result_code": end.result_code,
+            "pages": end.pages,
+            "dedup_bytes": found.dedup_bytes,
+        }
+        if end.result_code not in (0, *TRUNCATING_CODES):
+            raise CheckFailed(
+                f"RC-{end.result_code}",
+                f"the scan failed: {ldapcodes.result_name(end.result_code)} ({end.result_code}) {end.message}",
+                hint="Check that the bind identity may search the base.",
+                detail=detail,
+            )
+        summary = f"{found.selected} entries match {login.presence} under {base}"
+        if not login.separable:
+            summary += " (LDAP_FILTER negates the login; entries without the attribute are not checked)"
+        if outcome.truncated:
+            who = s.bind_dn or "anonymous"
+            fix = (
+                "On Active Directory raise MaxPageSize / the account's query policy"
+                if ctx.is_ad
+                else f'On OpenLDAP add olcLimits: dn.exact="{who}" size.prtotal=unlimited to the database'
+            )
+            code = end.result_code
+            return Outcome(
+                summary=f"the service account sees only {found.entries} entries: the server stopped at its limit "
+                f"({TRUNCATING_CODES[code]}, {code}); duplicates and login values below cover only those",
+                detail=detail,
+                warn=True,
+                failure_id="RC-4" if code == 4 and ctx.is_ad else ("OL-SIZELIMIT" if code == 4 else f"RC-{code}"),
+                hint=f"{fix}, or run validate with a .env whose LDAP_BINDDN has no limit. Logins are not affected "
+                "(saslauthd needs exactly one entry).",
+                value=outcome,
+            )
+        unreachable = found.problem(LOGIN_UNREACHABLE)
+        if found.selected == 0 and unreachable.count:
+            raise CheckFailed(
+                "SA-TOKENS",
+                f"{unreachable.count} entries have {', '.join(login.attr_names)}, but no login typed in Jitsi can "
+                f"match their values through LDAP_FILTER {s.filter} (e.g. {unreachable.examples[0]!r})",
+                hint=LOGIN_UNREACHABLE.fix,
+                detail=detail,
+            )
+        if found.selected == 0:
+            raise CheckFailed(
+                "SA-ENTRY-COUNT",
+                f"no entry under {base} matches {login.presence}: saslauthd will find nobody",
+                hint="LDAP_BASE is in the wrong subtree, or LDAP_FILTER's attribute doesn't match your users "
+                "(AD: sAMAccountName, not uid), or the bind identity may not see them.",
+                detail=detail,
+            )
+        return Outcome(summary=summary, detail=detail, value=outcome)
+
+    return Step(
+        id=SCAN,
+        title="Users the filter selects",
+        run=run,
+        requires=requires,
+        reproduce=lambda ctx: ctx.ldapsearch(
+            ctx.settings.base,
+            _login_filter(ctx).scan,
+            *_login_filter(ctx).attr_names,
+            extra=" -E pr=1000/noprompt",
+        ),
+    )
+
+
+def side_summary(result: SideResult) -> str:
+    """One side search in a few words (count, or why it was not checked)."""
+    if result.result_code == -1:
+        return f"{result.problem.kind.key}: not checked ({result.error or 'connection lost'})"
+    if result.result_code not in (0, *TRUNCATING_CODES):
+        return f"{result.problem.kind.key}: not checked ({ldapcodes.result_name(result.result_code)})"
+    return f"{result.problem.kind.key} {'≥' if result.truncated else ''}{result.problem.count}"
+
+
+def _stream(ctx: HostContext, client: WireClient, scan: DirectoryScan, base: str, done: list[CountResult]) -> None:
+    """Feed every entry of the paged scan to `scan`, with progress."""
+    login = scan.login
+    try:
+        stream = stream_entries(
+            client, base, login.scan, scan_attributes(login), page_size=ctx.options.page_size, on_done=done.append
+        )
+        for dn, attrs in stream:
+            scan.feed(dn, attrs)
+            if ctx.progress is not None and scan.findings_.entries % PROGRESS_EVERY == 0:
+                ctx.progress(scan.findings_.entries)
+    except (OSError, WireError, ldapwire.BerError) as exc:
+        raise CheckFailed(
+            "NET-TIMEOUT" if isinstance(exc, TimeoutError) else "LDAP-SERVER-DOWN",
+            f"the directory scan stopped after {scan.findings_.entries} entries: {exc}",
+            hint="The server stopped answering during the search; check its health and rerun.",
+        ) from None

@@ -1,0 +1,281 @@
+"""Host chain, one user: saslauthd's search with its exact filter expansion, account state, the password bind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+import ssl
+import time
+
+from ldapcheck.adapters.ldap import ber as ldapwire
+from ldapcheck.adapters.ldap.client import WireClient, WireError
+from ldapcheck.adapters.ldap.directory import Directory
+from ldapcheck.auth.ldap import codes as ldapcodes
+from ldapcheck.auth.ldap import saslfilter
+from ldapcheck.auth.ldap.host.context import HostContext
+from ldapcheck.auth.ldap.host.directory import _directory
+from ldapcheck.core.step import CheckFailed, Outcome, Step
+
+MAX_LISTED = 10
+SLOW_SEARCH_S = 2.0  # saslauthd's ldap_time_limit/ldap_timeout are 5 s
+
+
+def _requests(ctx: HostContext) -> tuple[saslfilter.SaslRequest, saslfilter.SaslRequest]:
+    s = ctx.settings
+    login = ctx.options.user or ""
+    return (
+        saslfilter.via_prosody(login, s.filter, s.base, s.xmpp_domain),
+        saslfilter.via_testsaslauthd(login, s.filter, s.base, s.xmpp_domain),
+    )
+
+
+def user_search_step() -> Step[HostContext]:
+    """`ldap.user_search`: exactly one entry must match, as saslauthd requires."""
+
+    def run(ctx: HostContext) -> Outcome:
+        prosody, tester = _requests(ctx)
+        start = time.perf_counter()
+        result, dns = _directory(ctx).search_dns(prosody.base, saslfilter.wrapped(prosody.filter), limit=50)
+        seconds = time.perf_counter() - start
+        detail: dict[str, object] = {
+            "typed_login": prosody.typed,
+            "saslauthd_login": prosody.user,
+            "realm": prosody.realm,
+            "service": prosody.service,
+            "filter": prosody.filter,
+            "base": prosody.base,
+            "entries": len(dns),
+            "search_ms": round(seconds * 1000, 1),
+            "dns": dns[:MAX_LISTED],
+        }
+        if tester.filter != prosody.filter:
+            detail["testsaslauthd_filter"] = (
+                f"{tester.filter} (testsaslauthd -u {prosody.typed} passes the login uncut; prosody sends "
+                f"{prosody.user})"
+            )
+        if result.code == 3:
+            raise CheckFailed(
+                "RC-3",
+                "the user search hit the time limit (timeLimitExceeded, 3); saslauthd gives up after 5 s",
+                hint="Narrow LDAP_BASE, index the filter's attribute, avoid 1.2.840.113556.1.4.1941 on big trees.",
+                detail=detail,
+            )
+        if result.code not in (0, 4):
+            raise CheckFailed(
+                f"RC-{result.code}",
+                f"user search failed: {ldapcodes.result_name(result.code)} ({result.code}) {result.message}",
+                detail=detail,
+            )
+        if not dns:
+            hint = "Check LDAP_FILTER's attribute and LDAP_BASE's subtree"
+            if ctx.is_ad and "uid=" in ctx.settings.filter.lower():
+                hint = "AD users have sAMAccountName, not uid: use LDAP_FILTER=(sAMAccountName=%u) [AD-FILTER-UID]"
+            elif "@" in prosody.typed:
+                hint = (
+                    f"prosody cuts the login at '@' and sends {prosody.user!r}; if users type e-mail addresses, "
+                    "match on the local part (e.g. (mail=%u@example.org)) or have them log in without the domain"
+                )
+            raise CheckFailed(
+                "SA-ENTRY-COUNT",
+                f"no entry matches {prosody.filter} under {prosody.base}: saslauthd logs 'Entry not found' and "
+                "answers NO",
+                hint=hint + ".",
+                detail=detail,
+            )
+        if len(dns) > 1 or result.code == 4:
+            listed = "; ".join(dns[:MAX_LISTED])
+            raise CheckFailed(
+                "SA-ENTRY-COUNT",
+                f"{len(dns)}{'+' if result.code == 4 else ''} entries match {prosody.filter}: {listed}; "
+                "saslauthd requires exactly one",
+                hint="Make the filter unique: narrow LDAP_BASE to the users' OU or add an objectClass / group "
+                "condition to LDAP_FILTER, or remove the duplicate entry.",
+                detail=detail,
+            )
+        ctx.user_dn = dns[0]
+        summary = f"1 entry: {dns[0]} (filter {prosody.filter})"
+        if seconds > SLOW_SEARCH_S:
+            return Outcome(
+                summary=f"{summary}, but the search took {seconds:.1f} s (saslauthd's limit is 5 s)",
+                detail=detail,
+                warn=True,
+                failure_id="RC-3",
+                hint="Narrow LDAP_BASE or index the filter's attribute before logins start timing out.",
+                value=dns[0],
+            )
+        return Outcome(summary=summary, detail=detail, value=dns[0])
+
+    def reproduce(ctx: HostContext) -> str:
+        prosody, _ = _requests(ctx)
+        return ctx.ldapsearch(prosody.base, saslfilter.wrapped(prosody.filter), "1.1")
+
+    return Step(
+        id="ldap.user_search",
+        title="User search (saslauthd's filter)",
+        run=run,
+        requires=frozenset({"ldap.base"}),
+        reproduce=reproduce,
+    )
+
+
+_AD_ATTRS = ("userAccountControl", "lockoutTime", "accountExpires", "pwdLastSet")
+_PPOLICY_ATTRS = ("pwdAccountLockedTime", "pwdReset", "pwdChangedTime", "pwdFailureTime", "pwdGraceUseTime")
+_NEVER = {0, 0x7FFFFFFFFFFFFFFF}
+
+
+def _filetime(value: int) -> dt.datetime:
+    return dt.datetime(1601, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value // 10)
+
+
+def _first_int(attrs: dict[str, list[str]], name: str) -> int | None:
+    for key, values in attrs.items():
+        if key.lower() == name.lower() and values:
+            try:
+                return int(values[0])
+            except ValueError:
+                return None
+    return None
+
+
+def _first(attrs: dict[str, list[str]], name: str) -> str | None:
+    return next((v[0] for k, v in attrs.items() if k.lower() == name.lower() and v), None)
+
+
+def _account_problems(attrs: dict[str, list[str]]) -> list[tuple[str, str, str]]:
+    out: list[tuple[str, str, str]] = []
+    uac = _first_int(attrs, "userAccountControl")
+    if uac is not None and uac & 2:
+        out.append(("AD-533", f"account disabled (userAccountControl={uac})", "Enable the account in AD."))
+    lockout = _first_int(attrs, "lockoutTime")
+    if lockout:
+        out.append(("AD-775", f"locked out since {_filetime(lockout):%Y-%m-%d %H:%M} UTC", "Unlock the account."))
+    expires = _first_int(attrs, "accountExpires")
+    if expires is not None and expires not in _NEVER and _filetime(expires) < dt.datetime.now(dt.UTC):
+        out.append(("AD-701", f"account expired on {_filetime(expires):%Y-%m-%d}", "Extend accountExpires."))
+    if _first_int(attrs, "pwdLastSet") == 0:
+        out.append(("AD-773", "user must change the password (pwdLastSet=0)", "Have the user set a new password."))
+    locked = _first(attrs, "pwdAccountLockedTime")
+    if locked:
+        what = "permanently (000001010000Z)" if locked.startswith("000001010000") else f"since {locked}"
+        out.append(("OL-PPOLICY", f"locked by password policy {what}", "Unlock: delete pwdAccountLockedTime."))
+    if (_first(attrs, "pwdReset") or "").upper() == "TRUE":
+        out.append(("OL-PPOLICY", "password was reset and must be changed (pwdReset=TRUE)", "Set a new password."))
+    return out
+
+
+def account_state_step() -> Step[HostContext]:
+    """`ldap.account_state`: lock/disable/expiry attributes where the directory shows them."""
+
+    def run(ctx: HostContext) -> Outcome:
+        dn = ctx.user_dn or ""
+        attrs_wanted = _AD_ATTRS if ctx.is_ad else _PPOLICY_ATTRS
+        _, attrs = _directory(ctx).read_entry(dn, attrs_wanted)
+        shown = {k: v if len(v) > 1 else v[0] for k, v in attrs.items()}
+        detail: dict[str, object] = {"dn": dn, "attributes": shown or "(none set or not readable)"}
+        problems = _account_problems(attrs)
+        if problems:
+            fid, what, fix = problems[0]
+            detail["problems"] = [p[1] for p in problems]
+            raise CheckFailed(fid, what, hint=fix, detail=detail)
+        if not attrs:
+            return Outcome(summary="no lock, disable or expiry attributes set (or not readable)", detail=detail)
+        return Outcome(summary=f"not locked, disabled or expired ({', '.join(sorted(attrs))})", detail=detail)
+
+    return Step(
+        id="ldap.account_state",
+        title="Account state",
+        run=run,
+        requires=frozenset({"ldap.user_search"}),
+        reproduce=lambda ctx: ctx.ldapsearch(
+            ctx.user_dn or "", "(objectClass=*)", *(_AD_ATTRS if ctx.is_ad else _PPOLICY_ATTRS), scope="base"
+        ),
+    )
+
+
+def _unauthenticated_probe(ctx: HostContext, dn: str) -> ldapwire.LdapResult:
+    assert ctx.server is not None
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE  # the certificate was checked and reported by tls.handshake
+    try:
+        with WireClient.connect(
+            ctx.server.host, ctx.server.port, timeout=ctx.settings.timeout, tls=tls if ctx.server.tls else None
+        ) as client:
+            if ctx.settings.start_tls and not ctx.server.tls:
+                client.start_tls(tls, ctx.server.host)
+            return client.simple_bind(dn, "")
+    except (OSError, WireError, ldapwire.BerError) as exc:
+        raise CheckFailed("LDAP-SERVER-DOWN", f"bind connection failed: {exc}") from None
+
+
+def user_bind_step() -> Step[HostContext]:
+    """`ldap.user_bind`: one bind as the user's DN with the password (never retried)."""
+
+    def run(ctx: HostContext) -> Outcome:
+        dn = ctx.user_dn or ""
+        password = ctx.options.password.reveal() if ctx.options.password else ""
+        detail: dict[str, object] = {"dn": dn}
+        if not password:
+            result = _unauthenticated_probe(ctx, dn)
+            detail["result_code"] = result.code
+            if result.message:
+                detail["diagnostic_message"] = result.message
+            if result.code == 0:
+                raise CheckFailed(
+                    "OL-UNAUTH-BIND",
+                    "empty password: the server ACCEPTED it as an unauthenticated (anonymous) bind; this is not "
+                    "a login",
+                    hint="Type the user's password. Make sure the server rejects unauthenticated binds "
+                    "(RFC 4513 §6.3.1; OpenLDAP's default).",
+                    detail=detail,
+                )
+            raise CheckFailed(
+                "RC-53",
+                f"empty password: an unauthenticated bind, refused by the server "
+                f"({ldapcodes.result_name(result.code)}, {result.code}); not a login",
+                hint="Type the user's password (prompt, LDAPCHECK_PASSWORD or --password-stdin).",
+                detail=detail,
+            )
+        assert ctx.server is not None
+        with Directory(ctx.server, timeout=ctx.settings.timeout, start_tls=ctx.settings.start_tls) as directory:
+            bound = directory.bind(dn, password, controls=[(ldapwire.PPOLICY_OID, False, None)])
+        detail["result_code"] = bound.code
+        if bound.message:
+            detail["diagnostic_message"] = bound.message
+        warning = error = None
+        ppolicy = bound.controls.get(ldapwire.PPOLICY_OID)
+        if isinstance(ppolicy, dict) and isinstance(ppolicy.get("value"), bytes):
+            warning, error = ldapwire.decode_ppolicy(ppolicy["value"])
+            if warning or error:
+                detail["ppolicy"] = {"warning": warning, "error": error}
+        verdict = ldapcodes.classify_bind(bound.code, bound.message, who=dn, service=False)
+        if not verdict.ok:
+            if error:
+                raise CheckFailed(
+                    "OL-PPOLICY",
+                    f"{verdict.summary}; password policy says: {error}",
+                    hint="accountLocked: unlock (delete pwdAccountLockedTime); passwordExpired/changeAfterReset: "
+                    "set a new password.",
+                    detail=detail,
+                )
+            raise CheckFailed(verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint, detail=detail)
+        if warning:
+            return Outcome(
+                summary=f"password accepted for {dn}; password policy warns: {warning}",
+                detail=detail,
+                warn=True,
+                failure_id="OL-PPOLICY",
+                hint="The password expires soon or grace logins are being used: set a new one.",
+            )
+        return Outcome(summary=f"password accepted for {dn}: saslauthd's LDAP part would say OK", detail=detail)
+
+    def reproduce(ctx: HostContext) -> str:
+        return f"{ctx.env_prefix()}ldapwhoami {ctx.ldap_args()} -D {shlex.quote(ctx.user_dn or '<user DN>')} -W"
+
+    return Step(
+        id="ldap.user_bind",
+        title="User password bind",
+        run=run,
+        requires=frozenset({"ldap.user_search"}),
+        reproduce=reproduce,
+    )

@@ -1,0 +1,86 @@
+"""Command-line interface: options in, a report out, an exit code.
+
+Each command group lives in its own module and registers itself on `app`. Heavy libraries
+(ldap3, docker, jinja2) are imported inside the commands so that `--help` starts fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import typer
+
+from ldapcheck import __version__
+from ldapcheck.cli import container, diagnose, envcmd, lab, lint, render, validate
+from ldapcheck.core.errors import ConfigError, DockerUnavailable, LdapCheckError
+from ldapcheck.core.model import ExitCode
+
+app = typer.Typer(
+    name="ldapcheck",
+    help="Explain why a docker-jitsi-meet LDAP login fails, validate a directory, write the .env LDAP block.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"ldapcheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    debug: bool = typer.Option(False, "--debug", envvar="LDAPCHECK_DEBUG", help="Log details and show tracebacks."),
+) -> None:
+    if debug:
+        os.environ["LDAPCHECK_DEBUG"] = "1"
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+
+
+for _module in (lab, render, lint, envcmd, diagnose, container, validate):
+    _module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point: the single place that maps errors to exit codes."""
+    debug = bool(os.environ.get("LDAPCHECK_DEBUG")) or "--debug" in sys.argv
+    try:
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and rc:  # without standalone mode, typer *returns* typer.Exit's code
+            sys.exit(rc)
+    except typer.Exit as exc:  # deliberate exits (Exit subclasses RuntimeError: catch it first)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("ldapcheck: interrupted", file=sys.stderr)
+        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        print("ldapcheck: interrupted", file=sys.stderr)
+        sys.exit(ExitCode.INTERRUPTED)
+    except DockerUnavailable as exc:
+        print(f"ldapcheck: {exc}", file=sys.stderr)
+        sys.exit(ExitCode.USAGE)
+    except ConfigError as exc:
+        print(f"ldapcheck: {exc}", file=sys.stderr)
+        sys.exit(ExitCode.USAGE)
+    except LdapCheckError as exc:
+        print(f"ldapcheck: {exc}", file=sys.stderr)
+        sys.exit(ExitCode.FAILED)
+    except Exception as exc:
+        # Usage errors from the (vendored) click layer: they know how to show themselves.
+        show = getattr(exc, "show", None)
+        if callable(show) and hasattr(exc, "exit_code"):
+            show()
+            sys.exit(ExitCode.USAGE)
+        if debug:
+            raise
+        print(
+            f"ldapcheck: internal error ({type(exc).__name__}); rerun with --debug and report it",
+            file=sys.stderr,
+        )
+        sys.exit(ExitCode.INTERNAL)

@@ -1,0 +1,143 @@
+"""Lint rules for characters that Compose interpolates or strips, and that saslauthd drops or keeps.
+
+These rules look at LDAP_BINDPW too, so their messages never quote a value or a variable name
+taken from it: they name the character class only (a test proves it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ldapcheck.jitsi.env.parse import EnvEntry
+from ldapcheck.jitsi.lint.model import Finding, LintContext, Severity
+
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+# The variables whose values saslauthd.conf receives as free text.
+TEXT_KEYS = (
+    "LDAP_URL",
+    "LDAP_BASE",
+    "LDAP_BINDDN",
+    "LDAP_BINDPW",
+    "LDAP_FILTER",
+    "LDAP_TLS_CIPHERS",
+    "LDAP_TLS_CACERT_FILE",
+    "LDAP_TLS_CACERT_DIR",
+)
+SECRET_KEYS = frozenset({"LDAP_BINDPW"})
+_QUOTE_HINT = "single-quote the value in .env: KEY='value' (inside, write a single quote as \\')"
+
+
+def _entries(ctx: LintContext) -> Iterator[EnvEntry]:
+    for key in TEXT_KEYS:
+        entry = ctx.env.entry(key)
+        if entry is not None and not entry.inherited:
+            yield entry
+
+
+def rule_compose_chars(ctx: LintContext) -> Iterator[Finding]:
+    """`$` is interpolated in unquoted and double-quoted values; ` #` starts a comment (JM-ENV-ESCAPE)."""
+    first_quoted = None
+    for e in _entries(ctx):
+        secret = e.key in SECRET_KEYS
+        if e.references:
+            names = "" if secret else f" ({', '.join('$' + n for n in e.references)})"
+            unset = " and it is not set anywhere" if e.unresolved and not secret else ""
+            yield ctx.finding(
+                "JM-ENV-ESCAPE",
+                E,
+                e.key,
+                f"{e.key} contains '$' followed by a name{names}: Compose substitutes it{unset}, so the "
+                "container receives a different value than the one written",
+                _QUOTE_HINT + " or write each literal $ as $$",
+            )
+        elif e.stray_dollar:
+            yield ctx.finding(
+                "JM-ENV-ESCAPE",
+                W,
+                e.key,
+                f"{e.key} contains a '$' outside single quotes: current Compose keeps it, some Compose "
+                "releases reject the file with 'Invalid template'",
+                _QUOTE_HINT + " or write the $ as $$",
+            )
+        if e.quote != "'" and "$$" in e.raw_value:
+            yield ctx.finding(
+                "JM-ENV-ESCAPE",
+                INFO,
+                e.key,
+                f"{e.key} uses $$ for a literal $: right for docker compose v2, but docker-compose 1.x "
+                "(python-dotenv) passes both characters on",
+                "single quotes work with both: KEY='value with $'",
+            )
+        if e.inline_comment:
+            yield ctx.finding(
+                "JM-ENV-ESCAPE",
+                E if secret else W,
+                e.key,
+                f"{e.key} is unquoted and contains ' #': Compose drops everything from ' #' on as a comment",
+                _QUOTE_HINT if secret else "quote the value if the text after ' #' belongs to it",
+            )
+        if not e.quote and e.value.startswith("#") and ctx.env.text[e.value_start - 1] in " \t":
+            yield ctx.finding(
+                "JM-ENV-ESCAPE",
+                W,
+                e.key,
+                f"{e.key}= is followed by a space and '#': Compose reads the '#…' text as the value, not as a comment",
+                f"remove the text, or write {e.key}= with nothing after it",
+            )
+        if e.quote and first_quoted is None:
+            first_quoted = e
+    if first_quoted is not None:
+        yield ctx.finding(
+            "JM-ENV-ESCAPE",
+            INFO,
+            first_quoted.key,
+            "quoted values are unquoted by docker compose v2 and by docker-compose 1.29; early "
+            "docker-compose 1.x releases passed the quotes on to saslauthd",
+            "use `docker compose` (v2)",
+        )
+
+
+def rule_saslauthd_chars(ctx: LintContext) -> Iterator[Finding]:
+    """saslauthd.conf is line based, skips leading whitespace and keeps everything else (§3.8)."""
+    for e in _entries(ctx):
+        secret = e.key in SECRET_KEYS
+        value = e.value
+        if not value:
+            continue
+        if "\n" in value or "\r" in value:
+            yield ctx.finding(
+                "LINT-LINE-BREAK",
+                E,
+                e.key,
+                f"{e.key} contains a line break: saslauthd.conf is line based, so the value is cut there "
+                "and the rest becomes an invalid line that fails the whole configuration",
+                f"remove the line break from {e.key}",
+            )
+        if value[0] in " \t":
+            yield ctx.finding(
+                "LINT-LEADING-SPACE",
+                E if secret else W,
+                e.key,
+                f"{e.key} starts with whitespace: saslauthd skips whitespace after the ':' so it uses the "
+                "value without it" + (" (the service bind then fails)" if secret else ""),
+                "remove the leading whitespace"
+                + (" and change the account's password if it really starts with a space" if secret else ""),
+            )
+        if value[-1] in " \t":
+            yield ctx.finding(
+                "LINT-TRAILING-SPACE",
+                W,
+                e.key,
+                f"{e.key} ends with whitespace inside quotes: saslauthd keeps it as part of the value",
+                "remove the trailing whitespace unless it really belongs to the value",
+            )
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            yield ctx.finding(
+                "SA-QUOTES",
+                W,
+                e.key,
+                f"{e.key} still has quotes around it after Compose read the file (nested quotes): "
+                "saslauthd takes them literally",
+                "use one pair of quotes: KEY='value'",
+            )

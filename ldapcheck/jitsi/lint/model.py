@@ -1,0 +1,127 @@
+"""Static checks of a docker-jitsi-meet `.env`: what its LDAP block turns into inside the prosody container.
+
+`lint_env(env_file)` runs every rule in `ldapcheck.lint.registry.RULES` and returns `Finding`s sorted by
+line. Findings never contain a secret value: messages name characters and variables, not passwords.
+
+JSON format (`ldapcheck lint --json`), a stable, documented shape:
+
+    {"path": ".env", "generation": "current",
+     "summary": {"error": 1, "warning": 0, "info": 2},
+     "findings": [{"id": "TLS-USE-TLS-SCHEME", "severity": "error", "line": 12, "key": "LDAP_USE_TLS",
+                   "message": "...", "hint": "..."}]}
+
+`line` is the 1-based line of the key's effective (last) definition in the file, or null when the
+problem is a key that is missing.
+
+Finding ids (catalogue ids from anchors.md §4 where one fits, `LINT-…` otherwise):
+JM-AUTH-TYPE, LINT-ENABLE-AUTH, LINT-LDAP-OFF, LINT-URL-MISSING, LINT-BASE-MISSING, LINT-BINDPW-MISSING,
+SA-BINDPW-UNWRITTEN, LINT-URL-SCHEME, TLS-USE-TLS-SCHEME, TLS-STARTTLS-ON-LDAPS, TLS-PEER-UNCHECKED,
+LINT-TLS-IGNORED, LINT-BOOL-WORD, LINT-FILTER-TOKEN, CL-FILTER, AD-FILTER-UID, RC-2, LINT-AUTH-METHOD,
+TLS-CIPHERS, JM-ENV-ESCAPE, LINT-LINE-BREAK, LINT-LEADING-SPACE, LINT-TRAILING-SPACE, SA-QUOTES,
+LINT-DUPLICATE-KEY, LINT-SHELL-OVERRIDE.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ldapcheck.jitsi.env.parse import EnvFile
+
+
+class Severity(enum.StrEnum):
+    """How bad a finding is; only errors make `ldapcheck lint` exit 1."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in the `.env`: a stable id, where, what, and the fix."""
+
+    id: str
+    severity: Severity
+    message: str
+    hint: str
+    key: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class LintContext:
+    """What a rule sees: the parsed file, its values, the image generation and the caller's shell."""
+
+    env: EnvFile
+    generation: str = "current"
+    shell: Mapping[str, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def values(self) -> dict[str, str]:
+        """Key → value as Compose passes it on."""
+        return self.env.values()
+
+    def get(self, key: str) -> str | None:
+        """The value, or None when the key is not defined."""
+        return self.values.get(key)
+
+    def line(self, key: str) -> int | None:
+        """Line of the key's effective definition."""
+        return self.env.line_of(key)
+
+    def finding(self, fid: str, severity: Severity, key: str | None, message: str, hint: str) -> Finding:
+        """A finding located at `key`'s line (if the key is in the file)."""
+        return Finding(fid, severity, message, hint, key, self.line(key) if key else None)
+
+
+def lint_env(env: EnvFile, *, generation: str = "current", shell_env: Mapping[str, str] | None = None) -> list[Finding]:
+    """Run every rule; findings sorted by line (missing-key findings first), then severity."""
+    from ldapcheck.jitsi.lint.registry import RULES
+
+    ctx = LintContext(env, generation, dict(shell_env or {}))
+    findings = [f for rule in RULES for f in rule(ctx)]
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    return sorted(findings, key=lambda f: (f.line or 0, order[f.severity], f.id))
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    """Whether any finding is at error level (exit 1)."""
+    return any(f.severity is Severity.ERROR for f in findings)
+
+
+def format_text(path: str, findings: list[Finding]) -> str:
+    """One finding per line, `path:line: ID severity message`, then an indented `fix:` line."""
+    lines = []
+    for f in findings:
+        where = f"{path}:{f.line}" if f.line else path
+        lines.append(f"{where}: {f.id} {f.severity.value} {f.message}")
+        lines.append(f"    fix: {f.hint}")
+    counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
+    errors, warnings, infos = counts[Severity.ERROR], counts[Severity.WARNING], counts[Severity.INFO]
+    lines.append(f"{path}: {errors} error(s), {warnings} warning(s), {infos} info")
+    return "\n".join(lines) + "\n"
+
+
+def format_json(path: str, findings: list[Finding], generation: str) -> str:
+    """The documented JSON shape (see the module docstring)."""
+    doc = {
+        "path": path,
+        "generation": generation,
+        "summary": {s.value: sum(1 for f in findings if f.severity is s) for s in Severity},
+        "findings": [
+            {
+                "id": f.id,
+                "severity": f.severity.value,
+                "line": f.line,
+                "key": f.key,
+                "message": f.message,
+                "hint": f.hint,
+            }
+            for f in findings
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,130 @@
+"""Build the lab images from `compose/` when they are missing (host network for apt, local base image)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ldapcheck.core.errors import LdapCheckError
+from ldapcheck.lab.spec import OPENLDAP_IMAGE, PROSODY_IMAGE
+
+if TYPE_CHECKING:
+    from docker import DockerClient
+
+DEFAULT_BASE_IMAGE = "ldapcheck/debian-base:bookworm"
+UPSTREAM_BASE_IMAGE = "debian:bookworm-slim"
+LAB_IMAGES = {OPENLDAP_IMAGE: "openldap", PROSODY_IMAGE: "prosody"}
+# Built on demand only (the AD tests), never by `lab up`.
+EXTRA_IMAGES = {"ldapcheck/lab-samba-ad:latest": "samba-ad"}
+
+Progress = Callable[[str], None]
+
+
+def compose_dir() -> Path:
+    """The `compose/` directory holding the Dockerfiles (LDAPCHECK_COMPOSE_DIR, else found next to the sources)."""
+    override = os.environ.get("LDAPCHECK_COMPOSE_DIR")
+    if override:
+        return Path(override)
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "compose"
+        if (candidate / "openldap" / "Dockerfile").is_file():
+            return candidate
+    raise LdapCheckError(
+        "cannot find the lab Dockerfiles (compose/openldap, compose/prosody); "
+        "run from a source checkout or set LDAPCHECK_COMPOSE_DIR"
+    )
+
+
+HASH_LABEL = "org.ldapcheck.context-hash"
+
+
+def context_hash(context: Path) -> str:
+    """A digest of a build context (paths, modes and contents): an image built from other files is stale."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in context.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(context)}\0{path.stat().st_mode & 0o777:o}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _context_name(image: str) -> str:
+    return {**LAB_IMAGES, **EXTRA_IMAGES}[image]
+
+
+def _has_image(client: DockerClient, name: str) -> bool:
+    import docker.errors
+
+    try:
+        client.images.get(name)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def _is_current(client: DockerClient, name: str) -> bool:
+    """The image exists and was built from this checkout's compose/<service> files."""
+    import docker.errors
+
+    try:
+        image = client.images.get(name)
+    except docker.errors.ImageNotFound:
+        return False
+    built_from = (image.labels or {}).get(HASH_LABEL)
+    try:
+        wanted = context_hash(compose_dir() / _context_name(name))
+    except LdapCheckError:
+        return True  # no Dockerfiles here (installed package): any image with that name will do
+    return built_from == wanted
+
+
+def base_image(client: DockerClient) -> str:
+    """The image the lab images build FROM: LDAPCHECK_BASE_IMAGE, the local debootstrap one, or Debian's slim."""
+    wanted = os.environ.get("LDAPCHECK_BASE_IMAGE")
+    candidates = [wanted] if wanted else [DEFAULT_BASE_IMAGE, UPSTREAM_BASE_IMAGE]
+    for name in candidates:
+        if _has_image(client, name):
+            return name
+    raise LdapCheckError(
+        f"base image {candidates[0]} is missing; run scripts/ensure-docker.sh to build it "
+        f"(or `docker pull {UPSTREAM_BASE_IMAGE}` where a registry is reachable)"
+    )
+
+
+def missing_images(client: DockerClient) -> list[str]:
+    """Lab images that are absent or were built from different Dockerfiles/entrypoints than this checkout's."""
+    return [name for name in LAB_IMAGES if not _is_current(client, name)]
+
+
+def build_image(client: DockerClient, name: str, base: str) -> None:
+    """`docker build --network host --build-arg BASE_IMAGE=<base> -t <name> compose/<service>`."""
+    import docker.errors
+
+    context = compose_dir() / _context_name(name)
+    try:
+        client.images.build(
+            path=str(context),
+            tag=name,
+            buildargs={"BASE_IMAGE": base},
+            labels={HASH_LABEL: context_hash(context)},
+            network_mode="host",
+            rm=True,
+            forcerm=True,
+        )
+    except docker.errors.BuildError as exc:
+        tail = "; ".join(str(chunk.get("stream", chunk.get("error", ""))).strip() for chunk in list(exc.build_log)[-5:])
+        raise LdapCheckError(f"building {name} from {context} failed: {exc.msg} ({tail[-400:]})") from None
+
+
+def ensure_images(client: DockerClient, progress: Progress = lambda _msg: None) -> list[str]:
+    """Build whichever lab images are missing or stale; returns the ones built (the build cache keeps it quick)."""
+    missing = missing_images(client)
+    if not missing:
+        return []
+    base = base_image(client)
+    for name in missing:
+        progress(f"building {name} from {base} (about a minute the first time)")
+        build_image(client, name, base)
+    return missing

@@ -1,1 +1,0 @@
-"""Render docker-jitsi-meet's configuration files exactly as the prosody image does."""

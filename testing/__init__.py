@@ -1,0 +1,1 @@
+"""Lab fixtures only the tests use (not shipped in the wheel)."""
