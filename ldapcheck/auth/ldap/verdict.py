@@ -2,67 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from ldapcheck.core.model import Status, StepResult, Verdict
+from ldapcheck.core.verdict import Evidence, Rule, fact_line
+from ldapcheck.core.verdict import decide as decide_with
+from ldapcheck.core.verdict import verdict as _verdict
 
 RECREATE = "docker compose up -d --force-recreate prosody"
 
-Rule = Callable[["Evidence"], Verdict | None]
 HOST_LDAP_STEPS = ("ldap.service_bind", "ldap.base", "ldap.user_search", "ldap.user_bind")
 DRIFT_STEPS = {"container.env_drift": "JM-RECREATE", "container.saslauthd_conf": "JM-STALE-CONFIG"}
 
 
-class Evidence:
-    """Lookups over one run's results (host steps and container steps alike)."""
-
-    def __init__(self, results: Sequence[StepResult]) -> None:
-        self.results = list(results)
-        self.by_id = {r.id: r for r in results}
-
-    def get(self, step_id: str) -> StepResult | None:
-        """A result by id."""
-        return self.by_id.get(step_id)
-
-    def failed(self, step_id: str) -> StepResult | None:
-        """The result if that step failed."""
-        r = self.by_id.get(step_id)
-        return r if r is not None and r.status is Status.FAIL else None
-
-    def passed(self, step_id: str) -> bool:
-        """Whether that step ran and passed (or warned)."""
-        r = self.by_id.get(step_id)
-        return r is not None and r.status in (Status.PASS, Status.WARN)
-
-    def failures(self, prefix: str = "") -> list[StepResult]:
-        """Failed steps whose id starts with `prefix`."""
-        return [r for r in self.results if r.status is Status.FAIL and r.id.startswith(prefix)]
-
-    def with_id(self, *failure_ids: str) -> list[StepResult]:
-        """Failed steps carrying one of these catalogue ids."""
-        return [r for r in self.results if r.status is Status.FAIL and r.failure_id in failure_ids]
-
-    def detail(self, step_id: str, key: str) -> str:
-        """A detail value as text ("" if absent)."""
-        r = self.by_id.get(step_id)
-        return str(r.detail.get(key, "")) if r is not None else ""
-
-    def host_login_failed(self) -> bool:
-        """The host chain, which uses the .env values, fails on the LDAP side too (so config drift is not why)."""
-        return any(self.failed(i) for i in HOST_LDAP_STEPS)
-
-    def login_ok(self) -> bool:
-        """saslauthd answered OK (socket protocol or testsaslauthd)."""
-        return self.passed("container.saslauthd_protocol") or self.passed("container.testsaslauthd")
+def host_login_failed(ev: Evidence) -> bool:
+    """The host chain, which uses the .env values, fails on the LDAP side too (so config drift is not why)."""
+    return any(ev.failed(i) for i in HOST_LDAP_STEPS)
 
 
-def _fact(r: StepResult) -> str:
-    return f"{r.id}: {r.summary}"
-
-
-def _verdict(cause: str, failure_id: str, steps: Sequence[StepResult], hint: str, *extra: str) -> Verdict:
-    facts = [_fact(r) for r in steps] + [e for e in extra if e]
-    return Verdict(cause=cause, failure_id=failure_id, facts=facts, hint=hint)
+def login_ok(ev: Evidence) -> bool:
+    """saslauthd answered OK (socket protocol or testsaslauthd)."""
+    return ev.passed("container.saslauthd_protocol") or ev.passed("container.testsaslauthd")
 
 
 def auth_type(ev: Evidence) -> Verdict | None:
@@ -83,7 +43,7 @@ def auth_type(ev: Evidence) -> Verdict | None:
 def recreate(ev: Evidence) -> Verdict | None:
     """The container runs older .env values."""
     r = ev.failed("container.env_drift")
-    if r is None or ev.host_login_failed():
+    if r is None or host_login_failed(ev):
         return None
     consequences = [x for x in ev.failures("container.") if x.id != r.id][:3]
     return _verdict(
@@ -98,7 +58,7 @@ def env_would_break(ev: Evidence) -> Verdict | None:
     """Logins work today with the container's (older) values, but the edited .env fails: a recreate breaks them."""
     drift = ev.failed("container.env_drift")
     host = [r for r in (ev.failed(i) for i in HOST_LDAP_STEPS) if r is not None]
-    if drift is None or not host or not ev.login_ok():
+    if drift is None or not host or not login_ok(ev):
         return None
     return _verdict(
         "logins work now with the values the container was created with, but the edited .env fails at "
@@ -114,7 +74,7 @@ def stale_conf(ev: Evidence) -> Verdict | None:
     r = ev.failed("container.saslauthd_conf")
     if r is None or r.failure_id not in ("JM-STALE-CONFIG", "JM-CUSTOM-CONF", "SA-CONF-INVALID"):
         return None
-    if r.failure_id != "SA-CONF-INVALID" and ev.host_login_failed():
+    if r.failure_id != "SA-CONF-INVALID" and host_login_failed(ev):
         return None
     causes = {
         "JM-CUSTOM-CONF": "a mounted /etc/saslauthd.conf overrides the LDAP_* values of .env",
@@ -122,10 +82,10 @@ def stale_conf(ev: Evidence) -> Verdict | None:
         "SA-CONF-INVALID": "saslauthd rejects its saslauthd.conf as a whole, so every login is refused",
     }
     failure_id = r.failure_id or "JM-STALE-CONFIG"
-    return _verdict(causes[failure_id], failure_id, [r], r.hint, _diff_fact(r))
+    return _verdict(causes[failure_id], failure_id, [r], r.hint, _difffact_line(r))
 
 
-def _diff_fact(r: StepResult) -> str:
+def _difffact_line(r: StepResult) -> str:
     keys = r.detail.get("differing keys")
     return f"differing keys: {', '.join(str(k) for k in keys)}" if isinstance(keys, list | tuple) else ""
 
@@ -154,7 +114,7 @@ def container_network(ev: Evidence) -> Verdict | None:
         "NET-CONTAINER",
         steps,
         steps[0].hint,
-        *[f"from the host: {_fact(r)}" for r in host_ok[:2]],
+        *[f"from the host: {fact_line(r)}" for r in host_ok[:2]],
     )
 
 
@@ -183,7 +143,7 @@ def _user_bind_failures(ev: Evidence) -> list[StepResult]:
 
 def cached_password(ev: Evidence) -> Verdict | None:
     """saslauthd accepts a password the directory rejects: its -c cache answers."""
-    if not ev.login_ok():
+    if not login_ok(ev):
         return None
     binds = _user_bind_failures(ev)
     if not binds:
@@ -315,14 +275,7 @@ RULES: tuple[Rule, ...] = (
 
 def decide(results: Sequence[StepResult]) -> Verdict | None:
     """The verdict for a run, or None when nothing failed."""
-    ev = Evidence(results)
-    if not ev.failures():
-        return None
-    for rule in RULES:
-        verdict = rule(ev)
-        if verdict is not None:
-            return _with_drift_note(ev, verdict)
-    return None
+    return decide_with(results, RULES, finish=_with_drift_note)
 
 
 def _with_drift_note(ev: Evidence, verdict: Verdict) -> Verdict:
@@ -332,7 +285,7 @@ def _with_drift_note(ev: Evidence, verdict: Verdict) -> Verdict:
         for step_id in DRIFT_STEPS
         if (r := ev.failed(step_id)) is not None
         and r.failure_id != verdict.failure_id
-        and _fact(r) not in verdict.facts  # already cited as evidence
+        and fact_line(r) not in verdict.facts  # already cited as evidence
     ]
     if not notes:
         return verdict
