@@ -18,5 +18,7 @@ echo "== ruff"
 .venv/bin/ruff format --check ldapcheck testing tests bench scripts
 echo "== mypy"
 .venv/bin/mypy
+echo "== import contracts"
+.venv/bin/lint-imports
 echo "== pytest"
 .venv/bin/pytest "$@"

@@ -140,6 +140,7 @@ def _write(path: Path, values: dict[str, str]) -> None:
 
 def _self_check(path: Path | None, values: dict[str, str]) -> None:
     """Lint what was produced (the whole file after --write) and show errors and warnings on stderr."""
+    from ldapcheck.commands.lint import rules_and_keys
     from ldapcheck.jitsi.env.parse import parse_env, read_env_file
     from ldapcheck.jitsi.env.write import quote_value
     from ldapcheck.jitsi.lint.model import Severity, lint_env
@@ -148,7 +149,8 @@ def _self_check(path: Path | None, values: dict[str, str]) -> None:
         env = read_env_file(path, environ={})
     else:
         env = parse_env("".join(f"{k}={quote_value(v)}\n" for k, v in values.items()), path="<block>", environ={})
-    for f in lint_env(env):
+    rules, keys = rules_and_keys()
+    for f in lint_env(env, rules, keys=keys):
         if f.severity is not Severity.INFO:
             sys.stderr.write(f"ldapcheck: lint: {f.id} {f.severity.value} {f.message}\n")
 

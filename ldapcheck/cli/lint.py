@@ -19,20 +19,17 @@ def lint(
     ] = "current",
 ) -> None:
     """Check the LDAP settings of a .env. Exit 0 clean or warnings only, 1 errors found, 2 unreadable file."""
-    from ldapcheck.core.errors import ConfigError
+    from ldapcheck.commands.lint import lint as run_lint
     from ldapcheck.core.model import ExitCode
     from ldapcheck.core.secrets import mask_secrets
-    from ldapcheck.jitsi.env.parse import read_env_file
-    from ldapcheck.jitsi.lint.model import format_json, format_text, has_errors, lint_env
+    from ldapcheck.jitsi.lint.model import format_json, format_text, has_errors
 
-    if generation not in ("current", "legacy"):
-        raise ConfigError(f"--generation must be current or legacy, not {generation!r}")
-    env = read_env_file(env_file, environ=os.environ)
-    findings = lint_env(env, generation=generation, shell_env=os.environ)
+    result = run_lint(env_file, generation=generation, shell=os.environ)
+    findings = result.findings
     path = str(env_file)
     text = format_json(path, findings, generation) if json_out else format_text(path, findings)
-    # Last line of defence: no rule prints the password, and this masks it should one ever do so.
-    sys.stdout.write(mask_secrets(text, [env.values().get("LDAP_BINDPW", "")]))
+    # Last line of defence: no rule prints a secret value, and this masks one should a rule ever do so.
+    sys.stdout.write(mask_secrets(text, result.secrets))
     sys.stdout.flush()
     raise typer.Exit(int(ExitCode.FAILED if has_errors(findings) else ExitCode.OK))
 

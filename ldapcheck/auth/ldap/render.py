@@ -16,13 +16,13 @@ import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ldapcheck.jitsi.tpl import to_bool as tpl_to_bool
+
 if TYPE_CHECKING:
     import jinja2
 
 NO_VALUE = "<no value>"
 
-_TRUE_WORDS = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE_WORDS = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
 # The variables the template reads: the only ones `render` looks at.
 TEMPLATE_VARIABLES = (
@@ -53,17 +53,8 @@ class Generation(enum.StrEnum):
 
 
 def to_bool(value: object) -> bool:
-    """tpl v1.5.0 `toBool` for strings (the only type an environment holds)."""
-    if value is None or _is_undefined(value):
-        return False
-    if isinstance(value, bool):
-        return value
-    text = str(value).replace('"', "").replace("'", "")
-    if text in _TRUE_WORDS:
-        return True
-    if text in _FALSE_WORDS:
-        return False
-    return len(text) > 0
+    """tpl's `toBool` as a template filter (a Jinja undefined is an unset variable)."""
+    return False if _is_undefined(value) else tpl_to_bool(value)
 
 
 def is_empty(value: object) -> bool:

@@ -1,7 +1,8 @@
-"""Static checks of a docker-jitsi-meet `.env`: what its LDAP block turns into inside the prosody container.
+"""Static checks of a docker-jitsi-meet `.env`: the finding model, the rule runner and its formats.
 
-`lint_env(env_file)` runs every rule in `ldapcheck.lint.registry.RULES` and returns `Finding`s sorted by
-line. Findings never contain a secret value: messages name characters and variables, not passwords.
+The rules live with what they check: `ldapcheck.jitsi.lint.rules`/`chars` (every mode) and each auth mode's own
+`lint` package; `ldapcheck.commands.lint` runs the shared ones plus those of every registered mode. Findings never
+contain a secret value: messages name characters and variables, not passwords.
 
 JSON format (`ldapcheck lint --json`), a stable, documented shape:
 
@@ -11,14 +12,7 @@ JSON format (`ldapcheck lint --json`), a stable, documented shape:
                    "message": "...", "hint": "..."}]}
 
 `line` is the 1-based line of the key's effective (last) definition in the file, or null when the
-problem is a key that is missing.
-
-Finding ids (catalogue ids from anchors.md §4 where one fits, `LINT-…` otherwise):
-JM-AUTH-TYPE, LINT-ENABLE-AUTH, LINT-LDAP-OFF, LINT-URL-MISSING, LINT-BASE-MISSING, LINT-BINDPW-MISSING,
-SA-BINDPW-UNWRITTEN, LINT-URL-SCHEME, TLS-USE-TLS-SCHEME, TLS-STARTTLS-ON-LDAPS, TLS-PEER-UNCHECKED,
-LINT-TLS-IGNORED, LINT-BOOL-WORD, LINT-FILTER-TOKEN, CL-FILTER, AD-FILTER-UID, RC-2, LINT-AUTH-METHOD,
-TLS-CIPHERS, JM-ENV-ESCAPE, LINT-LINE-BREAK, LINT-LEADING-SPACE, LINT-TRAILING-SPACE, SA-QUOTES,
-LINT-DUPLICATE-KEY, LINT-SHELL-OVERRIDE.
+problem is a key that is missing. Finding ids are catalogue ids (`ldapcheck explain ID`).
 """
 
 from __future__ import annotations
@@ -26,7 +20,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ldapcheck.jitsi.env.parse import EnvFile
@@ -53,12 +47,23 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class LintKeys:
+    """The `.env` keys the shared rules look at, gathered from the auth modes."""
+
+    text: tuple[str, ...] = ()  # free-text values that reach a config file (Compose characters matter)
+    secret: frozenset[str] = frozenset()  # never quoted in a message
+    watched: tuple[str, ...] = ()  # a shell variable of that name overrides the file
+    mode: tuple[str, ...] = ()  # a mode's own keys: one of them set means authentication is meant
+
+
+@dataclass(frozen=True)
 class LintContext:
-    """What a rule sees: the parsed file, its values, the image generation and the caller's shell."""
+    """What a rule sees: the parsed file, its values, the image generation, the caller's shell and the keys."""
 
     env: EnvFile
     generation: str = "current"
     shell: Mapping[str, str] = field(default_factory=dict)
+    keys: LintKeys = field(default_factory=LintKeys)
 
     @functools.cached_property
     def values(self) -> dict[str, str]:
@@ -78,12 +83,20 @@ class LintContext:
         return Finding(fid, severity, message, hint, key, self.line(key) if key else None)
 
 
-def lint_env(env: EnvFile, *, generation: str = "current", shell_env: Mapping[str, str] | None = None) -> list[Finding]:
-    """Run every rule; findings sorted by line (missing-key findings first), then severity."""
-    from ldapcheck.jitsi.lint.registry import RULES
+LintRule = Callable[[LintContext], Iterable[Finding]]
 
-    ctx = LintContext(env, generation, dict(shell_env or {}))
-    findings = [f for rule in RULES for f in rule(ctx)]
+
+def lint_env(
+    env: EnvFile,
+    rules: Iterable[LintRule],
+    *,
+    keys: LintKeys,
+    generation: str = "current",
+    shell_env: Mapping[str, str] | None = None,
+) -> list[Finding]:
+    """Run `rules`; findings sorted by line (missing-key findings first), then severity."""
+    ctx = LintContext(env, generation, dict(shell_env or {}), keys)
+    findings = [f for rule in rules for f in rule(ctx)]
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     return sorted(findings, key=lambda f: (f.line or 0, order[f.severity], f.id))
 

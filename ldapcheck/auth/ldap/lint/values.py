@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ldapcheck.auth.ldap.render import to_bool
+from ldapcheck.auth.ldap.lint.gate import ldap_in_use
 from ldapcheck.jitsi.lint.model import Finding, LintContext, Severity
-from ldapcheck.jitsi.lint.rules import ldap_in_use
+from ldapcheck.jitsi.tpl import to_bool
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
