@@ -39,13 +39,31 @@ class Secret:
         return hash(self._value)
 
 
-def mask_secrets(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of each secret (longest first) by the mask."""
+# Where a value may end: white space, quotes, brackets and list punctuation. Not `=` or `:`, so that the
+# secret "services" does not turn `ou=services,dc=example` into `ou=********` (which would tell it).
+_EDGE = r"""\s"'`,;()\[\]{}<>"""
+
+
+def _value_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
     values = sorted({s for s in secrets if s and len(s) >= _MIN_MASKABLE}, key=len, reverse=True)
     if not values:
-        return text
-    pattern = re.compile("|".join(re.escape(v) for v in values))
-    return pattern.sub(MASK, text)
+        return None
+    alternatives = "|".join(re.escape(v) for v in values)
+    # A secret is masked where it stands as a whole value, or after a key that names a secret (`password=…`).
+    before = rf"(^|[{_EDGE}]|(?i:pw|passwd|password|pass|secret|token|key)[=:])"
+    return re.compile(rf"{before}(?:{alternatives})(?=[{_EDGE}]|$)", re.MULTILINE)
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """Mask each secret where it stands as a value in `text` (not where it is part of a longer word or DN)."""
+    pattern = _value_pattern(secrets)
+    return text if pattern is None else pattern.sub(lambda m: m.group(1) + MASK, text)
+
+
+def count_masked(text: str, secrets: Iterable[str]) -> int:
+    """How many values `mask_secrets` would mask in `text`."""
+    pattern = _value_pattern(secrets)
+    return 0 if pattern is None else len(pattern.findall(text))
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

@@ -1,14 +1,22 @@
 """Renderers for reports: text (doctor style), JSON (stable schema), Markdown (forum posts).
 
-Every renderer's output goes through `render`, which masks the report's secrets last.
+`render` masks the report's secrets before any renderer sees it: where they stand as values in what a step saw
+(summaries, details, reproduce lines, the verdict's facts), never inside ldapcheck's own advice, so that a
+password that is an ordinary word ("wrong", "services") is not given away by a mask in a sentence or a DN.
+Long secrets are masked once more in the finished text, as a last line of defence.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from dataclasses import replace
 
-from ldapcheck.core.model import Report
-from ldapcheck.core.secrets import mask_secrets, sanitize_pii
+from ldapcheck.core.model import Report, StepResult
+from ldapcheck.core.secrets import count_masked, mask_secrets, sanitize_pii
+
+# Secrets this long are masked anywhere in the output: no word of ldapcheck's own text is that long.
+_LONG_SECRET = 12
 
 
 class Format(enum.StrEnum):
@@ -19,10 +27,48 @@ class Format(enum.StrEnum):
     MARKDOWN = "markdown"
 
 
+def _mask_value(value: object, secrets: frozenset[str]) -> object:
+    if isinstance(value, str):
+        return mask_secrets(value, secrets)
+    if isinstance(value, list | tuple):
+        return [_mask_value(v, secrets) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _mask_value(v, secrets) for k, v in value.items()}
+    return value
+
+
+def _mask_step(step: StepResult, secrets: frozenset[str]) -> StepResult:
+    return replace(
+        step,
+        summary=mask_secrets(step.summary, secrets),
+        detail={k: _mask_value(v, secrets) for k, v in step.detail.items()},
+        facts={k: _mask_value(v, secrets) for k, v in step.facts.items()},
+        reproduce=mask_secrets(step.reproduce, secrets),
+    )
+
+
+def masked(report: Report) -> tuple[Report, int]:
+    """The report with its secrets masked where they are values, and how many were masked."""
+    secrets = report.secrets
+    if not secrets:
+        return report, 0
+    steps = [_mask_step(s, secrets) for s in report.steps]
+    found = sum(count_masked(f"{s.summary}\n{s.detail}\n{s.reproduce}", secrets) for s in report.steps)
+    verdict = report.verdict
+    if verdict is not None:
+        found += sum(count_masked(f, secrets) for f in verdict.facts)
+        verdict = replace(verdict, facts=[mask_secrets(f, secrets) for f in verdict.facts])
+    meta = {k: _mask_value(v, secrets) for k, v in report.meta.items()}
+    return replace(report, steps=steps, verdict=verdict, meta=meta), found
+
+
 def render(report: Report, fmt: Format, *, color: bool = False, verbose: bool = False, sanitize: bool = False) -> str:
     """Render `report` in `fmt`, with secrets masked (and PII too when `sanitize`)."""
     from ldapcheck.report import json_format, markdown, text
 
+    report, hidden = masked(report)
+    if hidden:
+        report = replace(report, meta={**report.meta, "masked": hidden})
     match fmt:
         case Format.TEXT:
             out = text.render(report, color=color, verbose=verbose)
@@ -30,6 +76,7 @@ def render(report: Report, fmt: Format, *, color: bool = False, verbose: bool = 
             out = json_format.render(report)
         case Format.MARKDOWN:
             out = markdown.render(report)
-    out = mask_secrets(out, report.secrets)
-    # Markdown is for pasting in public: it is always sanitized of secrets; PII only on request.
+    out = mask_secrets(out, {s for s in report.secrets if len(s) >= _LONG_SECRET})
+
+    # Secrets are masked in every format; user DNs and e-mail addresses only on request (--sanitize).
     return sanitize_pii(out) if sanitize else out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ldapcheck import __version__
 from ldapcheck.core.model import Report, Status
+from ldapcheck.core.secrets import MASK
 
 _ICON = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️"}
 
@@ -34,5 +35,6 @@ def render(report: Report) -> str:
         out += ["", "<details><summary>Reproduce</summary>", "", "```sh"]
         out += [s.reproduce for s in repro]
         out += ["```", "</details>"]
-    out += ["", f"<sub>ldapcheck {__version__}; passwords are never included.</sub>"]
+    masked = f" {report.meta['masked']} secret value(s) are shown as {MASK}." if report.meta.get("masked") else ""
+    out += ["", f"<sub>ldapcheck {__version__}; passwords are never included.{masked}</sub>"]
     return "\n".join(out) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ldapcheck.core.model import Report, Status, StepResult
+from ldapcheck.core.secrets import MASK
 
 _MARK = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-"}
 _MAX_ALIGNED_TITLE = 40
@@ -53,6 +54,8 @@ def render(report: Report, *, color: bool = False, verbose: bool = False) -> str
         out.extend(_detail_lines(step, color, verbose))
     counts = {st: sum(1 for s in report.steps if s.status is st) for st in Status}
     out.append("")
+    if report.meta.get("masked"):
+        out.append(f"{report.meta['masked']} secret value(s) (passwords, tokens, keys) are shown as {MASK}.")
     out.append(
         f"{report.status.value.upper()}: {counts[Status.PASS]} passed, {counts[Status.WARN]} warnings, "
         f"{counts[Status.FAIL]} failed, {counts[Status.SKIP]} skipped"
