@@ -76,3 +76,19 @@ def sanitize_pii(text: str) -> str:
     """Mask e-mail addresses and the naming values of user DNs (for --sanitize)."""
     text = _EMAIL.sub("<email>", text)
     return _DN_VALUE.sub(lambda m: f"{m.group(1)}=<masked>", text)
+
+
+# C0 and C1 controls, DEL, and the bidirectional overrides and isolates (U+202E turns a line around).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` safe for a terminal, a log line or a forum post: controls and direction overrides as escapes.
+
+    A login typed as `ali\x01ce` prints as `ali\\x01ce`, not as `alice`; tabs and line breaks in one value
+    (a server's message) are kept only where the format allows them, so they are escaped too.
+    """
+    text = text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return _UNSAFE.sub(
+        lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) > 0xFF else f"\\x{ord(m.group()):02x}", text
+    )

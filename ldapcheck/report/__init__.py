@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from ldapcheck.core.model import Report, StepResult
-from ldapcheck.core.secrets import count_masked, mask_secrets, sanitize_pii
+from ldapcheck.core.secrets import count_masked, escape_controls, mask_secrets, sanitize_pii
 
 # Secrets this long are masked anywhere in the output: no word of ldapcheck's own text is that long.
 _LONG_SECRET = 12
@@ -27,38 +27,49 @@ class Format(enum.StrEnum):
     MARKDOWN = "markdown"
 
 
-def _mask_value(value: object, secrets: frozenset[str]) -> object:
+def _safe(value: object, secrets: frozenset[str]) -> object:
+    """A value with secrets masked and control characters escaped (strings inside lists and maps too)."""
     if isinstance(value, str):
-        return mask_secrets(value, secrets)
+        return escape_controls(mask_secrets(value, secrets))
     if isinstance(value, list | tuple):
-        return [_mask_value(v, secrets) for v in value]
+        return [_safe(v, secrets) for v in value]
     if isinstance(value, Mapping):
-        return {k: _mask_value(v, secrets) for k, v in value.items()}
+        return {escape_controls(str(k)): _safe(v, secrets) for k, v in value.items()}
     return value
 
 
-def _mask_step(step: StepResult, secrets: frozenset[str]) -> StepResult:
+def _own(text: str) -> str:
+    """ldapcheck's own advice: never masked (see the module docstring), but a login quoted in it is escaped."""
+    return escape_controls(text)
+
+
+def _safe_step(step: StepResult, secrets: frozenset[str]) -> StepResult:
     return replace(
         step,
-        summary=mask_secrets(step.summary, secrets),
-        detail={k: _mask_value(v, secrets) for k, v in step.detail.items()},
-        facts={k: _mask_value(v, secrets) for k, v in step.facts.items()},
-        reproduce=mask_secrets(step.reproduce, secrets),
+        title=_own(step.title),
+        summary=escape_controls(mask_secrets(step.summary, secrets)),
+        detail={escape_controls(k): _safe(v, secrets) for k, v in step.detail.items()},
+        facts={k: _safe(v, secrets) for k, v in step.facts.items()},
+        hint=_own(step.hint),
+        reproduce=escape_controls(mask_secrets(step.reproduce, secrets)),
     )
 
 
 def masked(report: Report) -> tuple[Report, int]:
-    """The report with its secrets masked where they are values, and how many were masked."""
+    """The report ready to print: secrets masked where they are values, controls escaped; and how many masked."""
     secrets = report.secrets
-    if not secrets:
-        return report, 0
-    steps = [_mask_step(s, secrets) for s in report.steps]
+    steps = [_safe_step(s, secrets) for s in report.steps]
     found = sum(count_masked(f"{s.summary}\n{s.detail}\n{s.reproduce}", secrets) for s in report.steps)
     verdict = report.verdict
     if verdict is not None:
         found += sum(count_masked(f, secrets) for f in verdict.facts)
-        verdict = replace(verdict, facts=[mask_secrets(f, secrets) for f in verdict.facts])
-    meta = {k: _mask_value(v, secrets) for k, v in report.meta.items()}
+        verdict = replace(
+            verdict,
+            cause=_own(verdict.cause),
+            hint=_own(verdict.hint),
+            facts=[escape_controls(mask_secrets(f, secrets)) for f in verdict.facts],
+        )
+    meta = {k: _safe(v, secrets) for k, v in report.meta.items()}
     return replace(report, steps=steps, verdict=verdict, meta=meta), found
 
 

@@ -47,3 +47,25 @@ def test_the_output_says_what_is_masked() -> None:
     data = json.loads(render(_report("s3cr3t-value"), Format.JSON))
     assert data["meta"]["masked"] >= 2
     assert data["steps"][0]["detail"]["sent"] == MASK
+
+
+def test_control_characters_in_a_login_are_escaped_in_every_format() -> None:
+    login = "ali\x01ce\u202eevil\nline"
+    step = StepResult(
+        id="ldap.user_search",
+        title="User search",
+        status=Status.FAIL,
+        summary=f"no entry for {login}",
+        detail={"login": login},
+        failure_id="SA-ENTRY-COUNT",
+    )
+    verdict = Verdict(cause=f"no entry for {login!s}", failure_id="SA-ENTRY-COUNT", facts=[step.summary])
+    report = Report(command="user", steps=[step], verdict=verdict)
+    for fmt in Format:
+        out = render(report, fmt)
+        assert "\x01" not in out and "\u202e" not in out
+        assert "evil\nline" not in out
+        if fmt is not Format.JSON:
+            assert "ali\\x01ce\\u202eevil\\nline" in out
+        else:
+            assert json.loads(out)["steps"][0]["detail"]["login"] == "ali\\x01ce\\u202eevil\\nline"
