@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import typer
 
@@ -33,10 +32,10 @@ COMPARE_PASSWORD_ENV = "LDAPCHECK_COMPARE_PASSWORD"
 
 def read_users_file(path: str) -> tuple[str, ...]:
     """Logins, one a line as typed in Jitsi (blank lines and `#` comments skipped; spaces kept, they matter)."""
+    from ldapcheck.core.files import LIST_FILE_LIMIT, read_bounded
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"--users-file {path}: {exc.strerror}") from None
+        text = read_bounded(path, limit=LIST_FILE_LIMIT, what=f"--users-file {path}").decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"--users-file {path}: not UTF-8 text") from None
     logins = tuple(line.rstrip("\r\n") for line in text.split("\n") if line.strip() and not line.startswith("#"))

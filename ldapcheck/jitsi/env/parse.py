@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ldapcheck.core.errors import EnvFileError
+from ldapcheck.core.files import ENV_FILE_LIMIT, UnreadableFile, read_bounded
 from ldapcheck.jitsi.env.compose import InterpolationError, expand_escapes, substitute
 
 # compose-go `isSpace`: whitespace that is not a line break.
@@ -103,19 +104,24 @@ class EnvFile:
         return {k: v for k, v in lines.items() if len(v) > 1}
 
 
+def read_env_bytes(path: str | Path) -> bytes:
+    """The raw bytes of a `.env` (a regular file of at most 1 MiB); `EnvFileError` (exit 2) says why not."""
+    name = str(path)
+    try:
+        return read_bounded(path, limit=ENV_FILE_LIMIT, what=name)
+    except UnreadableFile as exc:
+        message = str(exc).removeprefix(f"{name}: ")
+        if message == "no such file":
+            message += " (pass --env-file with the path of docker-jitsi-meet's .env)"
+        elif message.startswith("permission denied"):
+            message = "permission denied (the .env holds secrets; run as its owner)"
+        raise EnvFileError(name, message) from None
+
+
 def read_env_file(path: str | Path, environ: Mapping[str, str] | None = None) -> EnvFile:
     """Read and parse `path`; unreadable or unparseable files raise `EnvFileError` (exit 2)."""
     name = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise EnvFileError(name, "no such file (pass --env-file with the path of docker-jitsi-meet's .env)") from None
-    except IsADirectoryError:
-        raise EnvFileError(name, "is a directory, not a .env file") from None
-    except PermissionError:
-        raise EnvFileError(name, "permission denied (the .env holds secrets; run as its owner)") from None
-    except OSError as exc:
-        raise EnvFileError(name, f"cannot read: {exc.strerror}") from None
+    data = read_env_bytes(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ldapcheck.core.errors import ConfigError, EnvFileError
-from ldapcheck.jitsi.env.parse import EnvFile, parse_env
+from ldapcheck.jitsi.env.parse import EnvFile, parse_env, read_env_bytes
 
 BLOCK_HEADER = "# LDAP authentication (written by ldapcheck env generate)"
 
@@ -144,11 +144,9 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, uid: int | None 
 def read_text(path: Path) -> str:
     """The file's text, or an `EnvFileError` saying why it cannot be read."""
     try:
-        return path.read_bytes().decode("utf-8")
+        return read_env_bytes(path).decode("utf-8")
     except UnicodeDecodeError:
         raise EnvFileError(str(path), "not valid UTF-8; left untouched") from None
-    except OSError as exc:
-        raise EnvFileError(str(path), f"cannot read: {exc.strerror}") from None
 
 
 def write_env(path: Path, updates: Mapping[str, str]) -> WriteResult:
