@@ -93,5 +93,5 @@ def test_read_users_file(tmp_path: Path) -> None:
     empty.write_text("# nothing\n\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="no logins"):
         read_users_file(str(empty))
-    with pytest.raises(ConfigError, match="No such file"):
+    with pytest.raises(ConfigError, match="no such file"):
         read_users_file(str(tmp_path / "missing"))
