@@ -1,5 +1,5 @@
 """`python -m ldapcheck` entry point."""
 
-from ldapcheck.cli import main
+from ldapcheck.entry import main
 
 main()  # pragma: no cover

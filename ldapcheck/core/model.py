@@ -35,7 +35,8 @@ class ExitCode(enum.IntEnum):
     FAILED = 1
     USAGE = 2
     INTERNAL = 3
-    INTERRUPTED = 130
+    INTERRUPTED = 130  # SIGINT (Ctrl-C)
+    TERMINATED = 143  # SIGTERM
 
 
 @dataclass(frozen=True, kw_only=True)
