@@ -54,6 +54,6 @@ def test_signal_during_a_network_wait(sig: signal.Signals, code: int) -> None:
         conn, _ = server.accept()  # ldapcheck is now waiting for an answer that never comes
         with conn:
             proc.send_signal(sig)
-            out, err = proc.communicate(timeout=30)
+            _out, err = proc.communicate(timeout=30)
     assert proc.returncode == code, err
     assert "Traceback" not in err

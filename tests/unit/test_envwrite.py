@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -222,3 +223,37 @@ def test_new_file_is_created_0600(tmp_path: Path) -> None:
     assert result.created
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.read_text() == f"{BLOCK_HEADER}\nAUTH_TYPE=ldap\nLDAP_BINDPW=x\n"
+
+
+@pytest.mark.parametrize(
+    ("where", "err"),
+    [("mkstemp", errno.EROFS), ("mkstemp", errno.EACCES), ("write", errno.ENOSPC), ("replace", errno.EDQUOT)],
+)
+def test_a_refused_write_is_a_clear_error_and_leaves_everything_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, err: int
+) -> None:
+    import os
+    import tempfile
+
+    from ldapcheck.jitsi.env import write as w
+
+    env = tmp_path / ".env"
+    env.write_text("LDAP_URL=ldap://old\n")
+    backup = tmp_path / ".env.bak"
+    backup.write_text("the previous backup\n")
+
+    def refuse(*_a: object, **_k: object) -> object:
+        raise OSError(err, os.strerror(err))
+
+    if where == "mkstemp":
+        monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    elif where == "replace":
+        monkeypatch.setattr(os, "replace", refuse)
+    else:
+        monkeypatch.setattr(os, "fsync", refuse)
+    with pytest.raises(w.WriteRefused, match=f"{os.strerror(err)}.*is unchanged"):
+        w.write_env(env, {"LDAP_URL": "ldap://new"})
+    assert env.read_text() == "LDAP_URL=ldap://old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env", ".env.bak"]
+    if where in ("mkstemp", "write"):  # refused before the backup was replaced
+        assert backup.read_text() == "the previous backup\n"

@@ -116,9 +116,24 @@ def _verify(text: str, updates: Mapping[str, str], path: str) -> None:
         raise AssertionError(f"merged .env does not read back for {', '.join(wrong)}")
 
 
+class WriteRefused(ConfigError):
+    """The system refused to write a file we were asked to write (exit 2); the old file is intact."""
+
+
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, uid: int | None = None, gid: int | None = None) -> None:
-    """Write `data` to `path` atomically: temp file in the same directory, fsync, rename, fsync the directory."""
+    """Write `data` to `path` atomically: temp file in the same directory, fsync, rename, fsync the directory.
+
+    A write the system refuses (read-only directory or file system, full disk, quota) raises `WriteRefused`
+    (exit 2); `path` is then exactly as it was and no temporary file is left behind.
+    """
     directory = path.parent if str(path.parent) else Path(".")
+    try:
+        _write_replace(path, directory, data, mode=mode, uid=uid, gid=gid)
+    except OSError as exc:
+        raise WriteRefused(f"cannot write {path}: {exc.strerror or exc}; {path} is unchanged") from None
+
+
+def _write_replace(path: Path, directory: Path, data: bytes, *, mode: int, uid: int | None, gid: int | None) -> None:
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)
