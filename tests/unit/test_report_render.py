@@ -73,3 +73,44 @@ def test_exit_codes() -> None:
     assert int(report.exit_code()) == 3
     assert int(Report(command="x", steps=[StepResult(id="a", title="A", status=Status.WARN)]).exit_code()) == 0
     assert Report(command="x").status is Status.FAIL  # nothing ran is not a pass
+
+
+def test_text_fits_80_columns_and_reproduce_lines_still_paste() -> None:
+    long_dn = "cn=saslauthd-service,ou=service accounts,ou=infra,dc=example,dc=org"
+    step = StepResult(
+        id="ldap.service_bind",
+        title="Service bind as the account saslauthd uses",
+        status=Status.FAIL,
+        duration_ms=3.4,
+        summary=f"bind as {long_dn} rejected: invalidCredentials (49); the server said: 80090308: LdapErr",
+        detail={"identity": long_dn, "servers": ["ldap://ldap1.example.org:389", "ldap://ldap2.example.org:389"]},
+        failure_id="RC-49",
+        hint="LDAP_BINDDN or LDAP_BINDPW is wrong (or the DN does not exist). Check both, and write '$' as '$$'.",
+        reproduce=f"ldapwhoami -x -H ldap://ldap1.example.org:389 -D '{long_dn}' -W",
+    )
+    verdict = Verdict(cause="the service bind fails " * 5, failure_id="RC-49", facts=[step.summary], hint=step.hint)
+    out = render(Report(command="diagnose", steps=[step], verdict=verdict), Format.TEXT)
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    start = next(i for i, line in enumerate(lines) if "reproduce: " in line)
+    command = ""
+    for line in lines[start:]:
+        command += line.split("reproduce: ", 1)[-1].strip().removesuffix("\\") + " "
+        if not line.endswith("\\"):
+            break
+    assert " ".join(command.split()) == f"ldapwhoami -x -H ldap://ldap1.example.org:389 -D '{long_dn}' -W"
+
+
+def test_a_warning_that_does_not_affect_logins_is_one_line() -> None:
+    step = StepResult(
+        id="ldap.user_count",
+        title="Users under the base",
+        status=Status.WARN,
+        summary="500 entries (the server's size limit; logins are not affected)",
+        detail={"a": "b", "c": "d"},
+        failure_id="OL-SIZELIMIT",
+        hint="long advice",
+        facts={"login_unaffected": True},
+    )
+    lines = render(Report(command="diagnose", steps=[step]), Format.TEXT).splitlines()
+    assert sum(1 for line in lines if line.strip()) == 2  # the step and the status line
