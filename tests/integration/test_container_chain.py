@@ -572,16 +572,18 @@ def test_diagnose_cli_no_container(lab: LabInfo) -> None:
 
 def test_exec_adapter_stdin_unread_and_timeout(lab: LabInfo) -> None:
     from ldapcheck.adapters import docker as dockeradapter
-    from ldapcheck.core.step import CheckFailed
+    from ldapcheck.adapters.docker_errors import DockerError
+    from ldapcheck.jitsi.container.failures import failure
 
     done = dockeradapter.exec_in(lab.prosody, ["bash", "-c", "echo out; echo err >&2; exit 3"], stdin=b"x" * 2_000_000)
     assert (done.exit_code, done.stdout, done.stderr) == (3, "out\n", "err\n")
     echoed = dockeradapter.exec_in(lab.prosody, ["cat"], stdin=b"secret\x00bytes\n")
     assert echoed.stdout == "secret\x00bytes\n"
     started = time.monotonic()
-    with pytest.raises(CheckFailed) as caught:
+    with pytest.raises(DockerError) as caught:
         dockeradapter.exec_in(lab.prosody, ["sleep", "3"], timeout=0.5)
-    assert caught.value.failure_id == "DOCKER-EXEC"
+    assert caught.value.kind == "exec-timeout"
+    assert failure(caught.value).failure_id == "DOCKER-EXEC"
     assert time.monotonic() - started < 2.5
 
 

@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ldapcheck.adapters import docker as dockeradapter
+from ldapcheck.adapters.docker_errors import DockerError
 from ldapcheck.auth.ldap import render as renderer
 from ldapcheck.auth.ldap import saslfilter
 from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.auth.ldap.container import probe as probemod
-from ldapcheck.core.errors import DockerUnavailable
 from ldapcheck.core.secrets import Secret
 from ldapcheck.core.step import CheckFailed
 from ldapcheck.jitsi.container import facts as factsmod
+from ldapcheck.jitsi.container.failures import DOCKER_EXEC, failure
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -26,6 +27,8 @@ T = TypeVar("T")
 
 DEFAULT_DOMAIN = "meet.jitsi"
 CURRENT_CONF = "/run/saslauthd.conf"
+# What identifies "the prosody of this .env" among several: where it logs in, and as which domain.
+IDENTIFYING_KEYS = ("LDAP_URL", "LDAP_BASE", "LDAP_BINDDN", "XMPP_DOMAIN")
 LEGACY_CONF = "/etc/saslauthd.conf"
 
 
@@ -164,19 +167,34 @@ class ContainerContext:
         opts = self.options
         try:
             client = dockeradapter.connect(opts.docker_host, timeout=opts.timeout)
-        except DockerUnavailable as exc:
-            raise CheckFailed(
-                dockeradapter.DOCKER_UNAVAILABLE,
-                str(exc),
-                hint="Run ldapcheck where `docker ps` works, pass --docker-host (e.g. ssh://admin@jitsi-host), "
-                "or skip the container steps with --no-container.",
-                reproduce="docker info",
-            ) from None
-        container = dockeradapter.find_prosody(
-            client, container=opts.container, project=opts.project, prefer_env=self._expected_env_when_known
-        )
+            container = dockeradapter.find_prosody(
+                client,
+                container=opts.container,
+                project=opts.project,
+                prefer_env=self._expected_env_when_known,
+                identifying_keys=IDENTIFYING_KEYS,
+            )
+        except DockerError as exc:
+            raise failure(exc) from None
         self.container = container
         return container
+
+    def exec(
+        self,
+        argv: Sequence[str],
+        *,
+        stdin: bytes | None = None,
+        user: str = "",
+        environment: Mapping[str, str] | None = None,
+        timeout: float = 15.0,
+    ) -> dockeradapter.ExecResult:
+        """Run `argv` in the found container (secrets only on `stdin`); engine trouble fails the step."""
+        try:
+            return dockeradapter.exec_in(
+                self.require_container(), argv, stdin=stdin, user=user, environment=environment, timeout=timeout
+            )
+        except DockerError as exc:
+            raise failure(exc) from None
 
     def _expected_env_when_known(self) -> Mapping[str, str] | None:
         # The lookup starts before the .env is read (prefetch); only an ambiguous lookup needs to wait for it.
@@ -222,13 +240,11 @@ class ContainerContext:
         args: list[str] = []
         for host, port in self.targets():
             args += [host, str(port)]
-        result = dockeradapter.exec_in(
-            self.require_container(), ["bash", "-c", factsmod.script(), "facts", *args], user="0", timeout=20
-        )
+        result = self.exec(["bash", "-c", factsmod.script(), "facts", *args], user="0", timeout=20)
         parsed = factsmod.parse(result.stdout)
         if not parsed.complete:
             raise CheckFailed(
-                dockeradapter.DOCKER_EXEC,
+                DOCKER_EXEC,
                 f"could not read the container's files (bash exited {result.exit_code}: "
                 f"{result.stderr.strip()[:200] or 'no output'})",
                 hint="The image needs bash and coreutils (docker-jitsi-meet's prosody image has both).",
@@ -368,8 +384,7 @@ class ContainerContext:
         env = {"LDAPNETWORK_TIMEOUT": "5", "LDAPTIMEOUT": "5"}
         if conf is not None:
             env.update(configs.tls_environment(conf))
-        result = dockeradapter.exec_in(
-            self.require_container(),
+        result = self.exec(
             ["lua5.4", "-e", probemod.script()],
             stdin=probemod.encode_fields(fields),
             user=self.prosody_user(),
@@ -380,7 +395,7 @@ class ContainerContext:
         parsed.started_at = started
         if not parsed.complete and not parsed.records:
             raise CheckFailed(
-                dockeradapter.DOCKER_EXEC,
+                DOCKER_EXEC,
                 f"the in-container probe (lua5.4) failed: {result.stderr.strip()[:200] or f'exit {result.exit_code}'}",
                 hint="The image needs lua5.4, lua-ldap and lua-socket (docker-jitsi-meet's prosody image has them).",
                 reproduce=f'docker exec {self.name} lua5.4 -e \'require "lualdap"; require "socket.unix"\'',

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import shlex
 
-from ldapcheck.adapters import docker as dockeradapter
 from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.auth.ldap.container import probe
 from ldapcheck.core.step import CheckFailed, Outcome, StepSkipped
@@ -246,7 +245,7 @@ def testsaslauthd(ctx: ContainerContext) -> Outcome:
         )
     password = ctx.options.password.reveal()
     argv = ["testsaslauthd", "-u", req.user, "-p", password, "-s", req.service, "-r", req.realm]
-    result = dockeradapter.exec_in(ctx.require_container(), argv, user=ctx.prosody_user(), timeout=30)
+    result = ctx.exec(argv, user=ctx.prosody_user(), timeout=30)
     parsed = probe.parse_testsaslauthd(result.stdout, result.stderr, result.exit_code)
     detail: dict[str, object] = {
         "stdout": parsed.stdout.strip(),

@@ -12,6 +12,7 @@ from ldapcheck.auth.ldap.verdict import decide
 from ldapcheck.core.model import Report, Status
 from ldapcheck.core.runner import run_steps
 from ldapcheck.core.step import CheckFailed, Outcome, Step
+from ldapcheck.jitsi.container.failures import DOCKER_EXEC
 from ldapcheck.jitsi.container.session import ContainerContext, ContainerOptions
 
 SA_SOCKET = "SA-SOCKET"
@@ -132,7 +133,7 @@ def net_step(host: str, port: int) -> Step[ContainerContext]:
         if host not in f.dns or (host, port) not in f.tcp:
             # An incomplete probe is not a network finding: say so instead of guessing.
             raise CheckFailed(
-                dockeradapter.DOCKER_EXEC,
+                DOCKER_EXEC,
                 f"the in-container probe did not report on {hostport}",
                 hint="Rerun; if it persists, run the reproduce command to see what the container says.",
             )
