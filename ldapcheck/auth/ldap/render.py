@@ -16,13 +16,12 @@ import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ldapcheck.jitsi import modes
+
 if TYPE_CHECKING:
     import jinja2
 
 NO_VALUE = "<no value>"
-
-_TRUE_WORDS = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE_WORDS = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
 # The variables the template reads: the only ones `render` looks at.
 TEMPLATE_VARIABLES = (
@@ -58,12 +57,7 @@ def to_bool(value: object) -> bool:
         return False
     if isinstance(value, bool):
         return value
-    text = str(value).replace('"', "").replace("'", "")
-    if text in _TRUE_WORDS:
-        return True
-    if text in _FALSE_WORDS:
-        return False
-    return len(text) > 0
+    return modes.to_bool(str(value))
 
 
 def is_empty(value: object) -> bool:
@@ -131,4 +125,4 @@ def render(environ: Mapping[str, str], generation: Generation | str = Generation
 
 def rendered_gate(environ: Mapping[str, str]) -> bool:
     """Whether the container writes the file at all: the bash gate is `[[ "$AUTH_TYPE" == "ldap" ]]`."""
-    return environ.get("AUTH_TYPE") == "ldap"
+    return modes.started(environ, "ldap")

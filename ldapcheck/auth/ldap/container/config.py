@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ldapcheck.adapters import docker as dockeradapter
 from ldapcheck.auth.ldap import render as renderer
 from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.core.secrets import MASK
 from ldapcheck.core.step import CheckFailed, Outcome, StepSkipped
+from ldapcheck.jitsi import modes
 from ldapcheck.jitsi.container.session import ContainerContext
 
 # The variables docker-compose.yml passes through to prosody that decide the LDAP login path: the ones the
@@ -23,16 +26,9 @@ SA_CONF_INVALID = "SA-CONF-INVALID"
 SASL_APP_CONF = "JM-SASL-APP-CONF"
 
 
-def auth_type_gate(env: dict[str, str]) -> str | None:
+def auth_type_gate(env: Mapping[str, str]) -> str | None:
     """Why saslauthd is not configured/started from this env (upstream's `[[ "$AUTH_TYPE" == "ldap" ]]`), or None."""
-    value = env.get("AUTH_TYPE", "")
-    if value == "ldap":
-        return None
-    if value.strip().strip("\"'").lower() == "ldap":
-        return f"AUTH_TYPE={value} is not exactly `ldap`: the image's gate is case- and quote-sensitive"
-    return (
-        f"AUTH_TYPE={value or '(unset)'}: the image writes saslauthd.conf and starts saslauthd only for AUTH_TYPE=ldap"
-    )
+    return modes.gate(env, "ldap", what="writes saslauthd.conf and starts saslauthd")
 
 
 def env_drift(ctx: ContainerContext) -> Outcome:
@@ -207,9 +203,9 @@ def prosody_config(ctx: ContainerContext) -> Outcome:
         )
     detail["authentication"] = host.authentication
     if host.authentication != "cyrus":
-        enable_auth = renderer.to_bool(env.get("ENABLE_AUTH") or "0")
-        prosody_type = env.get("PROSODY_AUTH_TYPE") or env.get("AUTH_TYPE") or "internal"
-        if not enable_auth:
+        switches = modes.auth_modes(env)
+        prosody_type = switches.prosody_auth_type
+        if not switches.enabled:
             detail["gate"] = "ENABLE_AUTH"
             reason = f"ENABLE_AUTH={env.get('ENABLE_AUTH', '(unset)')} is off, so prosody never asks for a password"
             hint = "Set ENABLE_AUTH=1 in .env and recreate prosody: " + RECREATE
