@@ -25,7 +25,8 @@ class DockerError(LdapCheckError):
     """A Docker engine operation failed.
 
     `container` is the name asked for (no-container) or concerned (stopped, exec*); `candidates` the names
-    found (ambiguous); `searched` how the lookup searched (no-container by discovery).
+    found (ambiguous); `searched` how the lookup searched (no-container by discovery); `reason` the
+    operating system's words, when the engine could not be reached.
     """
 
     def __init__(
@@ -36,6 +37,7 @@ class DockerError(LdapCheckError):
         container: str = "",
         candidates: tuple[str, ...] = (),
         searched: str = "",
+        reason: str = "",
     ) -> None:
         super().__init__(message)
         self.kind: DockerErrorKind = kind
@@ -43,3 +45,4 @@ class DockerError(LdapCheckError):
         self.container = container
         self.candidates = candidates
         self.searched = searched
+        self.reason = reason  # the operating system's reason, when there is one (e.g. "Connection refused")
