@@ -17,8 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ldapcheck.core.errors import DockerUnavailable
-from ldapcheck.core.step import CheckFailed
+from ldapcheck.adapters.docker_errors import DockerError
 
 if TYPE_CHECKING:
     import docker
@@ -29,13 +28,8 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 5.0
 COMPOSE_SERVICE_LABEL = "com.docker.compose.service"
 COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
-
-# Failure ids of this adapter (not in the LDAP catalogue: they are about reaching the container at all).
-DOCKER_UNAVAILABLE = "DOCKER-UNAVAILABLE"
-DOCKER_NO_CONTAINER = "DOCKER-NO-CONTAINER"
-DOCKER_AMBIGUOUS = "DOCKER-AMBIGUOUS"
-DOCKER_STOPPED = "DOCKER-STOPPED"
-DOCKER_EXEC = "DOCKER-EXEC"
+COMPOSE_NUMBER_LABEL = "com.docker.compose.container-number"
+COMPOSE_ONEOFF_LABEL = "com.docker.compose.oneoff"
 
 
 @dataclass(frozen=True)
@@ -70,14 +64,16 @@ def connect(docker_host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT)
     except Exception as exc:  # the SDK raises DockerException, requests and OSError subclasses alike
         log.debug("docker connect to %s failed", where, exc_info=True)
         if "paramiko" in str(exc):
-            raise DockerUnavailable(
+            raise DockerError(
+                "unavailable",
                 f"{where}: ssh:// needs paramiko; install the ssh extra (pip install 'ldapcheck[ssh]'), "
                 "or forward the socket yourself (ssh -L /tmp/docker.sock:/var/run/docker.sock HOST) and use "
-                "--docker-host unix:///tmp/docker.sock"
+                "--docker-host unix:///tmp/docker.sock",
             ) from None
-        raise DockerUnavailable(
+        raise DockerError(
+            "unavailable",
             f"no Docker engine answered at {where} ({_short(exc)}); start the engine, or point "
-            "--docker-host / DOCKER_HOST at it (unix://, tcp:// or ssh://user@host)"
+            "--docker-host / DOCKER_HOST at it (unix://, tcp:// or ssh://user@host)",
         ) from None
     return client
 
@@ -116,12 +112,13 @@ def find_prosody(
     container: str | None = None,
     project: str | None = None,
     prefer_env: Callable[[], Mapping[str, str] | None] | None = None,
+    identifying_keys: Sequence[str] = (),
 ) -> Container:
     """The prosody container: by name/id, else by compose label, else by an image name containing `prosody`.
 
     When several run, `prefer_env` (called only then: it may wait for the operator's .env) picks the one
-    whose LDAP settings match that .env, if exactly one does. Raises CheckFailed (one clear failed step)
-    when there is none, several, or it is not running.
+    whose `identifying_keys` all match that .env, if exactly one does. Raises DockerError when there is none,
+    several, or it is not running.
     """
     import docker.errors
 
@@ -129,24 +126,21 @@ def find_prosody(
         try:
             found = client.containers.get(container)
         except docker.errors.NotFound:
-            raise CheckFailed(
-                DOCKER_NO_CONTAINER,
-                f"no container named or with id {container!r}",
-                hint="List containers with `docker ps -a` and pass the prosody one with --container.",
-                reproduce="docker ps -a --format '{{.Names}}\t{{.Image}}\t{{.Status}}'",
+            raise DockerError(
+                "no-container", f"no container named or with id {container!r}", container=container
             ) from None
         except docker.errors.APIError as exc:
-            raise DockerUnavailable(f"the Docker engine refused to look up {container!r}: {_short(exc)}") from None
+            raise DockerError(
+                "unavailable", f"the Docker engine refused to look up {container!r}: {_short(exc)}"
+            ) from None
         return _running(found)
-    return _running(_discover(client, project, prefer_env))
+    return _running(_discover(client, project, prefer_env, identifying_keys))
 
 
-# What identifies "the prosody of this .env" among several: where it logs in, and as which domain.
-_IDENTIFYING_KEYS = ("LDAP_URL", "LDAP_BASE", "LDAP_BINDDN", "XMPP_DOMAIN")
-
-
-def _matching_env(candidates: Sequence[Container], wanted: Mapping[str, str]) -> list[Container]:
-    keys = [k for k in _IDENTIFYING_KEYS if wanted.get(k)]
+def _matching_env(
+    candidates: Sequence[Container], wanted: Mapping[str, str], identifying_keys: Sequence[str]
+) -> list[Container]:
+    keys = [k for k in identifying_keys if wanted.get(k)]
     if not keys:
         return []
     return [c for c in candidates if all(container_env(c).get(k) == wanted[k] for k in keys)]
@@ -156,6 +150,7 @@ def _discover(
     client: docker.DockerClient,
     project: str | None,
     prefer_env: Callable[[], Mapping[str, str] | None] | None = None,
+    identifying_keys: Sequence[str] = (),
 ) -> Container:
     labels = [f"{COMPOSE_SERVICE_LABEL}=prosody"]
     if project:
@@ -167,40 +162,28 @@ def _discover(
         candidates = [c for c in client.containers.list(all=True) if "prosody" in _image_name(c).lower()]
         how = "image name containing 'prosody'"
     if not candidates:
-        raise CheckFailed(
-            DOCKER_NO_CONTAINER,
-            f"no prosody container found (looked for {how})",
-            hint="Start docker-jitsi-meet (`docker compose up -d`), or name the container with --container "
-            "(or skip these steps with --no-container).",
-            reproduce=f"docker ps -a --filter label={COMPOSE_SERVICE_LABEL}=prosody",
-        )
+        raise DockerError("no-container", f"no prosody container found (looked for {how})", searched=how)
     running = [c for c in candidates if c.status == "running"]
     if len(candidates) > 1 and len(running) == 1:
         return running[0]
     wanted = prefer_env() if prefer_env is not None and len(running) > 1 else None
-    matching = _matching_env(running, wanted) if wanted else []
+    matching = _matching_env(running, wanted, identifying_keys) if wanted else []
     if len(matching) == 1:
         log.debug("%d prosody containers run; %s matches the .env", len(running), matching[0].name)
         return matching[0]
     if len(candidates) > 1:
         listing = "; ".join(describe(c) for c in candidates)
-        raise CheckFailed(
-            DOCKER_AMBIGUOUS,
+        raise DockerError(
+            "ambiguous",
             f"{len(candidates)} prosody containers match ({how}): {listing}",
-            hint="Choose one with --container NAME (or --project for a compose project).",
-            detail={"candidates": [c.name for c in candidates]},
+            candidates=tuple(str(c.name) for c in candidates),
         )
     return candidates[0]
 
 
 def _running(container: Container) -> Container:
     if container.status != "running":
-        raise CheckFailed(
-            DOCKER_STOPPED,
-            f"container {describe(container)} is not running",
-            hint="Start it: `docker compose up -d prosody` (or `docker start <name>`), then rerun.",
-            reproduce=f"docker logs --tail 50 {container.name}",
-        )
+        raise DockerError("stopped", f"container {describe(container)} is not running", container=str(container.name))
     return container
 
 
@@ -219,7 +202,7 @@ def exec_in(
     """
     client = container.client
     if client is None:
-        raise CheckFailed(DOCKER_EXEC, f"no engine connection for {container.name}")
+        raise DockerError("exec", f"no engine connection for {container.name}", container=str(container.name))
     api = client.api
     try:
         exec_id = api.exec_create(
@@ -233,10 +216,8 @@ def exec_in(
         )["Id"]
         sock = api.exec_start(exec_id, socket=True)
     except Exception as exc:
-        raise CheckFailed(
-            DOCKER_EXEC,
-            f"could not run {argv[0]} in {container.name}: {_short(exc)}",
-            hint="Check that the container is running and that this user may use the Docker engine.",
+        raise DockerError(
+            "exec", f"could not run {argv[0]} in {container.name}: {_short(exc)}", container=str(container.name)
         ) from None
     raw = _raw_socket(sock)
     try:
@@ -247,16 +228,16 @@ def exec_in(
             threading.Thread(target=_feed, args=(raw, stdin), daemon=True).start()
         stdout, stderr = _read_frames(raw, deadline=time.monotonic() + timeout)
     except TimeoutError:
-        raise CheckFailed(
-            DOCKER_EXEC,
+        raise DockerError(
+            "exec-timeout",
             f"{argv[0]} inside {container.name} did not finish within {timeout:.0f} s",
-            hint="The container may be overloaded or a network call inside it hangs.",
+            container=str(container.name),
         ) from None
     except OSError as exc:
-        raise CheckFailed(
-            DOCKER_EXEC,
+        raise DockerError(
+            "exec-broken",
             f"the connection to {argv[0]} inside {container.name} broke: {_short(exc)}",
-            hint="The container may have stopped meanwhile; check `docker ps`.",
+            container=str(container.name),
         ) from None
     finally:
         _close(sock)

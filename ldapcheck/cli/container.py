@@ -36,19 +36,13 @@ def register(app: typer.Typer) -> None:
         verbose: bool = typer.Option(False, "-v", "--verbose", help="Details of every step."),
     ) -> None:
         """Ask saslauthd inside the prosody container exactly what prosody asks (service xmpp, realm XMPP_DOMAIN)."""
-        from ldapcheck.auth.ldap.container.steps import run_container_chain
-        from ldapcheck.jitsi.container.session import ContainerOptions
+        from ldapcheck.commands import testsasl as command
+        from ldapcheck.commands.diagnose import ContainerOptions
 
         fmt = choose_format(json_out, markdown)
         password = read_password(from_stdin=password_stdin, prompt=f"Password for {login}: ")
         options = ContainerOptions(
-            container=container,
-            project=project,
-            docker_host=docker_host,
-            login=login,
-            password=password,
-            testsaslauthd=run_testsaslauthd,
-            ldap_chain=False,
+            container=container, project=project, docker_host=docker_host, testsaslauthd=run_testsaslauthd
         )
-        report = run_container_chain("testsasl", options, login_only=True)
+        report = command.run(options, login, password)
         emit(report, fmt, verbose=verbose)

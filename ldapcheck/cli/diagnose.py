@@ -128,17 +128,18 @@ def register(app: typer.Typer) -> None:
         run_testsaslauthd: bool = container_cli.TESTSASLAUTHD_OPT,
     ) -> None:
         """Walk saslauthd's LDAP path (DNS, TCP, TLS, bind, base, count, user) and name what breaks."""
+        from ldapcheck.commands import diagnose as command
+
         env_file = resolve_env_file(env_file, url)
         inside = None
-        if not no_container:  # container steps (checks/container.py): engine lookup starts now, in the background
-            from ldapcheck.auth.ldap.container import steps as container_chain
-            from ldapcheck.jitsi.container.session import ContainerOptions
-
-            options_later = ContainerOptions(
-                container=container, project=project, docker_host=docker_host, testsaslauthd=run_testsaslauthd
+        if not no_container:  # the engine lookup starts now, in the background, while the .env is read
+            inside = command.start_container(
+                command.ContainerOptions(
+                    container=container, project=project, docker_host=docker_host, testsaslauthd=run_testsaslauthd
+                )
             )
-            inside = container_chain.start(options_later, inputs_later=True)
         from ldapcheck.auth.ldap import chain
+        from ldapcheck.auth.ldap.settings import read_env_file
 
         fmt = choose_format(json_out, markdown)
         settings = load_settings(
@@ -155,23 +156,16 @@ def register(app: typer.Typer) -> None:
         password = None
         if user and not no_bind:
             password = read_password(from_stdin=password_stdin, prompt=f"Password for {user}: ")
-        options = chain.ChainOptions(user=user, password=password, bind_user=not no_bind)
         progress = _progress()
-        if inside is not None:  # now the in-container execs can run (they need the login and the servers)
-            from ldapcheck.auth.ldap.settings import read_env_file
-
-            inside.provide(
-                expected_env=read_env_file(env_file) if env_file else None,
-                env_file=env_file,
-                login=user,
-                password=password,
-                servers=[(s.host, s.port) for s in settings.servers],
-                timeout=timeout,
-            )
-        report = chain.run_chain("diagnose", chain.diagnose_steps, settings, options, progress=progress)
+        report = command.diagnose(
+            settings,
+            chain.ChainOptions(user=user, password=password, bind_user=not no_bind),
+            inside=inside,
+            expected_env=read_env_file(env_file) if env_file and inside is not None else None,
+            env_file=env_file,
+            progress=progress,
+        )
         _clear_progress(progress)
-        if inside is not None:  # the container steps and the verdict over both chains
-            report = container_chain.extend_report(report, inside.options, inside)
         emit(report, fmt, verbose=verbose, sanitize=sanitize)
 
     @app.command()

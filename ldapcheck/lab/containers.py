@@ -7,6 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ldapcheck.adapters.docker import (
+    COMPOSE_NUMBER_LABEL,
+    COMPOSE_ONEOFF_LABEL,
+    COMPOSE_PROJECT_LABEL,
+    COMPOSE_SERVICE_LABEL,
+)
+from ldapcheck.jitsi.env.write import atomic_write
 from ldapcheck.lab.spec import (
     CERTS_MOUNT,
     EXPORT_MOUNT,
@@ -22,10 +29,10 @@ if TYPE_CHECKING:
     from docker import DockerClient
     from docker.models.containers import Container
 
-LABEL_PROJECT = "com.docker.compose.project"
-LABEL_SERVICE = "com.docker.compose.service"
-LABEL_NUMBER = "com.docker.compose.container-number"
-LABEL_ONEOFF = "com.docker.compose.oneoff"
+LABEL_PROJECT = COMPOSE_PROJECT_LABEL
+LABEL_SERVICE = COMPOSE_SERVICE_LABEL
+LABEL_NUMBER = COMPOSE_NUMBER_LABEL
+LABEL_ONEOFF = COMPOSE_ONEOFF_LABEL
 
 
 @dataclass(frozen=True)
@@ -176,11 +183,6 @@ def run_container(client: DockerClient, plan: ContainerPlan) -> Container:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write `text` to a file only its owner can read (created 0600, never briefly wider)."""
-    import os
-
+    """Write `text` to a file only its owner can read (atomically, created 0600, never briefly wider)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        os.fchmod(out.fileno(), 0o600)
-        out.write(text)
+    atomic_write(path, text.encode("utf-8"), mode=0o600)

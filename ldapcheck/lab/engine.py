@@ -1,9 +1,11 @@
-"""Connect to the Docker engine, or say in one line why not and what to do."""
+"""Connect to the Docker engine for the lab, or say in one line why not and what to do."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ldapcheck.adapters.docker import connect
+from ldapcheck.adapters.docker_errors import DockerError
 from ldapcheck.core.errors import DockerUnavailable
 
 if TYPE_CHECKING:
@@ -13,14 +15,8 @@ HINT = "start one with scripts/ensure-docker.sh (or set DOCKER_HOST)"
 
 
 def docker_client(timeout: int = 30) -> DockerClient:
-    """A client whose engine answered a ping; raises DockerUnavailable otherwise."""
-    import docker
-    import docker.errors
-
+    """A client whose engine answered (DOCKER_HOST or the default socket); raises DockerUnavailable otherwise."""
     try:
-        client = docker.from_env(timeout=timeout)
-        client.ping()
-    except (docker.errors.DockerException, OSError) as exc:  # requests errors are OSErrors
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DockerUnavailable(f"no Docker engine answers ({reason[:160]}); {HINT}") from None
-    return client
+        return connect(timeout=timeout)
+    except DockerError as exc:
+        raise DockerUnavailable(f"no Docker engine answers ({exc.reason or exc.message}); {HINT}") from None

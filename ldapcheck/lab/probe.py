@@ -1,11 +1,16 @@
-"""Ask saslauthd inside a prosody container whether a login works (testsaslauthd's question, password off argv)."""
+"""Ask saslauthd inside a prosody container whether a login works, answering the way testsaslauthd does.
+
+It runs ldapcheck's own in-container probe (auth/ldap/container/probe.lua), so the password travels on the
+exec's stdin: in no process's argv or environment.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING
+
+from ldapcheck.adapters.docker import exec_in
+from ldapcheck.auth.ldap.container import probe as probemod
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -26,12 +31,6 @@ class SaslauthdAnswer:
         return self.exit_code == 0 and 'OK "Success."' in self.stdout
 
 
-@cache
-def probe_script() -> str:
-    """The Lua source of the probe (lua5.4 + lua-socket, both in docker-jitsi-meet's prosody image)."""
-    return resources.files("ldapcheck.lab").joinpath("saslauthd_probe.lua").read_text(encoding="utf-8")
-
-
 def probe_saslauthd(
     container: Container,
     user: str,
@@ -42,22 +41,34 @@ def probe_saslauthd(
     socket_path: str = DEFAULT_SOCKET,
     exec_user: str = "",
 ) -> SaslauthdAnswer:
-    """Run the probe in `container`; the password travels in the exec's environment, never on a command line."""
-    env = {
-        "PROBE_USER": user,
-        "PROBE_PASSWORD": password,
-        "PROBE_SERVICE": service,
-        "PROBE_REALM": realm,
-        "SASLAUTHD_SOCKET": socket_path,
+    """Run the probe in `container` (the password on its stdin) and answer as testsaslauthd would."""
+    fields = {
+        "sasl": "1",
+        "sasl_auth": "1",
+        "socket": socket_path,
+        "login": user,
+        "password": password,
+        "service": service,
+        "realm": realm,
     }
-    result = container.exec_run(["lua5.4", "-e", probe_script()], environment=env, demux=True, user=exec_user)
-    out, err = result.output if isinstance(result.output, tuple) else (result.output, b"")
-    return SaslauthdAnswer(
-        exit_code=int(result.exit_code if result.exit_code is not None else -1),
-        stdout=_text(out),
-        stderr=_text(err),
+    result = exec_in(
+        container,
+        ["lua5.4", "-e", probemod.script()],
+        stdin=probemod.encode_fields(fields),
+        user=exec_user,
+        timeout=20,
     )
-
-
-def _text(chunk: object) -> str:
-    return chunk.decode("utf-8", "replace") if isinstance(chunk, bytes) else ""
+    parsed = probemod.parse(result.stdout, result.stderr)
+    for key, what in (("sasl_module", "socket.unix"), ("sasl_connect", "connect()")):
+        rec = parsed.get(key)
+        if rec is not None and not rec.ok:
+            return SaslauthdAnswer(exit_code=255, stdout="0: \n", stderr=f"{what} : {rec.field(0)}\n")
+    reply = parsed.get("sasl_reply")
+    if reply is None:  # the probe itself did not run (no lua5.4, no lua-socket): its own output says why
+        return SaslauthdAnswer(exit_code=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+    if not reply.ok:
+        return SaslauthdAnswer(exit_code=255, stdout="0: \n", stderr=f"{reply.field(0)}\n")
+    # saslauthd answers a bare "OK" / "NO"; testsaslauthd prints these fixed texts for them.
+    if probemod.classify_reply(parsed.sasl_answer) == "OK":
+        return SaslauthdAnswer(exit_code=0, stdout='0: OK "Success."\n', stderr="")
+    return SaslauthdAnswer(exit_code=255, stdout='0: NO "authentication failed"\n', stderr="")

@@ -104,9 +104,10 @@ def _verdict_lines(report: Report, color: bool, width: int) -> list[str]:
     v = report.verdict
     if v is None:
         return []
-    tag = f" [{v.failure_id}]" if v.failure_id else ""
+    # The id leads, so that it stays on the first line however the cause wraps.
+    tag = f"Verdict [{v.failure_id}]: " if v.failure_id else "Verdict: "
     code = "1;32" if v.failure_id is None else "1;31"
-    out = [_paint(line, code, color) for line in _wrap("Verdict: ", f"{v.cause}{tag}", width, "  ")]
+    out = [_paint(line, code, color) for line in _wrap(tag, v.cause, width, "  ")]
     for fact in v.facts:
         out.extend(_wrap("  - ", fact, width, "    "))
     if v.hint:

@@ -19,12 +19,13 @@ from typing import Any
 import pytest
 
 from ldapcheck.auth.ldap import chain
-from ldapcheck.auth.ldap.container.steps import extend_report, run_container_chain, start
 from ldapcheck.auth.ldap.render import render
 from ldapcheck.auth.ldap.settings import from_env
+from ldapcheck.commands import testsasl
+from ldapcheck.commands.diagnose import ContainerOptions, start_container
+from ldapcheck.commands.diagnose import diagnose as run_diagnose
 from ldapcheck.core.model import Report, Status
 from ldapcheck.core.secrets import Secret
-from ldapcheck.jitsi.container.session import ContainerOptions
 from ldapcheck.lab.containers import ContainerPlan, Mount, prosody_plan, run_container, write_private
 from ldapcheck.lab.ready import wait_for_port
 from ldapcheck.lab.spec import free_port
@@ -53,19 +54,15 @@ def diagnose(
     settings = from_env(values)
     secret = Secret(password) if password is not None else None
     options = chain.ChainOptions(user=login, password=secret, count=False)
-    report = chain.run_chain("diagnose", chain.diagnose_steps, settings, options)
-    return extend_report(
-        report,
-        ContainerOptions(
-            container=container,
-            docker_host=docker_host,
-            expected_env=expected_env,
-            env_file="lab .env" if expected_env is not None else None,
-            login=login,
-            password=secret,
-            testsaslauthd=testsaslauthd,
-            servers=[(s.host, s.port) for s in settings.servers],
-        ),
+    inside = start_container(
+        ContainerOptions(container=container, docker_host=docker_host, testsaslauthd=testsaslauthd)
+    )
+    return run_diagnose(
+        settings,
+        options,
+        inside=inside,
+        expected_env=expected_env,
+        env_file="lab .env" if expected_env is not None else None,
     )
 
 
@@ -145,15 +142,9 @@ def test_prefetched_execs_are_timed_on_the_steps_that_read_them(lab: LabInfo) ->
     """As `diagnose` runs it: the execs run in the background during the host chain; their time is not lost."""
     password = lab.users["alice"]
     settings = from_env(dict(lab.env))
-    options = ContainerOptions(
-        container=lab.prosody.name,
-        login="alice",
-        password=Secret(password),
-        servers=[(s.host, s.port) for s in settings.servers],
-    )
-    inside = start(options)
+    inside = start_container(ContainerOptions(container=lab.prosody.name))
     host_options = chain.ChainOptions(user="alice", password=Secret(password), count=False)
-    report = extend_report(chain.run_chain("diagnose", chain.diagnose_steps, settings, host_options), options, inside)
+    report = run_diagnose(settings, host_options, inside=inside)
     assert container_failures(report) == []
 
     def ms(step_id: str) -> float:
@@ -203,11 +194,7 @@ def test_wrong_password_both_logins_say_no_and_verdict_is_rc49(lab: LabInfo) -> 
 
 
 def test_login_typed_with_domain_reaches_saslauthd_as_localpart(lab: LabInfo) -> None:
-    report = run_container_chain(
-        "testsasl",
-        ContainerOptions(container=lab.prosody.name, login="alice@meet.jitsi", password=Secret(lab.users["alice"])),
-        login_only=True,
-    )
+    report = testsasl.run(ContainerOptions(container=lab.prosody.name), "alice@meet.jitsi", Secret(lab.users["alice"]))
     step = report.step("container.saslauthd_protocol")
     assert step is not None and step.status is Status.PASS
     assert step.detail["login"] == "alice" and step.detail["typed"] == "alice@meet.jitsi"
@@ -474,9 +461,7 @@ def test_old_password_still_accepted_from_saslauthd_cache(lab: LabInfo, ldap_adm
 
     uid, old = lab.generated_user(42)
     dn = f"uid={uid},{lab.users_base}"
-    first = run_container_chain(
-        "testsasl", ContainerOptions(container=lab.prosody.name, login=uid, password=Secret(old)), login_only=True
-    )
+    first = testsasl.run(ContainerOptions(container=lab.prosody.name), uid, Secret(old))
     assert status(first, "container.saslauthd_protocol") is Status.PASS  # now in saslauthd's cache
     new = "changed-" + secrets.token_hex(4)
     assert ldap_admin.modify(dn, {"userPassword": [(ldap3.MODIFY_REPLACE, [new])]}), ldap_admin.result
@@ -505,11 +490,11 @@ def test_no_such_container(lab: LabInfo) -> None:
 
 def test_discovery_by_project_lists_several_candidates(lab: LabInfo, prosody_factory: Any) -> None:
     extra, _info = prosody_factory()
-    report = run_container_chain("testsasl", ContainerOptions(project=lab.project, login=None), login_only=True)
+    report = testsasl.run(ContainerOptions(project=lab.project), None, None)
     failed(report, "container.find", "DOCKER-AMBIGUOUS")
     step = report.step("container.find")
     assert step is not None and extra.name in step.summary and lab.prosody.name in step.summary
-    alone = run_container_chain("testsasl", ContainerOptions(project="ldapcheck-no-project"), login_only=True)
+    alone = testsasl.run(ContainerOptions(project="ldapcheck-no-project"), None, None)
     failed(alone, "container.find", "DOCKER-NO-CONTAINER")
 
 
@@ -547,7 +532,7 @@ def test_diagnose_cli_verdict_first_in_text(lab: LabInfo) -> None:
         cmd, input="wrong-password\n", capture_output=True, text=True, timeout=60, check=False, env=env
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert proc.stdout.startswith("Verdict:"), proc.stdout
+    assert proc.stdout.startswith("Verdict [RC-49]: "), proc.stdout
     assert "[RC-49]" in proc.stdout.splitlines()[0]
     assert "container.saslauthd_protocol" in proc.stdout or "Login via saslauthd socket" in proc.stdout
 
@@ -572,16 +557,18 @@ def test_diagnose_cli_no_container(lab: LabInfo) -> None:
 
 def test_exec_adapter_stdin_unread_and_timeout(lab: LabInfo) -> None:
     from ldapcheck.adapters import docker as dockeradapter
-    from ldapcheck.core.step import CheckFailed
+    from ldapcheck.adapters.docker_errors import DockerError
+    from ldapcheck.jitsi.container.failures import failure
 
     done = dockeradapter.exec_in(lab.prosody, ["bash", "-c", "echo out; echo err >&2; exit 3"], stdin=b"x" * 2_000_000)
     assert (done.exit_code, done.stdout, done.stderr) == (3, "out\n", "err\n")
     echoed = dockeradapter.exec_in(lab.prosody, ["cat"], stdin=b"secret\x00bytes\n")
     assert echoed.stdout == "secret\x00bytes\n"
     started = time.monotonic()
-    with pytest.raises(CheckFailed) as caught:
+    with pytest.raises(DockerError) as caught:
         dockeradapter.exec_in(lab.prosody, ["sleep", "3"], timeout=0.5)
-    assert caught.value.failure_id == "DOCKER-EXEC"
+    assert caught.value.kind == "exec-timeout"
+    assert failure(caught.value).failure_id == "DOCKER-EXEC"
     assert time.monotonic() - started < 2.5
 
 

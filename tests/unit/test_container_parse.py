@@ -8,6 +8,7 @@ from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.auth.ldap.container import probe
 from ldapcheck.core.secrets import MASK
 from ldapcheck.jitsi.container import facts
+from ldapcheck.jitsi.prosody import parse_prosody_hosts
 
 
 def payload(header: str, body: str) -> str:
@@ -164,7 +165,7 @@ VirtualHost "plain.example"
 
 
 def test_prosody_hosts_per_virtualhost_with_global_default() -> None:
-    global_settings, hosts = configs.parse_prosody_hosts(PROSODY_CFG)
+    global_settings, hosts = parse_prosody_hosts(PROSODY_CFG)
     assert global_settings["authentication"] == "internal_hashed"
     assert hosts["meet.jitsi"].authentication == "cyrus"
     assert hosts["meet.jitsi"].settings["cyrus_application_name"] == "xmpp"

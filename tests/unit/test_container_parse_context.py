@@ -1,11 +1,13 @@
-"""What the container context derives from parsed facts: generation, conf path, socket, prosody's user."""
+"""What the container session and its saslauthd view derive from parsed facts: generation, conf path, socket,
+prosody's user."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView
 from ldapcheck.jitsi.container.facts import ContainerFacts, FileStat, Process
-from ldapcheck.jitsi.container.session import ContainerContext, ContainerOptions
+from ldapcheck.jitsi.container.session import ContainerSession, SessionOptions
 
 SASLAUTHD_CURRENT = ("saslauthd", "-a", "ldap", "-O", "/run/saslauthd.conf", "-c", "-m", "/var/run/saslauthd")
 SASLAUTHD_LEGACY = ("saslauthd", "-a", "ldap", "-O", "/etc/saslauthd.conf", "-c", "-m", "/var/run/saslauthd")
@@ -20,13 +22,17 @@ class FakeContainer:
         self.attrs: dict[str, Any] = {"Config": {"Env": [f"{k}={v}" for k, v in env.items()]}}
 
 
-def context(facts: ContainerFacts, env: dict[str, str] | None = None) -> ContainerContext:
-    ctx = ContainerContext(options=ContainerOptions(login="alice@meet.jitsi"))
+def session(facts: ContainerFacts, env: dict[str, str] | None = None) -> ContainerSession:
+    found = ContainerSession(options=SessionOptions())
     container = FakeContainer(env or {"XMPP_DOMAIN": "meet.jitsi"})
-    ctx.container = container
-    ctx._memo["container"] = (True, container)
-    ctx._memo["facts"] = (True, facts)
-    return ctx
+    found.container = container
+    found._memo["container"] = (True, container)
+    found._memo["facts"] = (True, facts)
+    return found
+
+
+def context(facts: ContainerFacts, env: dict[str, str] | None = None) -> SaslauthdView:
+    return SaslauthdView(session(facts, env), LoginOptions(login="alice@meet.jitsi"))
 
 
 def test_current_generation_from_layout() -> None:
@@ -57,6 +63,19 @@ def test_legacy_generation_from_layout() -> None:
         "saslauthd -O /etc/saslauthd.conf",
         "certificates in /config/certs",
     ]
+
+
+def test_generation_without_a_mode_reads_only_the_prosody_layout() -> None:
+    facts = ContainerFacts(
+        files={"/config/prosody.cfg.lua": ""},
+        dirs={"/config/certs": []},
+        processes=[Process(pid=20, uid=0, argv=SASLAUTHD_CURRENT)],
+        complete=True,
+    )
+    assert session(facts).generation() == (
+        "legacy",
+        ["prosody config at /config/prosody.cfg.lua", "certificates in /config/certs"],
+    )
 
 
 def test_without_saslauthd_the_conf_path_follows_the_generation() -> None:
@@ -127,3 +146,21 @@ def test_prosody_config_reads_the_included_conf_d_files() -> None:
         "/run/prosody/config/prosody.cfg.lua",
         "/run/prosody/config/conf.d/jitsi-meet.cfg.lua",
     ]
+
+
+def test_net_step_reads_the_host_result_from_the_run() -> None:
+    from ldapcheck.core.model import Status, StepResult
+    from ldapcheck.core.step import CheckFailed
+    from ldapcheck.jitsi.container.steps import net_step
+
+    facts = ContainerFacts(dns={"ldap.example": (2, "")}, tcp={("ldap.example", 389): -1}, complete=True)
+    step = net_step("ldap.example", 389)
+    inside = session(facts)
+    for host_status, fid in ((Status.FAIL, "NET-DNS"), (Status.PASS, "NET-CONTAINER")):
+        inside.results = {"net.tcp[ldap.example:389]": StepResult(id="x", title="x", status=host_status, summary="")}
+        try:
+            step.run(inside)
+        except CheckFailed as exc:
+            assert exc.failure_id == fid
+        else:
+            raise AssertionError("the step should fail")

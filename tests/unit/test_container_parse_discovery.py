@@ -7,7 +7,11 @@ from typing import Any
 import pytest
 
 from ldapcheck.adapters import docker as dockeradapter
+from ldapcheck.adapters.docker_errors import DockerError
 from ldapcheck.core.step import CheckFailed
+from ldapcheck.jitsi.container.failures import failure
+
+IDENTIFYING_KEYS = ("LDAP_URL", "LDAP_BASE", "LDAP_BINDDN", "XMPP_DOMAIN")
 
 
 class FakeContainer:
@@ -45,7 +49,16 @@ def compose(project: str, status: str = "running") -> FakeContainer:
 
 
 def find(items: list[FakeContainer], **kwargs: Any) -> Any:
+    kwargs.setdefault("identifying_keys", IDENTIFYING_KEYS)
     return dockeradapter.find_prosody(FakeClient(items), **kwargs)  # type: ignore[arg-type]
+
+
+def not_found(items: list[FakeContainer], kind: str, **kwargs: Any) -> CheckFailed:
+    """The adapter's error (of this kind) and the failed step it becomes."""
+    with pytest.raises(DockerError) as caught:
+        find(items, **kwargs)
+    assert caught.value.kind == kind
+    return failure(caught.value)
 
 
 def test_compose_label_wins_over_image_name() -> None:
@@ -55,10 +68,10 @@ def test_compose_label_wins_over_image_name() -> None:
 
 def test_project_narrows_several_compose_projects() -> None:
     items = [compose("a"), compose("b")]
-    with pytest.raises(CheckFailed) as caught:
-        find(items)
-    assert caught.value.failure_id == "DOCKER-AMBIGUOUS"
-    assert "a-prosody-1" in caught.value.message and "b-prosody-1" in caught.value.message
+    caught = not_found(items, "ambiguous")
+    assert caught.failure_id == "DOCKER-AMBIGUOUS"
+    assert "a-prosody-1" in caught.message and "b-prosody-1" in caught.message
+    assert caught.detail == {"candidates": ["a-prosody-1", "b-prosody-1"]}
     assert find(items, project="b").name == "b-prosody-1"
 
 
@@ -72,13 +85,13 @@ def test_image_name_fallback_without_labels() -> None:
 
 
 def test_none_and_stopped() -> None:
-    with pytest.raises(CheckFailed) as caught:
-        find([FakeContainer("web", "jitsi/web")])
-    assert caught.value.failure_id == "DOCKER-NO-CONTAINER"
-    with pytest.raises(CheckFailed) as stopped:
-        find([compose("only", "exited")])
-    assert stopped.value.failure_id == "DOCKER-STOPPED"
-    assert "docker compose up -d prosody" in stopped.value.hint
+    caught = not_found([FakeContainer("web", "jitsi/web")], "no-container")
+    assert caught.failure_id == "DOCKER-NO-CONTAINER"
+    assert "docker compose up -d" in caught.hint
+    stopped = not_found([compose("only", "exited")], "stopped")
+    assert stopped.failure_id == "DOCKER-STOPPED"
+    assert "docker compose up -d prosody" in stopped.hint
+    assert stopped.reproduce == "docker logs --tail 50 only-prosody-1"
 
 
 def with_env(container: FakeContainer, **env: str) -> FakeContainer:
@@ -96,9 +109,8 @@ def test_several_running_the_one_matching_the_env_file_is_chosen() -> None:
 def test_several_matching_the_env_file_stay_ambiguous() -> None:
     a = with_env(compose("a"), LDAP_URL="ldap://127.0.0.1:389")
     b = with_env(compose("b"), LDAP_URL="ldap://127.0.0.1:389")
-    with pytest.raises(CheckFailed) as caught:
-        find([a, b], prefer_env=lambda: {"LDAP_URL": "ldap://127.0.0.1:389"})
-    assert caught.value.failure_id == "DOCKER-AMBIGUOUS"
+    caught = not_found([a, b], "ambiguous", prefer_env=lambda: {"LDAP_URL": "ldap://127.0.0.1:389"})
+    assert caught.failure_id == "DOCKER-AMBIGUOUS"
 
 
 def test_env_file_is_consulted_only_when_ambiguous() -> None:

@@ -11,7 +11,7 @@ from ldapcheck.auth.ldap.host import user as host_user
 from ldapcheck.auth.ldap.host.context import ChainOptions, HostContext
 from ldapcheck.auth.ldap.settings import Settings
 from ldapcheck.core.model import Report, StepResult, Verdict
-from ldapcheck.core.runner import run_steps
+from ldapcheck.core.runner import Run
 from ldapcheck.core.step import Step
 
 __all__ = ["ChainOptions", "HostContext", "count_steps", "diagnose_steps", "run_chain", "user_steps"]
@@ -55,9 +55,8 @@ def _ldap_steps(requires: frozenset[str], options: ChainOptions) -> list[Step[Ho
 
 
 def diagnose_steps(settings: Settings, options: ChainOptions) -> list[Step[HostContext]]:
-    """Every host step of `ldapcheck diagnose`, in saslauthd's order."""
+    """Every host step of `ldapcheck diagnose`, in saslauthd's order (the container phase follows: commands/)."""
     server_steps, requires = _server_steps(settings)
-    # The container steps run separately (checks/container.py) and are merged by `extend_report`.
     return [host.config_step(), *server_steps, *_ldap_steps(requires, options)]
 
 
@@ -84,6 +83,30 @@ def verdict_of(results: list[StepResult]) -> Verdict | None:
     return decide(results)
 
 
+def host_phase(
+    run: Run,
+    build: Callable[[Settings, ChainOptions], list[Step[HostContext]]],
+    settings: Settings,
+    options: ChainOptions,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> set[str]:
+    """Run a host chain as one phase of `run` (shared connections closed); returns the secrets to mask."""
+    ctx = HostContext(settings=settings, options=options, progress=progress)
+    secrets = set(settings.secrets())
+    if options.password is not None and options.password.reveal():
+        secrets.add(options.password.reveal())
+    if not options.wire:
+        from ldapcheck.adapters.ldap.directory import load_library
+
+        load_library()
+    try:
+        run.phase(build(settings, options), ctx)
+    finally:
+        ctx.close()
+    return secrets
+
+
 def run_chain(
     command: str,
     build: Callable[[Settings, ChainOptions], list[Step[HostContext]]],
@@ -94,24 +117,13 @@ def run_chain(
     on_result: Callable[[StepResult], None] | None = None,
 ) -> Report:
     """Run a chain and return its report (secrets registered, shared connections closed)."""
-    ctx = HostContext(settings=settings, options=options, progress=progress)
-    secrets = set(settings.secrets())
-    if options.password is not None and options.password.reveal():
-        secrets.add(options.password.reveal())
-    if not options.wire:
-        from ldapcheck.adapters.ldap.directory import load_library
-
-        load_library()
-    try:
-        steps = build(settings, options)
-        results, internal = run_steps(steps, ctx, on_result=on_result)
-    finally:
-        ctx.close()
+    run = Run(on_result=on_result)
+    secrets = host_phase(run, build, settings, options, progress=progress)
     return Report(
         command=command,
-        steps=results,
-        verdict=verdict_of(results),
+        steps=run.ordered,
+        verdict=verdict_of(run.ordered),
         meta={"servers": [s.url for s in settings.servers], "user": options.user},
         secrets=frozenset(secrets),
-        internal_error=internal,
+        internal_error=run.internal,
     )

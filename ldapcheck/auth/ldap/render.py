@@ -16,13 +16,13 @@ import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ldapcheck.jitsi import modes
 from ldapcheck.jitsi.tpl import to_bool as tpl_to_bool
 
 if TYPE_CHECKING:
     import jinja2
 
 NO_VALUE = "<no value>"
-
 
 # The variables the template reads: the only ones `render` looks at.
 TEMPLATE_VARIABLES = (
@@ -122,4 +122,4 @@ def render(environ: Mapping[str, str], generation: Generation | str = Generation
 
 def rendered_gate(environ: Mapping[str, str]) -> bool:
     """Whether the container writes the file at all: the bash gate is `[[ "$AUTH_TYPE" == "ldap" ]]`."""
-    return environ.get("AUTH_TYPE") == "ldap"
+    return modes.started(environ, "ldap")

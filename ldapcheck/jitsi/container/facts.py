@@ -61,6 +61,10 @@ class ContainerFacts:
     exists: dict[str, bool] = field(default_factory=dict)  # TLS files named in saslauthd.conf
     complete: bool = False
 
+    def measured_ms(self) -> float:
+        """Time of this exec that the net steps report (their probes run in parallel: the longest)."""
+        return max(self.net_ms.values(), default=0.0)
+
     def saslauthd(self) -> list[Process]:
         """saslauthd processes (master first: lowest pid)."""
         return sorted((p for p in self.processes if p.name == "saslauthd"), key=lambda p: p.pid)

@@ -1,83 +1,45 @@
-"""Container steps about configuration: env drift, saslauthd.conf, xmpp.conf, prosody's rendered config."""
+"""LDAP container steps about configuration: saslauthd.conf, xmpp.conf, and what prosody's config must say."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from ldapcheck.adapters import docker as dockeradapter
 from ldapcheck.auth.ldap import render as renderer
 from ldapcheck.auth.ldap.container import files as configs
+from ldapcheck.auth.ldap.container import view
+from ldapcheck.auth.ldap.container.view import SaslauthdView
 from ldapcheck.core.secrets import MASK
-from ldapcheck.core.step import CheckFailed, Outcome, StepSkipped
-from ldapcheck.jitsi.container.session import ContainerContext
+from ldapcheck.core.step import CheckFailed, Outcome
+from ldapcheck.jitsi import modes
+from ldapcheck.jitsi.container import steps as jsteps
+from ldapcheck.jitsi.container.session import ContainerSession
+from ldapcheck.jitsi.prosody import ProsodyHost
 
 # The variables docker-compose.yml passes through to prosody that decide the LDAP login path: the ones the
 # saslauthd.conf template reads, plus the ENABLE_AUTH gate of prosody's own config.
 DRIFT_KEYS = ("ENABLE_AUTH", *renderer.TEMPLATE_VARIABLES)
-SECRET_ENV = frozenset({"LDAP_BINDPW"})
-RECREATE = "docker compose up -d --force-recreate prosody"
+DRIFT_SHOWN = ("AUTH_TYPE", "ENABLE_AUTH", "XMPP_DOMAIN", "LDAP_URL", "LDAP_BASE", "LDAP_FILTER")
+SECRET_ENV = view.SECRET_ENV
+RECREATE = jsteps.RECREATE
 
-JM_AUTH_TYPE = "JM-AUTH-TYPE"
-JM_RECREATE = "JM-RECREATE"
+JM_AUTH_TYPE = jsteps.JM_AUTH_TYPE
 JM_STALE_CONFIG = "JM-STALE-CONFIG"
 JM_CUSTOM_CONF = "JM-CUSTOM-CONF"
 SA_CONF_INVALID = "SA-CONF-INVALID"
 SASL_APP_CONF = "JM-SASL-APP-CONF"
 
 
-def auth_type_gate(env: dict[str, str]) -> str | None:
+def auth_type_gate(env: Mapping[str, str]) -> str | None:
     """Why saslauthd is not configured/started from this env (upstream's `[[ "$AUTH_TYPE" == "ldap" ]]`), or None."""
-    value = env.get("AUTH_TYPE", "")
-    if value == "ldap":
-        return None
-    if value.strip().strip("\"'").lower() == "ldap":
-        return f"AUTH_TYPE={value} is not exactly `ldap`: the image's gate is case- and quote-sensitive"
-    return (
-        f"AUTH_TYPE={value or '(unset)'}: the image writes saslauthd.conf and starts saslauthd only for AUTH_TYPE=ldap"
-    )
+    return modes.gate(env, "ldap", what="writes saslauthd.conf and starts saslauthd")
 
 
-def env_drift(ctx: ContainerContext) -> Outcome:
-    """Container environment vs --env-file."""
-    expected = ctx.options.expected_env
-    if expected is None:
-        raise StepSkipped("no --env-file given: nothing to compare the container's environment with")
-    actual = ctx.env()
-    keys = DRIFT_KEYS
-    differences: list[str] = []
-    for key in keys:
-        # Unset and empty differ: compose passes `NAME=` as "", and a missing NAME not at all.
-        want, have = expected.get(key), actual.get(key)
-        if key in SECRET_ENV:
-            ctx.secrets.update(v for v in (want, have) if v)
-        if want == have:
-            continue
-        if key in SECRET_ENV:
-            differences.append(f"{key} differs")
-        else:
-            differences.append(f"{key}: .env {_shown(want)}, container {_shown(have)}")
-    detail: dict[str, object] = {"env_file": ctx.options.env_file or "(given)", "compared": len(keys)}
-    if differences:
-        detail["differences"] = differences
-        raise CheckFailed(
-            JM_RECREATE,
-            f"{ctx.name} runs with other values than {ctx.options.env_file or '.env'}: " + "; ".join(differences),
-            hint="The container was not recreated after .env changed (a restart keeps the old environment). "
-            f"Run `{RECREATE}`.",
-            detail=detail,
-            reproduce=f"docker exec {ctx.name} printenv AUTH_TYPE ENABLE_AUTH XMPP_DOMAIN LDAP_URL LDAP_BASE "
-            "LDAP_FILTER",
-        )
-    return Outcome(summary=f"the container's {len(keys)} auth variables match the .env file", detail=detail)
-
-
-def _shown(value: str | None) -> str:
-    return "(unset)" if value is None else repr(value)
-
-
-def _is_mounted(ctx: ContainerContext, path: str) -> bool:
+def _is_mounted(ctx: SaslauthdView, path: str) -> bool:
     return any(m["destination"] == path for m in dockeradapter.mounts(ctx.require_container()))
 
 
-def saslauthd_conf(ctx: ContainerContext) -> Outcome:
+def saslauthd_conf(ctx: SaslauthdView) -> Outcome:
     """saslauthd.conf vs the template rendered from the container's env."""
     env = ctx.env()
     path = ctx.conf_path()
@@ -139,7 +101,7 @@ def saslauthd_conf(ctx: ContainerContext) -> Outcome:
     return Outcome(summary=summary, detail=detail, reproduce=reproduce, value=conf.values)
 
 
-def sasl_app_conf(ctx: ContainerContext) -> Outcome:
+def sasl_app_conf(ctx: SaslauthdView) -> Outcome:
     """The SASL application config xmpp.conf."""
     search = ctx.sasl_search_path()
     found = ctx.sasl_app_conf()
@@ -181,57 +143,21 @@ def sasl_app_conf(ctx: ContainerContext) -> Outcome:
     )
 
 
-def prosody_config(ctx: ContainerContext) -> Outcome:
-    """prosody's rendered config: cyrus auth on XMPP_DOMAIN."""
-    env = ctx.env()
-    f = ctx.facts()
-    path = next((p for p in ("/run/prosody/config/prosody.cfg.lua", "/config/prosody.cfg.lua") if p in f.files), None)
-    if path is None:
-        raise StepSkipped("no rendered prosody.cfg.lua in /run/prosody/config or /config")
-    domain = ctx.xmpp_domain
-    conf_dir = path.rsplit("/", 1)[0] + "/conf.d/"
-    included = sorted(p for p in f.files if p.startswith(conf_dir) and p.endswith(".cfg.lua"))
-    text = "\n".join(f.files[p] for p in (path, *included))
-    _globals, hosts = configs.parse_prosody_hosts(text)
-    where = f"{path} {conf_dir}*.cfg.lua" if included else path
-    reproduce = f"docker exec {ctx.name} grep -n -A3 'VirtualHost \"{domain}\"' {where}"
-    host = hosts.get(domain)
-    detail: dict[str, object] = {"files": [path, *included], "XMPP_DOMAIN": domain, "hosts": sorted(hosts)}
-    if host is None:
-        raise CheckFailed(
-            JM_AUTH_TYPE,
-            f'{where} has no VirtualHost "{domain}" (XMPP_DOMAIN): prosody serves {sorted(hosts)}',
-            hint="XMPP_DOMAIN must be the same in .env and in the container; recreate prosody: " + RECREATE,
-            detail=detail,
-            reproduce=reproduce,
-        )
-    detail["authentication"] = host.authentication
-    if host.authentication != "cyrus":
-        enable_auth = renderer.to_bool(env.get("ENABLE_AUTH") or "0")
-        prosody_type = env.get("PROSODY_AUTH_TYPE") or env.get("AUTH_TYPE") or "internal"
-        if not enable_auth:
-            detail["gate"] = "ENABLE_AUTH"
-            reason = f"ENABLE_AUTH={env.get('ENABLE_AUTH', '(unset)')} is off, so prosody never asks for a password"
-            hint = "Set ENABLE_AUTH=1 in .env and recreate prosody: " + RECREATE
-        else:
-            detail["gate"] = "AUTH_TYPE"
-            reason = f"PROSODY_AUTH_TYPE/AUTH_TYPE is {prosody_type!r}, not exactly 'ldap'"
-            hint = "Set AUTH_TYPE=ldap (lower case; PROSODY_AUTH_TYPE unset or ldap) and recreate prosody: " + RECREATE
-        raise CheckFailed(
-            JM_AUTH_TYPE,
-            f'VirtualHost "{domain}" uses authentication = "{host.authentication}", not "cyrus": {reason}',
-            hint=hint,
-            detail=detail,
-            reproduce=reproduce,
-        )
+def _cyrus_application(session: ContainerSession, host: ProsodyHost, detail: dict[str, object], reproduce: str) -> str:
+    """libsasl reads `<cyrus_application_name>.conf`: docker-jitsi-meet's is xmpp (xmpp.conf)."""
     app = host.settings.get("cyrus_application_name", "prosody")
     detail["cyrus_application_name"] = app
     if app != "xmpp":
         raise CheckFailed(
             SASL_APP_CONF,
-            f'VirtualHost "{domain}" uses cyrus with application name {app!r}: libsasl reads {app}.conf, not xmpp.conf',
+            f'VirtualHost "{host.name}" uses cyrus with application name {app!r}: libsasl reads {app}.conf, '
+            "not xmpp.conf",
             hint='docker-jitsi-meet sets cyrus_application_name = "xmpp".',
             detail=detail,
             reproduce=reproduce,
         )
-    return Outcome(summary=f'VirtualHost "{domain}": authentication = "cyrus" (application xmpp)', detail=detail)
+    return " (application xmpp)"
+
+
+# prosody's rendered config: cyrus auth (application xmpp) on XMPP_DOMAIN.
+prosody_config = jsteps.prosody_config_run("ldap", "cyrus", _cyrus_application)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextlib
 import shlex
 
-from ldapcheck.adapters import docker as dockeradapter
 from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.auth.ldap.container import probe
+from ldapcheck.auth.ldap.container.view import SaslauthdView
 from ldapcheck.core.step import CheckFailed, Outcome, StepSkipped
-from ldapcheck.jitsi.container.session import ContainerContext
 
 SA_SOCKET = "SA-SOCKET"
 SA_OPAQUE_NO = "SA-OPAQUE-NO"
@@ -40,18 +39,13 @@ def ldap_error_id(message: str) -> str:
     return next((fid for text, fid in _LDAP_ERRORS.items() if text.lower() in message.lower()), "LDAP-SERVER-DOWN")
 
 
-def host_passed(ctx: ContainerContext, *ids: str) -> bool:
-    """Whether the host chain ran these steps and they passed (the runner stores values of passed steps only)."""
-    return bool(ids) and all(i in ctx.values for i in ids)
-
-
-def _missing_tls_files(ctx: ContainerContext, conf: configs.LakConf) -> list[str]:
+def _missing_tls_files(ctx: SaslauthdView, conf: configs.LakConf) -> list[str]:
     keys = ("ldap_tls_cacert_file", "ldap_tls_cacert_dir", "ldap_tls_cert", "ldap_tls_key")
     exists = ctx.facts().exists
     return [conf.get(k) for k in keys if conf.get(k) and exists.get(conf.get(k)) is False]
 
 
-def _host_reached(ctx: ContainerContext, servers: str) -> bool:
+def _host_reached(ctx: SaslauthdView, servers: str) -> bool:
     """Whether the host chain connected to every server of this `ldap_servers` value."""
     from ldapcheck.auth.ldap.settings import parse_servers
     from ldapcheck.core.errors import ConfigError
@@ -60,10 +54,10 @@ def _host_reached(ctx: ContainerContext, servers: str) -> bool:
         parsed = parse_servers(servers)
     except ConfigError:
         return False
-    return host_passed(ctx, *[f"net.tcp[{s.hostport}]" for s in parsed])
+    return ctx.passed(*[f"net.tcp[{s.hostport}]" for s in parsed])
 
 
-def ldap_chain(ctx: ContainerContext) -> Outcome:
+def ldap_chain(ctx: SaslauthdView) -> Outcome:
     """The LDAP chain inside the container (lua-ldap: its libldap, CA store, ldap.conf)."""
     conf = ctx.effective_conf()
     if conf is None or conf.errors:
@@ -92,7 +86,7 @@ def ldap_chain(ctx: ContainerContext) -> Outcome:
     if not sb.ok:
         fid = ldap_error_id(sb.field(0))
         same_servers = _host_reached(ctx, conf.get("ldap_servers", "ldap://localhost/"))
-        if same_servers and host_passed(ctx, "ldap.service_bind") and fid in ("LDAP-SERVER-DOWN", "NET-TIMEOUT"):
+        if same_servers and ctx.passed("ldap.service_bind") and fid in ("LDAP-SERVER-DOWN", "NET-TIMEOUT"):
             fid = NET_CONTAINER
         detail["service bind"] = f"{who}: {sb.field(0)}"
         missing = _missing_tls_files(ctx, conf)
@@ -167,7 +161,7 @@ def ldap_chain(ctx: ContainerContext) -> Outcome:
     return Outcome(summary=f"service bind, search {req.filter} → 1 entry, user bind: all ok", detail=detail)
 
 
-def _bind_reproduce(ctx: ContainerContext, servers: str, dn: str, var: str) -> str:
+def _bind_reproduce(ctx: SaslauthdView, servers: str, dn: str, var: str) -> str:
     """A bind with the container's own libldap; the password comes from a shell variable, on stdin."""
     lua = f'local l=require"lualdap"; print(l.open_simple({_lua_str(servers)}, {_lua_str(dn)}, io.read("a")))'
     return f"printf '%s' \"${var}\" | docker exec -i {ctx.name} lua5.4 -e {shlex.quote(lua)}"
@@ -178,13 +172,13 @@ def _lua_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _login_reproduce(ctx: ContainerContext) -> str:
+def _login_reproduce(ctx: SaslauthdView) -> str:
     req = ctx.request()
     login = shlex.quote(req.user if req else "LOGIN")
     return f'docker exec -it {ctx.name} testsaslauthd -u {login} -p "$PW" -s xmpp -r {shlex.quote(ctx.xmpp_domain)}'
 
 
-def saslauthd_protocol(ctx: ContainerContext) -> Outcome:
+def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
     """The real login: saslauthd's socket protocol, as prosody asks it."""
     req = ctx.request()
     if req is None or ctx.options.password is None:
@@ -234,7 +228,7 @@ def saslauthd_protocol(ctx: ContainerContext) -> Outcome:
     )
 
 
-def testsaslauthd(ctx: ContainerContext) -> Outcome:
+def testsaslauthd(ctx: SaslauthdView) -> Outcome:
     """The real login with testsaslauthd (opt-in)."""
     req = ctx.request()
     if req is None or ctx.options.password is None:
@@ -246,7 +240,7 @@ def testsaslauthd(ctx: ContainerContext) -> Outcome:
         )
     password = ctx.options.password.reveal()
     argv = ["testsaslauthd", "-u", req.user, "-p", password, "-s", req.service, "-r", req.realm]
-    result = dockeradapter.exec_in(ctx.require_container(), argv, user=ctx.prosody_user(), timeout=30)
+    result = ctx.exec(argv, user=ctx.prosody_user(), timeout=30)
     parsed = probe.parse_testsaslauthd(result.stdout, result.stderr, result.exit_code)
     detail: dict[str, object] = {
         "stdout": parsed.stdout.strip(),

@@ -77,6 +77,10 @@ class ProbeResult:
                 total += float(rec.field(1)) if rec is not None else 0.0
         return total
 
+    def measured_ms(self) -> float:
+        """Time of this exec that the steps reading its records report."""
+        return self.ms(*TIMED_RECORDS)
+
     @property
     def entries(self) -> list[str]:
         """DNs the search returned (at most 2: the script stops at two)."""

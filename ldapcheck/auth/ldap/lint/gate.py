@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from ldapcheck.auth.ldap.render import TEMPLATE_VARIABLES
 from ldapcheck.jitsi.lint.model import Finding, LintContext, Severity
+from ldapcheck.jitsi.modes import auth_modes
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -18,16 +19,12 @@ LDAP_KEYS = tuple(k for k in TEMPLATE_VARIABLES if k.startswith("LDAP_"))
 
 def ldap_in_use(ctx: LintContext) -> bool:
     """Whether the file means to use LDAP at all (otherwise the LDAP rules stay quiet)."""
-    v = ctx.values
-    auth = v.get("AUTH_TYPE", "")
-    prosody = v.get("PROSODY_AUTH_TYPE") or auth
-    return auth.strip().lower() == "ldap" or prosody.strip().lower() == "ldap" or any(v.get(k) for k in LDAP_KEYS)
+    return auth_modes(ctx.values).requested("ldap") or any(ctx.values.get(k) for k in LDAP_KEYS)
 
 
 def ldap_on(ctx: LintContext) -> bool:
     """Whether the template renders the ldap block (effective PROSODY_AUTH_TYPE == "ldap")."""
-    v = ctx.values
-    return (v.get("PROSODY_AUTH_TYPE") or v.get("AUTH_TYPE") or "internal") == "ldap"
+    return auth_modes(ctx.values).prosody_auth_type == "ldap"
 
 
 def rule_ldap_off(ctx: LintContext) -> Iterator[Finding]:

@@ -1,0 +1,97 @@
+"""`ldapcheck diagnose`: the host chain and the container chain as two phases of one run, one verdict over both.
+
+The container lookup starts first (`start_container`), in the background, before the .env is even read; its
+execs start as soon as `diagnose` knows the login and the servers, and overlap with the host chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ldapcheck.auth.ldap import chain
+from ldapcheck.auth.ldap.container.steps import container_steps
+from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView, session_options
+from ldapcheck.auth.ldap.settings import Settings
+from ldapcheck.auth.ldap.verdict import decide
+from ldapcheck.core.model import Report
+from ldapcheck.core.runner import Run
+from ldapcheck.jitsi.container.session import ContainerSession
+
+
+@dataclass(kw_only=True)
+class ContainerOptions:
+    """Where the prosody container is, and what may be tried inside it."""
+
+    container: str | None = None
+    project: str | None = None
+    docker_host: str | None = None
+    timeout: float = 5.0
+    testsaslauthd: bool = False  # opt-in: it puts the password in a process argv inside the container
+
+
+@dataclass
+class Inside:
+    """A container session whose engine lookup already runs; the execs wait for `diagnose`'s inputs."""
+
+    options: ContainerOptions
+    session: ContainerSession
+
+
+def start_container(options: ContainerOptions) -> Inside:
+    """Start looking for the prosody container now, in the background (call before reading the .env)."""
+    session = ContainerSession(
+        session_options(
+            container=options.container,
+            project=options.project,
+            docker_host=options.docker_host,
+            timeout=options.timeout,
+        )
+    )
+    session.prefetch(inputs_later=True)
+    return Inside(options=options, session=session)
+
+
+def diagnose(
+    settings: Settings,
+    host_options: chain.ChainOptions,
+    *,
+    inside: Inside | None = None,
+    expected_env: Mapping[str, str] | None = None,
+    env_file: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """The host chain, then (with `inside`) the container chain, and the verdict over both."""
+    view = None
+    if inside is not None:
+        view = SaslauthdView(
+            inside.session,
+            LoginOptions(
+                login=host_options.user, password=host_options.password, testsaslauthd=inside.options.testsaslauthd
+            ),
+        )
+        view.prefetch()
+        inside.session.provide(
+            expected_env=expected_env,
+            env_file=env_file,
+            servers=[(s.host, s.port) for s in settings.servers],
+            timeout=settings.timeout,
+        )
+    run = Run()
+    secrets = chain.host_phase(run, chain.diagnose_steps, settings, host_options, progress=progress)
+    meta: dict[str, object] = {"servers": [s.url for s in settings.servers], "user": host_options.user}
+    if view is not None:
+        session = view.session
+        session.results = run.results  # the container steps compare with the host's (NET-CONTAINER)
+        session.secrets.update(secrets)
+        run.phase(container_steps(session.targets()), view, background_ms=session.claim_background_ms)
+        secrets = session.secrets
+        meta["container"] = session.name if session.container is not None else None
+    return Report(
+        command="diagnose",
+        steps=run.ordered,
+        verdict=decide(run.ordered),
+        meta=meta,
+        secrets=frozenset(secrets),
+        internal_error=run.internal,
+    )

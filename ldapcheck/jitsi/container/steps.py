@@ -1,0 +1,249 @@
+"""Container steps every auth mode shares: find prosody, its image generation, env drift, prosody's rendered
+auth config, and DNS/TCP from inside. A mode passes in what differs (keys, expected `authentication`).
+
+The steps take any runner context that has a `session` (the session itself, or a mode's view on it), so a
+mode runs them in one phase with its own steps.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Protocol, TypeVar
+
+from ldapcheck.adapters import docker as dockeradapter
+from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
+from ldapcheck.jitsi import modes
+from ldapcheck.jitsi.container.failures import DOCKER_EXEC
+from ldapcheck.jitsi.container.session import ContainerSession
+from ldapcheck.jitsi.prosody import ProsodyHost, parse_prosody_hosts
+
+RECREATE = "docker compose up -d --force-recreate prosody"
+JM_AUTH_TYPE = "JM-AUTH-TYPE"
+JM_RECREATE = "JM-RECREATE"
+NET_CONTAINER = "NET-CONTAINER"
+
+FIND = "container.find"
+GENERATION = "container.generation"
+
+
+class InContainer(Protocol):
+    """A runner context with a container session."""
+
+    values: dict[str, object]
+
+    @property
+    def session(self) -> ContainerSession: ...
+
+
+S = TypeVar("S", bound=InContainer)
+
+# What a mode checks on its VirtualHost once `authentication` is right: raises CheckFailed, or returns a
+# note for the summary (e.g. " (application xmpp)").
+HostCheck = Callable[[ContainerSession, ProsodyHost, dict[str, object], str], str]
+
+
+def find(ctx: InContainer) -> Outcome:
+    """Find the prosody container."""
+    container = ctx.session.locate()
+    labels = dockeradapter.compose_labels(container)
+    detail: dict[str, object] = {"id": container.short_id, "image": dockeradapter.describe(container)}
+    if labels.get(dockeradapter.COMPOSE_PROJECT_LABEL):
+        detail["compose project"] = labels[dockeradapter.COMPOSE_PROJECT_LABEL]
+    return Outcome(summary=f"{dockeradapter.describe(container)}", detail=detail, value=container.name)
+
+
+def generation_step(notes: Mapping[str, str] | None = None) -> Step[S]:
+    """Image generation from the file layout; `notes` (generation → mode path) name what it means for the mode."""
+    notes = notes or {}
+
+    def run(ctx: S) -> Outcome:
+        session = ctx.session
+        gen, evidence = session.generation()
+        detail: dict[str, object] = {"evidence": evidence or ["no layout markers; assuming the current layout"]}
+        label = "rootless (stable-11146+)" if gen == "current" else "pre-rootless"
+        if notes.get(gen):
+            label += f": {notes[gen]}"
+        paths = " ".join([*notes.values(), "/run/prosody/config", "/config"])
+        return Outcome(
+            summary=label + ("" if evidence else " (assumed)"),
+            detail=detail,
+            warn=not evidence,
+            value=gen,
+            reproduce=f"docker exec {session.name} ls -l {paths}",
+        )
+
+    return Step(id=GENERATION, title="Image generation", run=run, requires=frozenset({FIND}))
+
+
+def env_drift_step(keys: Sequence[str], secret_keys: Collection[str], shown: Sequence[str] = ()) -> Step[S]:
+    """The container's environment vs --env-file on `keys` (values of `secret_keys` masked; `shown` in the
+    reproduce line)."""
+
+    def run(ctx: S) -> Outcome:
+        session = ctx.session
+        expected = session.options.expected_env
+        if expected is None:
+            raise StepSkipped("no --env-file given: nothing to compare the container's environment with")
+        actual = session.env()
+        differences: list[str] = []
+        for key in keys:
+            # Unset and empty differ: compose passes `NAME=` as "", and a missing NAME not at all.
+            want, have = expected.get(key), actual.get(key)
+            if key in secret_keys:
+                session.secrets.update(v for v in (want, have) if v)
+            if want == have:
+                continue
+            if key in secret_keys:
+                differences.append(f"{key} differs")
+            else:
+                differences.append(f"{key}: .env {_shown(want)}, container {_shown(have)}")
+        env_file = session.options.env_file
+        detail: dict[str, object] = {"env_file": env_file or "(given)", "compared": len(keys)}
+        if differences:
+            detail["differences"] = differences
+            raise CheckFailed(
+                JM_RECREATE,
+                f"{session.name} runs with other values than {env_file or '.env'}: " + "; ".join(differences),
+                hint="The container was not recreated after .env changed (a restart keeps the old environment). "
+                f"Run `{RECREATE}`.",
+                detail=detail,
+                reproduce=f"docker exec {session.name} printenv {' '.join(shown or keys)}",
+            )
+        return Outcome(summary=f"the container's {len(keys)} auth variables match the .env file", detail=detail)
+
+    return Step(id="container.env_drift", title="Container env vs .env", run=run, requires=frozenset({FIND}))
+
+
+def _shown(value: str | None) -> str:
+    return "(unset)" if value is None else repr(value)
+
+
+def prosody_config_run(mode: str, authentication: str, check_host: HostCheck | None = None) -> Callable[[S], Outcome]:
+    """prosody's rendered config: `authentication` on XMPP_DOMAIN's VirtualHost (what `mode` renders)."""
+
+    def run(ctx: S) -> Outcome:
+        session = ctx.session
+        env = session.env()
+        f = session.facts()
+        path = next(
+            (p for p in ("/run/prosody/config/prosody.cfg.lua", "/config/prosody.cfg.lua") if p in f.files), None
+        )
+        if path is None:
+            raise StepSkipped("no rendered prosody.cfg.lua in /run/prosody/config or /config")
+        domain = session.xmpp_domain
+        conf_dir = path.rsplit("/", 1)[0] + "/conf.d/"
+        included = sorted(p for p in f.files if p.startswith(conf_dir) and p.endswith(".cfg.lua"))
+        text = "\n".join(f.files[p] for p in (path, *included))
+        _globals, hosts = parse_prosody_hosts(text)
+        where = f"{path} {conf_dir}*.cfg.lua" if included else path
+        reproduce = f"docker exec {session.name} grep -n -A3 'VirtualHost \"{domain}\"' {where}"
+        host = hosts.get(domain)
+        detail: dict[str, object] = {"files": [path, *included], "XMPP_DOMAIN": domain, "hosts": sorted(hosts)}
+        if host is None:
+            raise CheckFailed(
+                JM_AUTH_TYPE,
+                f'{where} has no VirtualHost "{domain}" (XMPP_DOMAIN): prosody serves {sorted(hosts)}',
+                hint="XMPP_DOMAIN must be the same in .env and in the container; recreate prosody: " + RECREATE,
+                detail=detail,
+                reproduce=reproduce,
+            )
+        detail["authentication"] = host.authentication
+        if host.authentication != authentication:
+            switches = modes.auth_modes(env)
+            if not switches.enabled:
+                detail["gate"] = "ENABLE_AUTH"
+                reason = f"ENABLE_AUTH={env.get('ENABLE_AUTH', '(unset)')} is off, so prosody never asks for a password"
+                hint = "Set ENABLE_AUTH=1 in .env and recreate prosody: " + RECREATE
+            else:
+                detail["gate"] = "AUTH_TYPE"
+                reason = f"PROSODY_AUTH_TYPE/AUTH_TYPE is {switches.prosody_auth_type!r}, not exactly {mode!r}"
+                hint = (
+                    f"Set AUTH_TYPE={mode} (lower case; PROSODY_AUTH_TYPE unset or {mode}) and recreate prosody: "
+                    + RECREATE
+                )
+            raise CheckFailed(
+                JM_AUTH_TYPE,
+                f'VirtualHost "{domain}" uses authentication = "{host.authentication}", not "{authentication}": '
+                + reason,
+                hint=hint,
+                detail=detail,
+                reproduce=reproduce,
+            )
+        note = check_host(session, host, detail, reproduce) if check_host is not None else ""
+        return Outcome(summary=f'VirtualHost "{domain}": authentication = "{authentication}"{note}', detail=detail)
+
+    return run
+
+
+def net_step(host: str, port: int) -> Step[S]:
+    """A step for DNS + TCP from inside the container to one server (compared with the host's own step)."""
+    hostport = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    def run(ctx: S) -> Outcome:
+        session = ctx.session
+        f = session.facts()
+        session.charge("facts", f.net_ms.get((host, port), 0.0))
+        if host not in f.dns or (host, port) not in f.tcp:
+            # An incomplete probe is not a network finding: say so instead of guessing.
+            raise CheckFailed(
+                DOCKER_EXEC,
+                f"the in-container probe did not report on {hostport}",
+                hint="Rerun; if it persists, run the reproduce command to see what the container says.",
+            )
+        dns_rc, addresses = f.dns[host]
+        tcp_rc = f.tcp[(host, port)]
+        host_ok = session.passed(f"net.tcp[{hostport}]")
+        on_host = " (it works from the host)" if host_ok else ""
+        probe_cmd = f'getent hosts {host}; timeout 5 bash -c "exec 3<>/dev/tcp/{host}/{port}" && echo open'
+        reproduce = f"docker exec {session.name} bash -c {shlex.quote(probe_cmd)}"
+        detail: dict[str, object] = {"getent hosts": addresses or f"exit {dns_rc}", "tcp": _tcp_text(tcp_rc)}
+        if host_ok:
+            detail["from the host"] = "reachable"
+        container_fid = NET_CONTAINER if host_ok else None
+        if dns_rc != 0:
+            raise CheckFailed(
+                container_fid or "NET-DNS",
+                f"{host} does not resolve inside {session.name}{on_host}",
+                hint=f"Use a name the container resolves (`docker exec {session.name} getent hosts {host}`), "
+                "fix the container's DNS, or add it with extra_hosts in docker-compose.override.yml.",
+                detail=detail,
+                reproduce=reproduce,
+            )
+        if tcp_rc != 0:
+            fid = "NET-TIMEOUT" if tcp_rc == 124 else "NET-REFUSED"
+            raise CheckFailed(
+                container_fid or fid,
+                f"{hostport} is not reachable from inside {session.name}: {_tcp_text(tcp_rc)}{on_host}",
+                hint="Reachable from the host but not from prosody: check the compose network, DNS and firewall."
+                if container_fid
+                else f"Check that the server listens on {hostport} and the firewall lets the container through.",
+                detail=detail,
+                reproduce=reproduce,
+            )
+        return Outcome(
+            summary=f"{host} resolves ({addresses.split()[0] if addresses else host}) and {hostport} accepts TCP",
+            detail=detail,
+            reproduce=reproduce,
+        )
+
+    return Step(
+        id=f"container.net[{hostport}]",
+        title=f"Container → {hostport}",
+        run=run,
+        requires=frozenset({GENERATION}),
+    )
+
+
+def _tcp_text(rc: int) -> str:
+    return {0: "connected", 124: "no answer within 5 s", -1: "not probed"}.get(rc, "refused or unreachable")
+
+
+def head_steps(notes: Mapping[str, str] | None = None) -> list[Step[S]]:
+    """container.find and container.generation: what every container phase starts with."""
+    return [Step(id=FIND, title="Prosody container", run=find), generation_step(notes)]
+
+
+def net_steps(servers: Sequence[tuple[str, int]]) -> list[Step[S]]:
+    """One DNS+TCP step per distinct server."""
+    return [net_step(host, port) for host, port in dict.fromkeys(servers)]
