@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ldapcheck.commands.source import BIND_PASSWORD_ENV
+
 if TYPE_CHECKING:
     from ldapcheck.auth.ldap.envgen import Discovery
 
 env_app = typer.Typer(help="Generate and merge the .env LDAP block.", no_args_is_help=True, add_completion=False)
-
-BIND_PASSWORD_ENV = "LDAPCHECK_BIND_PASSWORD"
 
 
 def _ask(value: str | None, prompt: str, *, required: bool, default: str = "") -> str:

@@ -1,30 +1,15 @@
-"""CLI: `validate` — check a whole directory before rollout: who will be able to log in, and who not, and why."""
+"""CLI: `ldapcheck validate` — directory-wide checks before a rollout."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
 from ldapcheck.cli.common import choose_format, emit, read_password
-from ldapcheck.cli.diagnose import (
-    _BASE,
-    _BIND_DN,
-    _CA_FILE,
-    _ENV_FILE,
-    _FILTER,
-    _JSON,
-    _MARKDOWN,
-    _SANITIZE,
-    _START_TLS,
-    _TIMEOUT,
-    _URL,
-    _VERBOSE,
-    _XMPP,
-    load_settings,
-    resolve_env_file,
-)
+from ldapcheck.cli.diagnose import progress_line
+from ldapcheck.cli.options import Output, grouped
+from ldapcheck.commands.source import LdapSource
 from ldapcheck.core.errors import ConfigError
 
 COMPARE_PASSWORD_ENV = "LDAPCHECK_COMPARE_PASSWORD"
@@ -44,82 +29,52 @@ def read_users_file(path: str) -> tuple[str, ...]:
     return logins
 
 
-def _progress() -> Callable[[int], None] | None:
-    if not sys.stderr.isatty():
-        return None
-
-    def show(count: int) -> None:
-        sys.stderr.write(f"\r  scanning… {count:,} entries")
-        sys.stderr.flush()
-
-    return show
-
-
-def register(app: typer.Typer) -> None:
-    """Add `validate` to `app`."""
-
-    @app.command()
-    def validate(
-        env_file: str | None = _ENV_FILE,
-        sample: int = typer.Option(20, "--sample", min=0, max=10_000, help="Logins to look up as saslauthd does."),
-        users_file: str | None = typer.Option(
-            None, "--users-file", help="Look up these logins (one a line) instead of a sample."
-        ),
-        url: str | None = _URL,
-        base: str | None = _BASE,
-        bind_dn: str | None = _BIND_DN,
-        filter_text: str | None = _FILTER,
-        start_tls: bool | None = _START_TLS,
-        ca_file: str | None = _CA_FILE,
-        xmpp_domain: str | None = _XMPP,
-        timeout: float = _TIMEOUT,
-        compare_bind_dn: str | None = typer.Option(
-            None,
+@grouped
+def validate(
+    ldap: LdapSource,
+    out: Output,
+    sample: Annotated[
+        int, typer.Option("--sample", min=0, max=10_000, help="Logins to look up as saslauthd does.")
+    ] = 20,
+    users_file: Annotated[
+        str | None, typer.Option("--users-file", help="Look up these logins (one a line) instead of a sample.")
+    ] = None,
+    compare_bind_dn: Annotated[
+        str | None,
+        typer.Option(
             "--compare-bind-dn",
             help="Also count the users as this DN (e.g. an admin) to find entries ACLs hide; "
             f"password from ${COMPARE_PASSWORD_ENV} or a prompt.",
         ),
-        page_size: int = typer.Option(1000, "--page-size", min=1, max=100_000, help="Entries per page of the scan."),
-        json_out: bool = _JSON,
-        markdown: bool = _MARKDOWN,
-        sanitize: bool = _SANITIZE,
-        verbose: bool = _VERBOSE,
-    ) -> None:
-        """Scan the directory as saslauthd's service account: duplicates, unusable logins, locked accounts, security."""
-        from ldapcheck.auth.ldap.validate import ValidateOptions, run_validate
+    ] = None,
+    page_size: Annotated[
+        int, typer.Option("--page-size", min=1, max=100_000, help="Entries per page of the scan.")
+    ] = 1000,
+) -> None:
+    """Scan the directory as saslauthd's service account: duplicates, unusable logins, locked accounts, security."""
+    from ldapcheck.auth.ldap.validate import ValidateOptions
+    from ldapcheck.commands.validate import validate as command
 
-        env_file = resolve_env_file(env_file, url)
-        fmt = choose_format(json_out, markdown)
-        settings = load_settings(
-            env_file,
-            url=url,
-            base=base,
-            bind_dn=bind_dn,
-            filter_text=filter_text,
-            start_tls=start_tls,
-            ca_file=ca_file,
-            xmpp_domain=xmpp_domain,
-            timeout=timeout,
-        )
-        users = read_users_file(users_file) if users_file else None
-        compare_password = (
-            read_password(from_stdin=False, prompt=f"Password for {compare_bind_dn}: ", env_var=COMPARE_PASSWORD_ENV)
-            if compare_bind_dn
-            else None
-        )
-        options = ValidateOptions(
-            sample=sample,
-            users=users,
-            page_size=page_size,
-            sanitize=sanitize,
-            compare_bind_dn=compare_bind_dn or "",
-            compare_password=compare_password,
-        )
-        progress = _progress()
-        try:
-            report = run_validate(settings, options, progress=progress)
-        finally:
-            if progress is not None:
-                sys.stderr.write("\r\033[K")
-                sys.stderr.flush()
-        emit(report, fmt, verbose=verbose, sanitize=sanitize)
+    fmt = choose_format(out.json_out, out.markdown)
+    users = read_users_file(users_file) if users_file else None
+    compare_password = (
+        read_password(from_stdin=False, prompt=f"Password for {compare_bind_dn}: ", env_var=COMPARE_PASSWORD_ENV)
+        if compare_bind_dn
+        else None
+    )
+    options = ValidateOptions(
+        sample=sample,
+        users=users,
+        page_size=page_size,
+        sanitize=out.sanitize,
+        compare_bind_dn=compare_bind_dn or "",
+        compare_password=compare_password,
+    )
+    with progress_line("scanning") as progress:
+        report = command(ldap, options, progress=progress)
+    emit(report, fmt, verbose=out.verbose, sanitize=out.sanitize)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `validate` to `app`."""
+    app.command("validate")(validate)

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from ldapcheck.auth.ldap import chain
 from ldapcheck.auth.ldap.container.steps import container_steps
 from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView, session_options
-from ldapcheck.auth.ldap.settings import Settings
+from ldapcheck.auth.ldap.settings import Settings, read_env_file
 from ldapcheck.auth.ldap.verdict import decide
+from ldapcheck.commands.source import LdapSource, load_settings
 from ldapcheck.core.model import Report
 from ldapcheck.core.runner import Run
+from ldapcheck.core.secrets import Secret
 from ldapcheck.jitsi.container.session import ContainerSession
 
 
@@ -50,6 +52,28 @@ def start_container(options: ContainerOptions) -> Inside:
     )
     session.prefetch(inputs_later=True)
     return Inside(options=options, session=session)
+
+
+def run(
+    source: LdapSource,
+    *,
+    user: str | None,
+    password: Secret | None,
+    bind_user: bool,
+    inside: Inside | None,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """`ldapcheck diagnose` from its options: the settings and the `.env` the container is compared with."""
+    settings = load_settings(source)
+    env_file = source.resolved_env_file()
+    return diagnose(
+        settings,
+        chain.ChainOptions(user=user, password=password, bind_user=bind_user),
+        inside=inside,
+        expected_env=read_env_file(env_file) if env_file and inside is not None else None,
+        env_file=env_file,
+        progress=progress,
+    )
 
 
 def diagnose(
