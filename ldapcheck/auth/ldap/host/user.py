@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
-import ssl
 import time
 
 from ldapcheck.adapters.ldap import ber as ldapwire
-from ldapcheck.adapters.ldap.client import WireClient, WireError
-from ldapcheck.adapters.ldap.directory import Directory
+from ldapcheck.adapters.ldap.directory import Result
 from ldapcheck.auth.ldap import codes as ldapcodes
 from ldapcheck.auth.ldap import saslfilter
+from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import HostContext
-from ldapcheck.auth.ldap.host.directory import _directory
+from ldapcheck.auth.ldap.host.directory import connection, shared_directory
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 MAX_LISTED = 10
@@ -35,7 +34,7 @@ def user_search_step() -> Step[HostContext]:
     def run(ctx: HostContext) -> Outcome:
         prosody, tester = _requests(ctx)
         start = time.perf_counter()
-        result, dns = _directory(ctx).search_dns(prosody.base, saslfilter.wrapped(prosody.filter), limit=50)
+        result, dns = shared_directory(ctx).search_dns(prosody.base, saslfilter.wrapped(prosody.filter), limit=50)
         seconds = time.perf_counter() - start
         detail: dict[str, object] = {
             "typed_login": prosody.typed,
@@ -169,7 +168,7 @@ def account_state_step() -> Step[HostContext]:
     def run(ctx: HostContext) -> Outcome:
         dn = ctx.user_dn or ""
         attrs_wanted = _AD_ATTRS if ctx.is_ad else _PPOLICY_ATTRS
-        _, attrs = _directory(ctx).read_entry(dn, attrs_wanted)
+        _, attrs = shared_directory(ctx).read_entry(dn, attrs_wanted)
         shown = {k: v if len(v) > 1 else v[0] for k, v in attrs.items()}
         detail: dict[str, object] = {"dn": dn, "attributes": shown or "(none set or not readable)"}
         problems = _account_problems(attrs)
@@ -192,20 +191,10 @@ def account_state_step() -> Step[HostContext]:
     )
 
 
-def _unauthenticated_probe(ctx: HostContext, dn: str) -> ldapwire.LdapResult:
-    assert ctx.server is not None
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    tls.check_hostname = False
-    tls.verify_mode = ssl.CERT_NONE  # the certificate was checked and reported by tls.handshake
-    try:
-        with WireClient.connect(
-            ctx.server.host, ctx.server.port, timeout=ctx.settings.timeout, tls=tls if ctx.server.tls else None
-        ) as client:
-            if ctx.settings.start_tls and not ctx.server.tls:
-                client.start_tls(tls, ctx.server.host)
-            return client.simple_bind(dn, "")
-    except (OSError, WireError, ldapwire.BerError) as exc:
-        raise CheckFailed("LDAP-SERVER-DOWN", f"bind connection failed: {exc}") from None
+def _unauthenticated_probe(ctx: HostContext, dn: str) -> Result:
+    """A bind with the DN and an empty password, on the raw client (ldap3 would refuse to send it)."""
+    with classified(during="bind connection failed"), connection(ctx, wire=True) as directory:
+        return directory.bind(dn, "")
 
 
 def user_bind_step() -> Step[HostContext]:
@@ -236,8 +225,7 @@ def user_bind_step() -> Step[HostContext]:
                 hint="Type the user's password (prompt, LDAPCHECK_PASSWORD or --password-stdin).",
                 detail=detail,
             )
-        assert ctx.server is not None
-        with Directory(ctx.server, timeout=ctx.settings.timeout, start_tls=ctx.settings.start_tls) as directory:
+        with connection(ctx) as directory:
             bound = directory.bind(dn, password, controls=[(ldapwire.PPOLICY_OID, False, None)])
         detail["result_code"] = bound.code
         if bound.message:
