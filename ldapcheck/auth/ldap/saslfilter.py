@@ -90,10 +90,6 @@ class SaslRequest:
     filter: str
     base: str
 
-    def as_detail(self) -> dict[str, object]:
-        """For a step's detail."""
-        return {"login": self.user, "realm": self.realm, "service": self.service, "filter": self.filter}
-
 
 def via_prosody(typed: str, filter_pattern: str, base_pattern: str, xmpp_domain: str) -> SaslRequest:
     """The request a browser login through prosody produces."""
