@@ -12,6 +12,7 @@ from ldapcheck.auth.ldap import codes as ldapcodes
 from ldapcheck.auth.ldap import saslfilter
 from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import DirectoryLike, HostContext
+from ldapcheck.core.facts import BIND
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 
@@ -105,7 +106,13 @@ def service_bind_step() -> Step[HostContext]:
         if result.message:
             detail["diagnostic_message"] = result.message
         if not verdict.ok:
-            raise CheckFailed(verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint, detail=detail)
+            raise CheckFailed(
+                verdict.failure_id or "RC-49",
+                verdict.summary,
+                hint=verdict.hint,
+                detail=detail,
+                facts={BIND: "service"},
+            )
         return Outcome(summary=verdict.summary, detail=detail)
 
     def reproduce(ctx: HostContext) -> str:
@@ -182,7 +189,7 @@ def wire_client(ctx: HostContext) -> WireClient:
     if bound.code != 0:
         directory.close()
         verdict = ldapcodes.classify_bind(bound.code, bound.message, who=s.bind_dn or "anonymous", service=True)
-        raise CheckFailed(verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint)
+        raise CheckFailed(verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint, facts={BIND: "service"})
     return directory.client
 
 

@@ -12,7 +12,7 @@ from ldapcheck.auth.ldap import codes as ldapcodes
 from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import HostContext
 from ldapcheck.auth.ldap.host.directory import connection, shared_directory
-from ldapcheck.core.facts import ACCOUNT
+from ldapcheck.core.facts import ACCOUNT, BIND
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 MAX_LISTED = 10
@@ -192,6 +192,7 @@ def user_bind_step() -> Step[HostContext]:
         dn = ctx.user_dn or ""
         password = ctx.options.password.reveal() if ctx.options.password else ""
         detail: dict[str, object] = {"dn": dn}
+        facts = {BIND: "user"}
         if not password:
             result = _unauthenticated_probe(ctx, dn)
             detail["result_code"] = result.code
@@ -205,6 +206,7 @@ def user_bind_step() -> Step[HostContext]:
                     hint="Type the user's password. Make sure the server rejects unauthenticated binds "
                     "(RFC 4513 §6.3.1; OpenLDAP's default).",
                     detail=detail,
+                    facts=facts,
                 )
             raise CheckFailed(
                 "RC-53",
@@ -212,6 +214,7 @@ def user_bind_step() -> Step[HostContext]:
                 f"({ldapcodes.result_name(result.code)}, {result.code}); not a login",
                 hint="Type the user's password (prompt, LDAPCHECK_PASSWORD or --password-stdin).",
                 detail=detail,
+                facts=facts,
             )
         with connection(ctx) as directory:
             bound = directory.bind(dn, password, controls=[(ldapwire.PPOLICY_OID, False, None)])
@@ -233,8 +236,11 @@ def user_bind_step() -> Step[HostContext]:
                     hint="accountLocked: unlock (delete pwdAccountLockedTime); passwordExpired/changeAfterReset: "
                     "set a new password.",
                     detail=detail,
+                    facts=facts,
                 )
-            raise CheckFailed(verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint, detail=detail)
+            raise CheckFailed(
+                verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint, detail=detail, facts=facts
+            )
         if warning:
             return Outcome(
                 summary=f"password accepted for {dn}; password policy warns: {warning}",
