@@ -167,11 +167,15 @@ def _unescape(value: str) -> bytes:
     return _ESCAPE.sub(lambda m: bytes((int(m.group(1), 16),)), value.encode())
 
 
+def wrapped(filter_text: str) -> str:
+    """A bare `attr=value` (libldap and saslauthd accept it) as `(attr=value)`; ldapsearch and ldap3 want that."""
+    text = filter_text.strip()
+    return text if text.startswith("(") else f"({text})"
+
+
 def encode_filter(text: str) -> bytes:
     """Encode a string filter; a bare `attr=value` (saslauthd's default style) is accepted as `(attr=value)`."""
-    text = text.strip()
-    if not text.startswith("("):
-        text = f"({text})"
+    text = wrapped(text)
     encoded, end = _filter(text, 0)
     if end != len(text):
         raise FilterError(f"unexpected text after position {end} in filter {text!r}")

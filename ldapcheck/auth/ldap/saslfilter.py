@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ldapcheck.adapters.ldap.ber import wrapped as wrapped  # re-exported: the filter steps use it
+
 SERVICE = "xmpp"
 
 _ESCAPES = {"*": "\\2a", "(": "\\28", ")": "\\29", "\\": "\\5c", "\0": "\\00"}
@@ -112,12 +114,6 @@ def _request(typed: str, user: str, filter_pattern: str, base_pattern: str, real
         filter=flt,
         base=expand(base_pattern, user, realm=realm),
     )
-
-
-def wrapped(filter_text: str) -> str:
-    """libldap accepts `uid=x`; ldapsearch and ldap3 want `(uid=x)`."""
-    text = filter_text.strip()
-    return text if text.startswith("(") else f"({text})"
 
 
 def count_filter(filter_pattern: str, realm: str) -> str:
