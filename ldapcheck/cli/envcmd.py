@@ -30,14 +30,15 @@ def _ask(value: str | None, prompt: str, *, required: bool, default: str = "") -
 
 
 def _discover(url: str, ldaps_port: int | None, timeout: float) -> Discovery:
-    from ldapcheck.adapters.ldap.rootdse import read_root_dse, split_url
+    from ldapcheck.auth.ldap.discovery import read_root_dse
     from ldapcheck.auth.ldap.envgen import Discovery, ldaps_candidate
+    from ldapcheck.auth.ldap.settings import first_server
     from ldapcheck.core.step import CheckFailed
 
     # Discovery only learns what the server offers; certificates are checked by `ldapcheck diagnose`.
     dse = read_root_dse(url, timeout=timeout, verify=False)
     candidate = ldaps_candidate(url, ldaps_port)
-    if split_url(url)[0] == "ldaps":
+    if first_server(url).tls:
         return Discovery(dse, ldaps_answers=True, ldaps_url=url)
     try:
         read_root_dse(candidate, timeout=timeout, verify=False)

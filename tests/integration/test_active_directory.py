@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from jsonreport import env_file_with, step
 
-from ldapcheck.adapters.ldap.rootdse import read_root_dse
+from ldapcheck.auth.ldap.discovery import read_root_dse
 from ldapcheck.jitsi.env.parse import read_env_file
 from testing import samba
 from testing.samba import SambaSpec

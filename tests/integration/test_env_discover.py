@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ldapcheck.adapters.ldap.rootdse import read_root_dse
+from ldapcheck.auth.ldap.discovery import read_root_dse
 from ldapcheck.core.step import CheckFailed
 from ldapcheck.jitsi.env.parse import read_env_file
 from testing.info import LabInfo

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from ldapcheck.adapters.ldap import ber as w
-from ldapcheck.adapters.ldap.client import CountResult, WireClient, count_entries, iter_entries
+from ldapcheck.adapters.ldap.client import CountResult, WireClient, count_entries
+from ldapcheck.adapters.ldap.stream import stream_entries
 
 
 @pytest.mark.parametrize(
@@ -106,11 +107,11 @@ def test_size_limit_is_a_truncated_count(fake_server: Callable[[list[bytes]], Wi
     assert result.count == 5 and result.result_code == 4 and result.truncated and result.message == "limit"
 
 
-def test_iter_entries_decodes_requested_attributes(fake_server: Callable[[list[bytes]], WireClient]) -> None:
+def test_stream_entries_decodes_requested_attributes(fake_server: Callable[[list[bytes]], WireClient]) -> None:
     page1 = _entry(1, "uid=a,dc=x", {"uid": [b"a"], "mail": [b"a@x", b"b@x"]}) + _done(1, 0, b"k")
     page2 = _entry(2, "uid=b,dc=x", {"uid": [b"b"]}) + _done(2, 0, b"")
     finished: list[CountResult] = []
-    got = list(iter_entries(fake_server([page1, page2]), "dc=x", "(uid=*)", ["uid", "mail"], on_done=finished.append))
+    got = list(stream_entries(fake_server([page1, page2]), "dc=x", "(uid=*)", ["uid", "mail"], on_done=finished.append))
     assert got == [("uid=a,dc=x", {"uid": [b"a"], "mail": [b"a@x", b"b@x"]}), ("uid=b,dc=x", {"uid": [b"b"]})]
     assert finished[0].count == 2 and finished[0].pages == 2
 

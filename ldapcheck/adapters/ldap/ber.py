@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ldapcheck.adapters.errors import FilterError, LdapProtocolError
+
 # Application tags of protocolOp (constructed): RFC 4511 §4.2 ff.
 BIND_REQUEST = 0x60
 BIND_RESPONSE = 0x61
@@ -25,12 +27,43 @@ EXTENDED_RESPONSE = 0x78
 PAGED_RESULTS_OID = "1.2.840.113556.1.4.319"
 STARTTLS_OID = "1.3.6.1.4.1.1466.20037"
 PPOLICY_OID = "1.3.6.1.4.1.42.2.27.8.5.1"
+AD_CAPABILITY_OID = "1.2.840.113556.1.4.800"  # LDAP_CAP_ACTIVE_DIRECTORY_OID, in supportedCapabilities
 
 SCOPE_BASE, SCOPE_ONE, SCOPE_SUB = 0, 1, 2
 
+# RFC 4511 §4.1.9 names of the result codes ldapcheck explains.
+RESULT_NAMES = {
+    0: "success",
+    1: "operationsError",
+    2: "protocolError",
+    3: "timeLimitExceeded",
+    4: "sizeLimitExceeded",
+    7: "authMethodNotSupported",
+    8: "strongerAuthRequired",
+    10: "referral",
+    11: "adminLimitExceeded",
+    13: "confidentialityRequired",
+    19: "constraintViolation",
+    32: "noSuchObject",
+    34: "invalidDNSyntax",
+    48: "inappropriateAuthentication",
+    49: "invalidCredentials",
+    50: "insufficientAccessRights",
+    51: "busy",
+    52: "unavailable",
+    53: "unwillingToPerform",
+    80: "other",
+}
 
-class BerError(ValueError):
-    """Bytes that are not the BER we expected (a non-LDAP peer, or a truncated PDU)."""
+
+def result_name(code: int) -> str:
+    """The RFC 4511 name of a result code."""
+    return RESULT_NAMES.get(code, f"result {code}")
+
+
+# Bytes that are not the BER we expected (a non-LDAP peer, or a truncated PDU); a filter that cannot be encoded
+# raises its subclass FilterError.
+BerError = LdapProtocolError
 
 
 # --- encoding ---------------------------------------------------------------------------------
@@ -134,23 +167,27 @@ def _unescape(value: str) -> bytes:
     return _ESCAPE.sub(lambda m: bytes((int(m.group(1), 16),)), value.encode())
 
 
+def wrapped(filter_text: str) -> str:
+    """A bare `attr=value` (libldap and saslauthd accept it) as `(attr=value)`; ldapsearch and ldap3 want that."""
+    text = filter_text.strip()
+    return text if text.startswith("(") else f"({text})"
+
+
 def encode_filter(text: str) -> bytes:
     """Encode a string filter; a bare `attr=value` (saslauthd's default style) is accepted as `(attr=value)`."""
-    text = text.strip()
-    if not text.startswith("("):
-        text = f"({text})"
+    text = wrapped(text)
     encoded, end = _filter(text, 0)
     if end != len(text):
-        raise BerError(f"unexpected text after position {end} in filter {text!r}")
+        raise FilterError(f"unexpected text after position {end} in filter {text!r}")
     return encoded
 
 
 def _filter(text: str, pos: int) -> tuple[bytes, int]:
     if pos >= len(text) or text[pos] != "(":
-        raise BerError(f"expected '(' at position {pos} in filter {text!r}")
+        raise FilterError(f"expected '(' at position {pos} in filter {text!r}")
     pos += 1
     if pos >= len(text):
-        raise BerError(f"unbalanced parentheses in filter {text!r}")
+        raise FilterError(f"unbalanced parentheses in filter {text!r}")
     head = text[pos]
     if head in "&|":
         items: list[bytes] = []
@@ -164,20 +201,20 @@ def _filter(text: str, pos: int) -> tuple[bytes, int]:
         return _close(text, pos, tlv(0xA2, item))
     end = text.find(")", pos)
     if end < 0:
-        raise BerError(f"unbalanced parentheses in filter {text!r}")
+        raise FilterError(f"unbalanced parentheses in filter {text!r}")
     return _item(text[pos:end], text), end + 1
 
 
 def _close(text: str, pos: int, encoded: bytes) -> tuple[bytes, int]:
     if pos >= len(text) or text[pos] != ")":
-        raise BerError(f"expected ')' at position {pos} in filter {text!r}")
+        raise FilterError(f"expected ')' at position {pos} in filter {text!r}")
     return encoded, pos + 1
 
 
 def _item(item: str, whole: str) -> bytes:
     match = re.match(r"^([^=~<>:]*)(:dn)?(?::([^:=]+))?(:=|~=|>=|<=|=)(.*)$", item, re.DOTALL)
     if match is None or "(" in item:
-        raise BerError(f"invalid filter item {item!r} in {whole!r}")
+        raise FilterError(f"invalid filter item {item!r} in {whole!r}")
     attr, dn_flag, rule, op, value = match.groups()
     if op == ":=":
         parts = []
@@ -190,7 +227,7 @@ def _item(item: str, whole: str) -> bytes:
             parts.append(tlv(0x84, b"\xff"))
         return sequence(*parts, tag=0xA9)
     if not attr or dn_flag or rule:
-        raise BerError(f"invalid filter item {item!r} in {whole!r}")
+        raise FilterError(f"invalid filter item {item!r} in {whole!r}")
     if op == "=" and value == "*":
         return octets(attr, tag=0x87)
     if op == "=" and "*" in value:

@@ -1,11 +1,11 @@
-"""Count (or stream) a large paged search on a raw socket, without decoding what is not needed.
+"""The raw-socket LDAPv3 client (bind, StartTLS, search) and the paged count built on its page framer.
 
-`count_entries` reads only BER headers: a SearchResultEntry is counted and skipped; only SearchResultDone
-and its controls are decoded (cookie and result code, so a server size limit is seen, not hidden).
-`iter_entries` yields `(dn, {attribute: [values]})` for the attributes asked for, decoding only those.
+`WireClient.read_page` frames one page of a search response from the receive buffer reading only BER headers;
+`count_entries` counts its entries without decoding them (only SearchResultDone and its controls are decoded, so
+a server size limit is seen, not hidden), and `stream.stream_entries` decodes the attributes asked for.
 
-Both take an open `WireClient` (TCP, optional ldaps or StartTLS, simple bind), so the caller decides
-how to connect and every socket operation honours the client's timeout.
+Every socket operation honours the client's timeout; failures are raised as `NetError` (the network) or
+`LdapProtocolError` (bytes that are not the LDAP expected).
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
+from typing import NamedTuple
 
+from ldapcheck.adapters.errors import LdapProtocolError, NetError, NetKind, Operation, os_error
 from ldapcheck.adapters.ldap import ber as w
 
 _RECV = 1 << 20
@@ -27,16 +29,42 @@ SAFE_PAGE = 1000
 TRUNCATING_CODES = {3: "timeLimitExceeded", 4: "sizeLimitExceeded", 11: "adminLimitExceeded"}
 
 
-class WireError(OSError):
-    """The peer closed the connection or sent something that is not LDAP."""
+class WireError(LdapProtocolError):
+    """The peer sent something that is not LDAP, or not the response expected."""
+
+
+Entry = tuple[str, dict[str, list[bytes]]]
+
+
+class Pdu(NamedTuple):
+    """One whole LDAPMessage and the offsets of its protocolOp in `data`."""
+
+    data: bytes
+    tag: int  # the protocolOp's tag
+    op_at: int  # where the protocolOp element starts
+    start: int  # where its content starts
+    end: int  # where it ends
+    msg_end: int  # where the message (controls included) ends
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a search response: its bytes, where each SearchResultEntry op starts, the Done result."""
+
+    data: bytes
+    entries: list[int]
+    done: w.LdapResult
+    references: int
 
 
 class WireClient:
     """A minimal synchronous LDAPv3 client: one outstanding request at a time."""
 
-    def __init__(self, sock: socket.socket, timeout: float) -> None:
+    def __init__(self, sock: socket.socket, timeout: float, *, host: str = "", port: int = 0) -> None:
         self.sock = sock
         self.timeout = timeout
+        self.host = host
+        self.port = port
         self.sock.settimeout(timeout)
         self._buf = bytearray()
         self._pos = 0
@@ -54,15 +82,24 @@ class WireClient:
         server_hostname: str | None = None,
     ) -> WireClient:
         """Open TCP (and TLS from the first byte if `tls`), each step bounded by `timeout`."""
-        sock = socket.create_connection((host, port), timeout=timeout)
+        try:
+            sock = socket.create_connection((host, port), timeout=timeout)
+        except OSError as exc:
+            raise os_error(exc, operation=Operation.CONNECT, host=host, port=port, timeout=timeout) from None
         try:
             if tls is not None:
                 sock.settimeout(timeout)
                 sock = tls.wrap_socket(sock, server_hostname=server_hostname or host)
+        except OSError as exc:
+            sock.close()
+            raise os_error(exc, operation=Operation.TLS, host=host, port=port, timeout=timeout) from None
         except BaseException:
             sock.close()
             raise
-        return cls(sock, timeout)
+        return cls(sock, timeout, host=host, port=port)
+
+    def _net_error(self, exc: OSError, operation: Operation = Operation.LDAP) -> NetError:
+        return os_error(exc, operation=operation, host=self.host, port=self.port, timeout=self.timeout)
 
     def __enter__(self) -> WireClient:
         return self
@@ -84,20 +121,33 @@ class WireClient:
     def send(self, op: bytes, controls: Sequence[bytes] = ()) -> int:
         """Send one request; returns its message id."""
         msgid = self._next_id()
-        self.sock.sendall(w.message(msgid, op, controls))
+        try:
+            self.sock.sendall(w.message(msgid, op, controls))
+        except OSError as exc:
+            raise self._net_error(exc) from None
         return msgid
 
     def _fill(self) -> None:
+        """Receive more bytes; what precedes the read position is dropped first."""
         if self._pos:
             del self._buf[: self._pos]
             self._pos = 0
-        n = self.sock.recv_into(self._chunk)
+        try:
+            n = self.sock.recv_into(self._chunk)
+        except OSError as exc:
+            raise self._net_error(exc) from None
         if n == 0:
-            raise WireError("the server closed the connection")
+            raise NetError(
+                NetKind.CLOSED,
+                "the server closed the connection",
+                host=self.host,
+                port=self.port,
+                timeout=self.timeout,
+            )
         self._buf += memoryview(self._chunk)[:n]
 
-    def read_pdu(self) -> tuple[bytes, int, int, int, int]:
-        """One whole LDAPMessage: (bytes, op tag, op start, op end, message end), offsets into the bytes."""
+    def read_pdu(self) -> Pdu:
+        """One whole LDAPMessage."""
         while True:
             buf = self._buf
             h = w.header(buf, self._pos, len(buf))
@@ -107,38 +157,100 @@ class WireClient:
                 start, end = self._pos, h[2]
                 pdu = bytes(buf[start:end])
                 self._pos = end
-                return (pdu, *_op_span(pdu, h[1] - start, end - start))
+                return _pdu(pdu, h[1] - start, end - start)
             self._fill()
+
+    def read_page(self) -> Page:
+        """Frame one page of a search response straight from the receive buffer, reading only BER headers.
+
+        The page's bytes are kept in one piece (SearchResultEntry ops at `entries`); references are counted.
+        """
+        entries: list[int] = []
+        refs = 0
+        start = self._pos
+        scan = start
+        while True:
+            buf = self._buf
+            avail = len(buf)
+            while avail - scan >= 2:
+                first = buf[scan + 1]
+                if first < 0x80:
+                    body = scan + 2
+                    end = body + first
+                else:
+                    body = scan + 2 + (first & 0x7F)
+                    if body > avail:
+                        break
+                    end = body + int.from_bytes(buf[scan + 2 : body], "big")
+                if end > avail:
+                    break
+                op_at = body + 2 + buf[body + 1]  # the messageID is a short INTEGER
+                tag = buf[op_at]
+                if tag == w.SEARCH_ENTRY:
+                    entries.append(op_at - start)
+                elif tag == w.SEARCH_REFERENCE:
+                    refs += 1
+                elif tag == w.SEARCH_DONE:
+                    page = bytes(buf[start:end])
+                    self._pos = end
+                    op = w.header(page, op_at - start, end - start)
+                    if op is None:
+                        raise WireError("truncated SearchResultDone")
+                    return Page(page, entries, w.decode_result(page, op[1], op[2], end - start), refs)
+                else:
+                    raise WireError(f"unexpected operation 0x{tag:02x} in a search response")
+                scan = end
+            offset = scan - start
+            self._fill()  # the read position is still the page's start: what precedes it is dropped
+            start = self._pos
+            scan = start + offset
 
     def simple_bind(self, dn: str, password: str, controls: Sequence[bytes] = ()) -> w.LdapResult:
         """A simple bind; the result code is returned, not raised."""
         self.send(w.bind_request(dn, password), controls)
-        pdu, tag, s, e, end = self.read_pdu()
-        if tag != w.BIND_RESPONSE:
-            raise WireError(f"expected a BindResponse, got tag 0x{tag:02x}")
-        return w.decode_result(pdu, s, e, end)
+        pdu = self.read_pdu()
+        if pdu.tag != w.BIND_RESPONSE:
+            raise WireError(f"expected a BindResponse, got tag 0x{pdu.tag:02x}")
+        return w.decode_result(pdu.data, pdu.start, pdu.end, pdu.msg_end)
 
     def start_tls(self, context: ssl.SSLContext, server_hostname: str) -> w.LdapResult:
-        """Send the StartTLS extended operation; on success wrap the socket."""
+        """Send the StartTLS extended operation and wrap the socket; a refusal raises NetError (starttls-refused)."""
         self.send(w.extended_request(w.STARTTLS_OID))
-        pdu, tag, s, e, end = self.read_pdu()
-        if tag != w.EXTENDED_RESPONSE:
-            raise WireError(f"expected an ExtendedResponse, got tag 0x{tag:02x}")
-        result = w.decode_result(pdu, s, e, end)
-        if result.code == 0:
+        pdu = self.read_pdu()
+        if pdu.tag != w.EXTENDED_RESPONSE:
+            raise WireError(f"expected an ExtendedResponse, got tag 0x{pdu.tag:02x}")
+        result = w.decode_result(pdu.data, pdu.start, pdu.end, pdu.msg_end)
+        if result.code != 0:
+            raise NetError(
+                NetKind.STARTTLS_REFUSED,
+                result.message,
+                operation=Operation.STARTTLS,
+                host=self.host,
+                port=self.port,
+                timeout=self.timeout,
+                result_code=result.code,
+            )
+        try:
             self.sock = context.wrap_socket(self.sock, server_hostname=server_hostname)
-            self.sock.settimeout(self.timeout)
+        except OSError as exc:
+            raise self._net_error(exc, Operation.STARTTLS) from None
+        self.sock.settimeout(self.timeout)
         return result
 
+    def set_timeout(self, timeout: float) -> None:
+        """A longer (or shorter) bound for each socket operation from now on (e.g. a slow page of a scan)."""
+        self.timeout = timeout
+        self.sock.settimeout(timeout)
 
-def _op_span(pdu: bytes, content: int, end: int) -> tuple[int, int, int, int]:
-    idh = w.header(pdu, content, end)
+
+def _pdu(data: bytes, content: int, end: int) -> Pdu:
+    idh = w.header(data, content, end)
     if idh is None or idh[0] != 0x02:
         raise WireError("LDAP message without a message id")
-    op = w.header(pdu, idh[2], end)
+    op = w.header(data, idh[2], end)
     if op is None:
         raise WireError("LDAP message without an operation")
-    return op[0], op[1], op[2], end
+    return Pdu(data, op[0], idh[2], op[1], op[2], end)
 
 
 @dataclass(frozen=True)
@@ -182,107 +294,12 @@ def _paged_count(
     while True:
         client.send(request, [w.paged_control(page_size, cookie)])
         pages += 1
-        done, page_count, page_refs = _count_page(client)
-        count += page_count
-        refs += page_refs
+        page = client.read_page()
+        count += len(page.entries)
+        refs += page.references
         if progress is not None:
             progress(count)
+        done = page.done
         cookie = w.paged_cookie(done.controls[w.PAGED_RESULTS_OID]) if w.PAGED_RESULTS_OID in done.controls else b""
         if done.code != 0 or not cookie:
             return CountResult(count, refs, pages, done.code, done.message, page_size)
-
-
-def _count_page(client: WireClient) -> tuple[w.LdapResult, int, int]:
-    """Count SearchResultEntry PDUs straight from the receive buffer until SearchResultDone."""
-    count = refs = 0
-    header = w.header
-    while True:
-        buf = client._buf
-        pos = client._pos
-        avail = len(buf)
-        while True:
-            if avail - pos < 2:
-                break
-            first = buf[pos + 1]
-            if first < 0x80:
-                body = pos + 2
-                end = body + first
-            else:
-                nb = first & 0x7F
-                body = pos + 2 + nb
-                if body > avail:
-                    break
-                end = body + int.from_bytes(buf[pos + 2 : body], "big")
-            if end > avail:
-                break
-            op_at = body + 2 + buf[body + 1]  # messageID is a short INTEGER
-            tag = buf[op_at]
-            if tag == w.SEARCH_ENTRY:
-                count += 1
-            elif tag == w.SEARCH_REFERENCE:
-                refs += 1
-            elif tag == w.SEARCH_DONE:
-                pdu = bytes(buf[pos:end])
-                client._pos = end
-                op = header(pdu, op_at - pos, end - pos)
-                if op is None:
-                    raise WireError("truncated SearchResultDone")
-                return w.decode_result(pdu, op[1], op[2], end - pos), count, refs
-            else:
-                raise WireError(f"unexpected operation 0x{tag:02x} in a search response")
-            pos = end
-        client._pos = pos
-        client._fill()
-
-
-Entry = tuple[str, dict[str, list[bytes]]]
-
-
-def iter_entries(
-    client: WireClient,
-    base: str,
-    filter_text: str,
-    attributes: Sequence[str],
-    *,
-    page_size: int = SAFE_PAGE,
-    on_done: Callable[[CountResult], None] | None = None,
-) -> Iterator[Entry]:
-    """Yield `(dn, {attribute: [raw values]})` for each entry (paged); attribute names as the server sends them.
-
-    `on_done` receives the final result (check `.truncated`: a size limit ends the stream early).
-    """
-    cookie = b""
-    count = refs = pages = 0
-    request = w.search_request(base, filter_text, list(attributes) or ["1.1"])
-    while True:
-        client.send(request, [w.paged_control(page_size, cookie)])
-        pages += 1
-        while True:
-            pdu, tag, s, e, end = client.read_pdu()
-            if tag == w.SEARCH_ENTRY:
-                count += 1
-                yield _decode_entry(pdu, s, e)
-            elif tag == w.SEARCH_REFERENCE:
-                refs += 1
-            elif tag == w.SEARCH_DONE:
-                done = w.decode_result(pdu, s, e, end)
-                break
-            else:
-                raise WireError(f"unexpected operation 0x{tag:02x} in a search response")
-        cookie = w.paged_cookie(done.controls[w.PAGED_RESULTS_OID]) if w.PAGED_RESULTS_OID in done.controls else b""
-        if done.code != 0 or not cookie:
-            if on_done is not None:
-                on_done(CountResult(count, refs, pages, done.code, done.message))
-            return
-
-
-def _decode_entry(pdu: bytes, start: int, end: int) -> Entry:
-    parts = w.children(pdu, start, end)
-    dn = pdu[parts[0][1] : parts[0][2]].decode("utf-8", "replace")
-    attrs: dict[str, list[bytes]] = {}
-    if len(parts) > 1:
-        for _, ps, pe in w.children(pdu, parts[1][1], parts[1][2]):
-            name_h, vals_h = w.children(pdu, ps, pe)[:2]
-            name = pdu[name_h[1] : name_h[2]].decode("utf-8", "replace")
-            attrs[name] = [pdu[vs:ve] for _, vs, ve in w.children(pdu, vals_h[1], vals_h[2])]
-    return dn, attrs

@@ -1,6 +1,6 @@
 """ldap3 behind a small API: connect (ldaps / StartTLS) with timeouts, bind, root DSE, base read, searches.
 
-Every ldap3 exception is translated into CheckFailed with a catalogue id and what to do; result codes of
+Every ldap3 exception is translated into a `NetError` (what failed, and how) or a `FilterError`; result codes of
 binds and searches are returned as data, not raised, so checks can explain them.
 """
 
@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import math
-import ssl
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ldapcheck.auth.ldap.settings import ServerUrl
-from ldapcheck.core.step import CheckFailed
+from ldapcheck.adapters.errors import AdapterError, FilterError, NetError, NetKind, Operation, hostport
+from ldapcheck.adapters.tls import ldap3_tls
 
 
 @dataclass(frozen=True)
@@ -33,52 +32,37 @@ def load_library() -> None:
     import ldap3  # noqa: F401
 
 
-def _ldap3_error(exc: Exception, server: ServerUrl, timeout: float) -> CheckFailed:
+def ldap3_error(exc: Exception, host: str, port: int, timeout: float, operation: Operation) -> AdapterError:
+    """An ldap3 exception (or the socket/ssl error it re-raised) as an adapter error."""
     from ldap3.core import exceptions as e
 
     text = str(exc)
-    if isinstance(exc, e.LDAPStartTLSError):
-        return CheckFailed(
-            "TLS-STARTTLS-UNSUPPORTED",
-            f"StartTLS on {server.url} failed: {text}",
-            hint="The server doesn't offer StartTLS. Configure TLS on the server, or use ldaps:// if port 636 works.",
-        )
+    low = text.lower()
+    where: dict[str, Any] = {"operation": operation, "host": host, "port": port, "timeout": timeout}
     if isinstance(exc, e.LDAPInvalidFilterError):
-        return CheckFailed("CL-FILTER", f"invalid search filter: {text}", hint="Fix LDAP_FILTER's syntax.")
+        return FilterError(text)
+    if isinstance(exc, e.LDAPStartTLSError):
+        return NetError(NetKind.STARTTLS_REFUSED, text, **{**where, "operation": Operation.STARTTLS})
     if isinstance(exc, e.LDAPCertificateError):
-        return CheckFailed("TLS-HOSTNAME", f"certificate name check failed for {server.host}: {text}")
-    if isinstance(exc, e.LDAPResponseTimeoutError | e.LDAPSocketReceiveError) or "timed out" in text:
-        return CheckFailed(
-            "NET-TIMEOUT",
-            f"{server.url} did not answer within {timeout:g} s",
-            hint="The server hangs or is overloaded; saslauthd gives up after 5 s. Check the server's health.",
-        )
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return CheckFailed(
-            "TLS-SELF-SIGNED",
-            f"certificate of {server.url} is not trusted: {text}",
-            hint="Pass the directory's CA with --ca-file (and mount it into prosody as LDAP_TLS_CACERT_FILE).",
-        )
-    if "refused" in text:
-        return CheckFailed("NET-REFUSED", f"{server.hostport} refused the connection", hint="Is the server running?")
-    return CheckFailed(
-        "LDAP-SERVER-DOWN",
-        f"LDAP connection to {server.url} failed: {text}",
-        hint="Check the server, the port and the scheme (ldap:// vs ldaps://).",
-    )
+        return NetError(NetKind.TLS_HOSTNAME, text, **where)
+    if "name or service not known" in low or "nodename nor servname" in low or "gaierror" in low:
+        return NetError(NetKind.DNS, text, **where)
+    if "refused" in low:
+        return NetError(NetKind.REFUSED, text, **where)
+    if "certificate_verify_failed" in low:
+        return NetError(NetKind.TLS_UNTRUSTED, text, **where)
+    if isinstance(exc, e.LDAPResponseTimeoutError | e.LDAPSocketReceiveError | TimeoutError) or "timed out" in low:
+        return NetError(NetKind.TIMEOUT, text, **where)
+    return NetError(NetKind.UNREACHABLE if operation is Operation.CONNECT else NetKind.CLOSED, text, **where)
 
 
 class Directory:
     """One ldap3 connection to one server; use as a context manager."""
 
-    def __init__(
-        self,
-        server: ServerUrl,
-        *,
-        timeout: float,
-        start_tls: bool = False,
-    ) -> None:
-        self.server = server
+    def __init__(self, host: str, port: int, *, tls: bool, timeout: float, start_tls: bool = False) -> None:
+        self.host = host
+        self.port = port
+        self.tls = tls  # TLS from the first byte (ldaps://)
         self.timeout = timeout
         self.start_tls = start_tls
         self._conn: Any = None
@@ -90,25 +74,24 @@ class Directory:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _tls(self) -> Any:
-        from ldap3 import Tls
-
-        # The tls.handshake step has already verified this server's chain and name against the right trust
-        # anchors and reported it; here we connect as saslauthd with `TLS_REQCERT allow` would. (ldap3's own
-        # name check also relies on ssl.match_hostname, deprecated since Python 3.7.)
-        return Tls(validate=ssl.CERT_NONE)
+    @property
+    def hostport(self) -> str:
+        """`host:port` of the server."""
+        return hostport(self.host, self.port)
 
     def open(self) -> None:
         """Open the connection (and StartTLS); no bind yet."""
         import ldap3
         from ldap3.core.exceptions import LDAPException
 
-        use_tls = self.server.tls or self.start_tls
+        # The TLS step has already verified this server's chain and name against the right trust anchors and
+        # reported it; here we connect as saslauthd with `TLS_REQCERT allow` would.
+        use_tls = self.tls or self.start_tls
         server = ldap3.Server(
-            self.server.host,
-            port=self.server.port,
-            use_ssl=self.server.tls,
-            tls=self._tls() if use_tls else None,
+            self.host,
+            port=self.port,
+            use_ssl=self.tls,
+            tls=ldap3_tls(verify=False) if use_tls else None,
             connect_timeout=self.timeout,
             get_info=ldap3.NONE,
         )
@@ -123,15 +106,24 @@ class Directory:
         )
         try:
             self._conn.open()
-            if self.start_tls and not self.server.tls and not self._conn.start_tls():
-                raise CheckFailed(
-                    "TLS-STARTTLS-UNSUPPORTED",
-                    f"StartTLS refused by {self.server.url}: {self._conn.result.get('description')} "
-                    f"{self._conn.result.get('message', '')}".strip(),
-                    hint="Configure TLS on the server, or use ldaps:// if port 636 works.",
-                )
-        except LDAPException as exc:
-            raise _ldap3_error(exc, self.server, self.timeout) from None
+        except (LDAPException, OSError) as exc:
+            raise ldap3_error(exc, self.host, self.port, self.timeout, Operation.CONNECT) from None
+        try:
+            started = not self.start_tls or self.tls or self._conn.start_tls()
+        except (LDAPException, OSError) as exc:
+            raise ldap3_error(exc, self.host, self.port, self.timeout, Operation.STARTTLS) from None
+        if not started:
+            result = self._conn.result or {}
+            raise NetError(
+                NetKind.STARTTLS_REFUSED,
+                str(result.get("message", "") or ""),
+                operation=Operation.STARTTLS,
+                host=self.host,
+                port=self.port,
+                timeout=self.timeout,
+                result_code=int(result.get("result", -1)),
+                result_name=str(result.get("description", "")),
+            )
 
     def close(self) -> None:
         """Unbind and close (never raises)."""
@@ -146,8 +138,8 @@ class Directory:
 
         try:
             yield
-        except LDAPException as exc:
-            raise _ldap3_error(exc, self.server, self.timeout) from None
+        except (LDAPException, OSError) as exc:
+            raise ldap3_error(exc, self.host, self.port, self.timeout, Operation.LDAP) from None
 
     def _result(self) -> Result:
         r = self._conn.result or {}

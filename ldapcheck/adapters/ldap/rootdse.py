@@ -2,31 +2,27 @@
 
 Usage:
 
-    dse = read_root_dse("ldap://127.0.0.1:389", timeout=5.0)
+    dse = read_root_dse("127.0.0.1", 389, tls=False, timeout=5.0)
     dse.is_active_directory, dse.default_naming_context, dse.supports_starttls
 
-`url` is one `ldap://` or `ldaps://` URI (the first of a space-separated LDAP_URL is used). Over
-ldaps:// the certificate is verified against `ca_file` (or the system store) unless `verify=False`,
-which discovery uses to learn *whether* the port speaks LDAPS at all. Failures raise
-`CheckFailed` with a catalogue id (NET-DNS, NET-REFUSED, NET-TIMEOUT, NET-PROTO-MISMATCH,
-TLS-SELF-SIGNED, LDAP-SERVER-DOWN) and a hint; ldap3 is imported only when called.
+With `tls` (ldaps://) the certificate is verified against `ca_file` (or the system store) unless `verify=False`,
+which discovery uses to learn *whether* the port speaks LDAPS at all. Failures raise `NetError` (dns, refused,
+timeout, proto-mismatch, tls-untrusted...) or `RootDseHidden`; ldap3 is imported only when called.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import Any
 
-from ldapcheck.core.errors import ConfigError
-from ldapcheck.core.step import CheckFailed
+from ldapcheck.adapters.errors import AdapterError, NetError, NetKind, Operation, hostport
+from ldapcheck.adapters.ldap.ber import AD_CAPABILITY_OID, PAGED_RESULTS_OID, STARTTLS_OID
+from ldapcheck.adapters.tls import ldap3_tls
 
-STARTTLS_OID = "1.3.6.1.4.1.1466.20037"
-PAGED_RESULTS_OID = "1.2.840.113556.1.4.319"
-AD_CAPABILITY_OID = "1.2.840.113556.1.4.800"  # LDAP_CAP_ACTIVE_DIRECTORY_OID
+__all__ = ["ATTRIBUTES", "STARTTLS_OID", "RootDSE", "RootDseHidden", "from_attributes", "read_root_dse"]
 
 ATTRIBUTES = (
     "namingContexts",
@@ -114,36 +110,34 @@ def from_attributes(url: str, attrs: Mapping[str, Sequence[str]]) -> RootDSE:
     )
 
 
-def split_url(url: str) -> tuple[str, str, int]:
-    """(scheme, host, port) of the first URI in `url`; ConfigError if it is not ldap:// or ldaps://."""
-    first = (url.split() or [""])[0]
-    parts = urlsplit(first)
-    scheme = parts.scheme.lower()
-    if scheme not in ("ldap", "ldaps") or not parts.hostname:
-        raise ConfigError(f"{first!r} is not an ldap:// or ldaps:// URL (e.g. ldaps://ldap.example.org:636)")
-    try:
-        port = parts.port or (636 if scheme == "ldaps" else 389)
-    except ValueError:
-        raise ConfigError(f"{first!r} has an invalid port") from None
-    return scheme, parts.hostname, port
+class RootDseHidden(AdapterError):
+    """The server answered the root DSE search without an entry (it hides it from anonymous clients)."""
+
+    def __init__(self, where: str, description: str) -> None:
+        super().__init__(f"{where} answered but returned no root DSE ({description})")
+        self.where = where
+        self.description = description
 
 
-def read_root_dse(url: str, *, timeout: float = 5.0, ca_file: str | None = None, verify: bool = True) -> RootDSE:
-    """Connect to the first URI of `url`, read the root DSE anonymously, and close."""
+def read_root_dse(
+    host: str, port: int, *, tls: bool, timeout: float = 5.0, ca_file: str | None = None, verify: bool = True
+) -> RootDSE:
+    """Connect, read the root DSE anonymously, and close."""
     import ldap3
     from ldap3.core.exceptions import LDAPException
 
-    scheme, host, port = split_url(url)
-    tls = None
-    if scheme == "ldaps":
-        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED if verify else ssl.CERT_NONE, ca_certs_file=ca_file)
     server = ldap3.Server(
-        host, port=port, use_ssl=scheme == "ldaps", tls=tls, connect_timeout=timeout, get_info=ldap3.NONE
+        host,
+        port=port,
+        use_ssl=tls,
+        tls=ldap3_tls(verify=verify, ca_file=ca_file or "") if tls else None,
+        connect_timeout=timeout,
+        get_info=ldap3.NONE,
     )
     # ldap3 packs receive_timeout into a C struct for SO_RCVTIMEO on TLS sockets: it must be an int.
     receive = max(1, math.ceil(timeout))
     conn = ldap3.Connection(server, receive_timeout=receive, raise_exceptions=False, read_only=True)
-    where = f"{scheme}://{host}:{port}"
+    where = f"{'ldaps' if tls else 'ldap'}://{hostport(host, port)}"
     try:
         conn.open()
         conn.search(
@@ -151,45 +145,29 @@ def read_root_dse(url: str, *, timeout: float = 5.0, ca_file: str | None = None,
         )
         entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
     except (LDAPException, OSError) as exc:  # ldap3 re-raises a single socket/ssl error as it came
-        raise _error(exc, where, timeout) from None
+        raise _error(exc, host, port, timeout) from None
     finally:
         with contextlib.suppress(Exception):  # closing a half-open socket must not hide the real error
             conn.unbind()
     if not entries:
-        result = conn.result or {}
-        raise CheckFailed(
-            "LDAP-SERVER-DOWN",
-            f"{where} answered but returned no root DSE ({result.get('description', 'no entry')})",
-            hint="The server hides its root DSE from anonymous clients; pass --base and --filter yourself.",
-        )
+        raise RootDseHidden(where, str((conn.result or {}).get("description", "no entry")))
     raw = entries[0].get("raw_attributes") or {}
     attrs = {k: [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in vs] for k, vs in raw.items()}
     return from_attributes(where, attrs)
 
 
-def _error(exc: Exception, where: str, timeout: float) -> CheckFailed:
+def _error(exc: Exception, host: str, port: int, timeout: float) -> NetError:
     text = str(exc)
     low = text.lower()
+    where: dict[str, Any] = {"operation": Operation.CONNECT, "host": host, "port": port, "timeout": timeout}
     if "name or service not known" in low or "nodename nor servname" in low or "gaierror" in low:
-        return CheckFailed("NET-DNS", f"the host of {where} does not resolve", hint="Check the host name in the URL.")
+        return NetError(NetKind.DNS, text, **where)
     if "refused" in low:
-        return CheckFailed(
-            "NET-REFUSED", f"{where} refused the connection", hint="Check the port and that the server runs."
-        )
+        return NetError(NetKind.REFUSED, text, **where)
     if "certificate_verify_failed" in low:
-        return CheckFailed(
-            "TLS-SELF-SIGNED",
-            f"the certificate of {where} is not trusted",
-            hint="Pass the directory's CA with --ca-file.",
-        )
+        return NetError(NetKind.TLS_UNTRUSTED, text, **where)
     if "timed out" in low or "timeout" in low:
-        return CheckFailed(
-            "NET-TIMEOUT", f"{where} did not answer within {timeout:g} s", hint="Check firewalls and the port."
-        )
+        return NetError(NetKind.TIMEOUT, text, **where)
     if "wrong version number" in low or "unexpected eof" in low or "socket receive error" in low or "ssl" in low:
-        return CheckFailed(
-            "NET-PROTO-MISMATCH",
-            f"{where} does not speak this protocol ({type(exc).__name__})",
-            hint="Use ldap:// for port 389 (with StartTLS) and ldaps:// for port 636.",
-        )
-    return CheckFailed("LDAP-SERVER-DOWN", f"LDAP connection to {where} failed: {text}", hint="Check the URL.")
+        return NetError(NetKind.PROTO_MISMATCH, f"{text} ({type(exc).__name__})", **where)
+    return NetError(NetKind.UNREACHABLE, text, **where)

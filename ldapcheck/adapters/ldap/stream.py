@@ -1,61 +1,18 @@
-"""Pipelined variant of `fastcount.iter_entries`: ask for page k+1 before decoding page k.
+"""Stream a paged search's entries, asking for page k+1 before decoding page k; many small searches at once.
 
 A paged search is request/response: without read-ahead the server idles while the client decodes a page, and
 the client idles while the server builds the next. Here each page is first framed from the receive buffer
-(headers only), the next request goes out at once, and the page's entries are decoded while the server
-works — on a 2-core machine the scan then costs about max(server, client) instead of their sum.
+(`WireClient.read_page`, headers only), the next request goes out at once, and the page's entries are decoded
+while the server works — on a 2-core machine the scan then costs about max(server, client) instead of their sum.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
+from ldapcheck.adapters.errors import FilterError
 from ldapcheck.adapters.ldap import ber as w
 from ldapcheck.adapters.ldap.client import CountResult, Entry, WireClient, WireError
-
-
-def _frame_page(client: WireClient) -> tuple[bytes, list[tuple[int, int]], w.LdapResult, int]:
-    """Read one page: its bytes, the (start, end) of each SearchResultEntry op in them, the Done result, refs."""
-    spans: list[tuple[int, int]] = []
-    refs = 0
-    start = client._pos
-    scan = start
-    while True:
-        buf = client._buf
-        avail = len(buf)
-        while avail - scan >= 2:
-            first = buf[scan + 1]
-            if first < 0x80:
-                body = scan + 2
-                end = body + first
-            else:
-                body = scan + 2 + (first & 0x7F)
-                if body > avail:
-                    break
-                end = body + int.from_bytes(buf[scan + 2 : body], "big")
-            if end > avail:
-                break
-            op_at = body + 2 + buf[body + 1]  # the messageID is a short INTEGER
-            tag = buf[op_at]
-            if tag == w.SEARCH_ENTRY:
-                spans.append((op_at - start, end - start))
-            elif tag == w.SEARCH_REFERENCE:
-                refs += 1
-            elif tag == w.SEARCH_DONE:
-                page = bytes(buf[start:end])
-                client._pos = end
-                op = w.header(page, op_at - start, end - start)
-                if op is None:
-                    raise WireError("truncated SearchResultDone")
-                return page, spans, w.decode_result(page, op[1], op[2], end - start), refs
-            else:
-                raise WireError(f"unexpected operation 0x{tag:02x} in a search response")
-            scan = end
-        offset = scan - start
-        client._pos = start
-        client._fill()  # drops what precedes the page, so the page now starts at client._pos
-        start = client._pos
-        scan = start + offset
 
 
 def _content(p: bytes, pos: int) -> tuple[int, int]:
@@ -124,21 +81,26 @@ def stream_entries(
     page_size: int = 1000,
     on_done: Callable[[CountResult], None] | None = None,
 ) -> Iterator[Entry]:
-    """Like `fastcount.iter_entries` (same arguments and `on_done`), with the next page requested in advance."""
+    """Yield `(dn, {attribute: [raw values]})` for each entry (paged); attribute names as the server sends them.
+
+    `on_done` receives the final result (check `.truncated`: a size limit ends the stream early).
+    """
     request = w.search_request(base, filter_text, list(attributes) or ["1.1"])
     client.send(request, [w.paged_control(page_size, b"")])
     count = refs = pages = 0
     while True:
-        page, spans, done, page_refs = _frame_page(client)
+        page = client.read_page()
+        done = page.done
         pages += 1
-        refs += page_refs
+        refs += page.references
         cookie = w.paged_cookie(done.controls[w.PAGED_RESULTS_OID]) if w.PAGED_RESULTS_OID in done.controls else b""
         more = done.code == 0 and bool(cookie)
         if more:
             client.send(request, [w.paged_control(page_size, cookie)])
-        for op_start, _ in spans:
-            yield decode_entry(page, op_start)
-        count += len(spans)
+        data = page.data
+        for op_start in page.entries:
+            yield decode_entry(data, op_start)
+        count += len(page.entries)
         if not more:
             if on_done is not None:
                 on_done(CountResult(count, refs, pages, done.code, done.message))
@@ -172,23 +134,23 @@ def search_many(
             base, filter_text = searches[next_index]
             try:
                 request = w.search_request(base, filter_text, ["1.1"], size_limit=size_limit, time_limit=5)
-            except w.BerError:
+            except FilterError:
                 codes[next_index] = 87
             else:
                 pending[client.send(request)] = next_index
             next_index += 1
         if not pending:
             break
-        pdu, tag, start, end, msg_end = client.read_pdu()
-        index = pending.get(_message_id(pdu))
+        pdu = client.read_pdu()
+        index = pending.get(_message_id(pdu.data))
         if index is None:
             raise WireError("a response to a request that was not sent")
-        if tag == w.SEARCH_ENTRY:
-            dn_start, dn_end = _content(pdu, start)
-            found[index].append(pdu[dn_start:dn_end].decode("utf-8", "replace"))
-        elif tag == w.SEARCH_DONE:
-            codes[index] = w.decode_result(pdu, start, end, msg_end).code
-            del pending[_message_id(pdu)]
-        elif tag != w.SEARCH_REFERENCE:
-            raise WireError(f"unexpected operation 0x{tag:02x} in a search response")
+        if pdu.tag == w.SEARCH_ENTRY:
+            dn_start, dn_end = _content(pdu.data, pdu.start)
+            found[index].append(pdu.data[dn_start:dn_end].decode("utf-8", "replace"))
+        elif pdu.tag == w.SEARCH_DONE:
+            codes[index] = w.decode_result(pdu.data, pdu.start, pdu.end, pdu.msg_end).code
+            del pending[_message_id(pdu.data)]
+        elif pdu.tag != w.SEARCH_REFERENCE:
+            raise WireError(f"unexpected operation 0x{pdu.tag:02x} in a search response")
     return list(zip(found, codes, strict=True))

@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import socket
-import ssl
 from collections.abc import Sequence
 from typing import Any
 
+from ldapcheck.adapters.errors import hostport
 from ldapcheck.adapters.ldap import ber as w
-from ldapcheck.adapters.ldap.client import WireClient, WireError, _decode_entry
+from ldapcheck.adapters.ldap.client import WireClient, WireError
 from ldapcheck.adapters.ldap.directory import Result
-from ldapcheck.auth.ldap.codes import result_name
-from ldapcheck.auth.ldap.settings import ServerUrl
-from ldapcheck.core.step import CheckFailed
-
-
-def _unverified() -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE  # tls.handshake verified and reported the certificate; connect like saslauthd
-    return ctx
+from ldapcheck.adapters.ldap.stream import decode_entry
+from ldapcheck.adapters.tls import client_context
 
 
 class WireDirectory:
-    """Same methods as `adapters.ldap.Directory`, without ldap3."""
+    """Same methods as `adapters.ldap.directory.Directory`, without ldap3; errors are NetError/LdapProtocolError."""
 
-    def __init__(self, server: ServerUrl, *, timeout: float, start_tls: bool = False) -> None:
-        self.server = server
+    def __init__(self, host: str, port: int, *, tls: bool, timeout: float, start_tls: bool = False) -> None:
+        self.host = host
+        self.port = port
+        self.tls = tls  # TLS from the first byte (ldaps://)
         self.timeout = timeout
         self.start_tls = start_tls
         self._client: WireClient | None = None
@@ -38,39 +31,22 @@ class WireDirectory:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _error(self, exc: BaseException) -> CheckFailed:
-        if isinstance(exc, TimeoutError | socket.timeout):
-            return CheckFailed(
-                "NET-TIMEOUT",
-                f"{self.server.url} did not answer within {self.timeout:g} s",
-                hint="The server hangs or is overloaded; saslauthd gives up after 5 s.",
-            )
-        if isinstance(exc, ConnectionRefusedError):
-            return CheckFailed("NET-REFUSED", f"{self.server.hostport} refused the connection")
-        return CheckFailed(
-            "LDAP-SERVER-DOWN",
-            f"LDAP connection to {self.server.url} failed: {exc}",
-            hint="Check the server, the port and the scheme (ldap:// vs ldaps://).",
-        )
+    @property
+    def hostport(self) -> str:
+        """`host:port` of the server."""
+        return hostport(self.host, self.port)
 
     def open(self) -> None:
-        """Connect (TLS for ldaps://, StartTLS if asked)."""
-        tls = _unverified()
-        try:
-            client = WireClient.connect(
-                self.server.host, self.server.port, timeout=self.timeout, tls=tls if self.server.tls else None
-            )
-            if self.start_tls and not self.server.tls:
-                started = client.start_tls(tls, self.server.host)
-                if started.code != 0:
-                    client.close()
-                    raise CheckFailed(
-                        "TLS-STARTTLS-UNSUPPORTED",
-                        f"StartTLS refused by {self.server.url}: {result_name(started.code)} {started.message}",
-                        hint="Configure TLS on the server, or use ldaps:// if port 636 works.",
-                    )
-        except (OSError, WireError, w.BerError) as exc:
-            raise self._error(exc) from None
+        """Connect (TLS for ldaps://, StartTLS if asked), without verifying the certificate (as saslauthd with
+        `TLS_REQCERT allow`: the TLS step verified and reported it)."""
+        tls = client_context(verify=False)
+        client = WireClient.connect(self.host, self.port, timeout=self.timeout, tls=tls if self.tls else None)
+        if self.start_tls and not self.tls:
+            try:
+                client.start_tls(tls, self.host)
+            except BaseException:
+                client.close()
+                raise
         self._client = client
 
     def close(self) -> None:
@@ -88,29 +64,25 @@ class WireDirectory:
     def bind(self, dn: str, password: str, controls: Sequence[tuple[str, bool, Any]] | None = None) -> Result:
         """Simple bind; the result code is returned, not raised."""
         ctrls = [w.control(oid, value, critical) for oid, critical, value in controls or ()]
-        try:
-            r = self.client.simple_bind(dn, password, ctrls)
-        except (OSError, WireError, w.BerError) as exc:
-            raise self._error(exc) from None
-        return Result(code=r.code, description=result_name(r.code), message=r.message, matched_dn=r.matched_dn)
+        r = self.client.simple_bind(dn, password, ctrls)
+        return Result(code=r.code, description=w.result_name(r.code), message=r.message, matched_dn=r.matched_dn)
 
-    def _search(self, base: str, filter_text: str, attributes: Sequence[str], scope: int, limit: int) -> Any:
+    def _search(
+        self, base: str, filter_text: str, attributes: Sequence[str], scope: int, limit: int
+    ) -> tuple[Result, list[tuple[str, dict[str, list[bytes]]]]]:
         entries: list[tuple[str, dict[str, list[bytes]]]] = []
-        try:
-            self.client.send(
-                w.search_request(base, filter_text, attributes, scope=scope, size_limit=limit, time_limit=5)
-            )
-            while True:
-                pdu, tag, s, e, end = self.client.read_pdu()
-                if tag == w.SEARCH_ENTRY:
-                    entries.append(_decode_entry(pdu, s, e))
-                elif tag == w.SEARCH_DONE:
-                    done = w.decode_result(pdu, s, e, end)
-                    break
-        except (OSError, WireError, w.BerError) as exc:
-            raise self._error(exc) from None
+        self.client.send(w.search_request(base, filter_text, attributes, scope=scope, size_limit=limit, time_limit=5))
+        while True:
+            pdu = self.client.read_pdu()
+            if pdu.tag == w.SEARCH_ENTRY:
+                entries.append(decode_entry(pdu.data, pdu.op_at))
+            elif pdu.tag == w.SEARCH_DONE:
+                done = w.decode_result(pdu.data, pdu.start, pdu.end, pdu.msg_end)
+                break
+            elif pdu.tag != w.SEARCH_REFERENCE:
+                raise WireError(f"unexpected operation 0x{pdu.tag:02x} in a search response")
         result = Result(
-            code=done.code, description=result_name(done.code), message=done.message, matched_dn=done.matched_dn
+            code=done.code, description=w.result_name(done.code), message=done.message, matched_dn=done.matched_dn
         )
         return result, entries
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ldapcheck.auth.ldap.failures import guarded
 from ldapcheck.auth.ldap.host import directory as host_directory
 from ldapcheck.auth.ldap.host import network as host
 from ldapcheck.auth.ldap.host import tls as host_tls
@@ -70,9 +71,7 @@ def count_steps(settings: Settings, options: ChainOptions) -> list[Step[HostCont
 def user_steps(settings: Settings, options: ChainOptions) -> list[Step[HostContext]]:
     """`ldapcheck user LOGIN`: the chain for one login, without the count."""
     server_steps, requires = _server_steps(settings)
-    opts = ChainOptions(
-        user=options.user, password=options.password, bind_user=options.bind_user, count=False, container=False
-    )
+    opts = ChainOptions(user=options.user, password=options.password, bind_user=options.bind_user, count=False)
     return [host.config_step(), *server_steps, *_ldap_steps(requires, opts)]
 
 
@@ -101,7 +100,7 @@ def host_phase(
 
         load_library()
     try:
-        run.phase(build(settings, options), ctx)
+        run.phase([guarded(s) for s in build(settings, options)], ctx)
     finally:
         ctx.close()
     return secrets
@@ -114,10 +113,9 @@ def run_chain(
     options: ChainOptions,
     *,
     progress: Callable[[int], None] | None = None,
-    on_result: Callable[[StepResult], None] | None = None,
 ) -> Report:
     """Run a chain and return its report (secrets registered, shared connections closed)."""
-    run = Run(on_result=on_result)
+    run = Run()
     secrets = host_phase(run, build, settings, options, progress=progress)
     return Report(
         command=command,

@@ -5,33 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-RESULT_NAMES = {
-    0: "success",
-    1: "operationsError",
-    2: "protocolError",
-    3: "timeLimitExceeded",
-    4: "sizeLimitExceeded",
-    7: "authMethodNotSupported",
-    8: "strongerAuthRequired",
-    10: "referral",
-    11: "adminLimitExceeded",
-    13: "confidentialityRequired",
-    19: "constraintViolation",
-    32: "noSuchObject",
-    34: "invalidDNSyntax",
-    48: "inappropriateAuthentication",
-    49: "invalidCredentials",
-    50: "insufficientAccessRights",
-    51: "busy",
-    52: "unavailable",
-    53: "unwillingToPerform",
-    80: "other",
-}
-
-
-def result_name(code: int) -> str:
-    """The RFC 4511 name of a result code."""
-    return RESULT_NAMES.get(code, f"result {code}")
+from ldapcheck.adapters.ldap.ber import RESULT_NAMES as RESULT_NAMES
+from ldapcheck.adapters.ldap.ber import result_name as result_name
 
 
 @dataclass(frozen=True)

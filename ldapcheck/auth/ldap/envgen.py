@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ldapcheck.adapters.ldap.rootdse import RootDSE, split_url
+from ldapcheck.adapters.errors import hostport
+from ldapcheck.adapters.ldap.rootdse import RootDSE
+from ldapcheck.auth.ldap.settings import first_server
 from ldapcheck.core.secrets import MASK, Secret
 
 # Keys in the order the block is written (env.example's order).
@@ -103,8 +105,7 @@ def propose(
     if not filter_given:
         out = replace(out, filter=dse.proposed_filter)
     if not tls_given:
-        scheme, _, _ = split_url(out.url)
-        if scheme == "ldaps":
+        if first_server(out.url).tls:
             out = replace(out, start_tls=False)
             notes.append("encryption: ldaps:// as given")
         elif found.ldaps_answers:
@@ -122,6 +123,4 @@ def propose(
 
 def ldaps_candidate(url: str, ldaps_port: int | None) -> str:
     """The ldaps:// URL on the same host (port 636 unless given)."""
-    _, host, _ = split_url(url)
-    shown = f"[{host}]" if ":" in host else host
-    return f"ldaps://{shown}:{ldaps_port or 636}"
+    return f"ldaps://{hostport(first_server(url).host, ldaps_port or 636)}"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ldapcheck.adapters.ldap.ber import wrapped as wrapped  # re-exported: the filter steps use it
+
 SERVICE = "xmpp"
 
 _ESCAPES = {"*": "\\2a", "(": "\\28", ")": "\\29", "\\": "\\5c", "\0": "\\00"}
@@ -90,10 +92,6 @@ class SaslRequest:
     filter: str
     base: str
 
-    def as_detail(self) -> dict[str, object]:
-        """For a step's detail."""
-        return {"login": self.user, "realm": self.realm, "service": self.service, "filter": self.filter}
-
 
 def via_prosody(typed: str, filter_pattern: str, base_pattern: str, xmpp_domain: str) -> SaslRequest:
     """The request a browser login through prosody produces."""
@@ -116,12 +114,6 @@ def _request(typed: str, user: str, filter_pattern: str, base_pattern: str, real
         filter=flt,
         base=expand(base_pattern, user, realm=realm),
     )
-
-
-def wrapped(filter_text: str) -> str:
-    """libldap accepts `uid=x`; ldapsearch and ldap3 want `(uid=x)`."""
-    text = filter_text.strip()
-    return text if text.startswith("(") else f"({text})"
 
 
 def count_filter(filter_pattern: str, realm: str) -> str:

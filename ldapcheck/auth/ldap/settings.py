@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlsplit
 
+from ldapcheck.adapters.errors import hostport
 from ldapcheck.auth.ldap.render import to_bool
 from ldapcheck.core.errors import ConfigError
 from ldapcheck.core.secrets import Secret
@@ -37,8 +38,7 @@ class ServerUrl:
     @property
     def hostport(self) -> str:
         """`host:port`, bracketed for IPv6."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return hostport(self.host, self.port)
 
     @property
     def url(self) -> str:
@@ -70,6 +70,11 @@ def parse_server_url(raw: str) -> ServerUrl:
     if not host:
         raise ConfigError(f"LDAP_URL entry {raw!r} has no host name (e.g. ldap://ldap.example.org:389/)")
     return ServerUrl(raw=text, scheme=scheme, host=host, port=port)
+
+
+def first_server(value: str) -> ServerUrl:
+    """The first URI of a space-separated LDAP_URL (the one saslauthd tries first)."""
+    return parse_servers(value)[0]
 
 
 def parse_servers(value: str) -> tuple[ServerUrl, ...]:

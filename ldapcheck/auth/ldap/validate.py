@@ -11,6 +11,7 @@ from ldapcheck.auth.ldap.directory import security
 from ldapcheck.auth.ldap.directory import steps as dsteps
 from ldapcheck.auth.ldap.directory.analysis import DEFAULT_KEEP
 from ldapcheck.auth.ldap.directory.problems import ALL_KINDS, mask_login
+from ldapcheck.auth.ldap.failures import guarded
 from ldapcheck.auth.ldap.host.context import ChainOptions, HostContext
 from ldapcheck.auth.ldap.settings import Settings
 from ldapcheck.core.model import Report, Status, StepResult, Verdict
@@ -67,14 +68,13 @@ def run_validate(
     options: ValidateOptions,
     *,
     progress: Callable[[int], None] | None = None,
-    on_result: Callable[[StepResult], None] | None = None,
 ) -> Report:
     """Run every step and build the report: per-problem summary and full lists in `meta`."""
     ctx = HostContext(
         settings=settings, options=ChainOptions(count=False, page_size=options.page_size, wire=True), progress=progress
     )
     try:
-        results, internal = run_steps(validate_steps(settings, options), ctx, on_result=on_result)
+        results, internal = run_steps([guarded(s) for s in validate_steps(settings, options)], ctx)
     finally:
         ctx.close()
     scan = ctx.values.get(dscan.SCAN)

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ldapcheck.auth.ldap import account
 from ldapcheck.auth.ldap.directory.filter import LoginFilter
 from ldapcheck.auth.ldap.directory.problems import (
     AD_DISABLED,
@@ -116,14 +117,10 @@ class SideSearch:
     kinds: tuple[ProblemKind, ...]
 
 
-_AD_STATE_ATTRS = ("userAccountControl", "lockoutTime", "accountExpires", "pwdLastSet")
-_PPOLICY_STATE_ATTRS = ("pwdAccountLockedTime", "pwdReset")
-
-
 def side_search(login: LoginFilter, *, active_directory: bool, now: float) -> SideSearch:
     """One search for every entry with a problem the scan's attributes don't show (see `classify_side`)."""
     parts = side_filters(login, active_directory=active_directory, now=now)
-    states = _AD_STATE_ATTRS if active_directory else _PPOLICY_STATE_ATTRS
+    states = account.AD_ATTRS if active_directory else account.PPOLICY_ATTRS
     return SideSearch(
         filter="(|" + "".join(flt for _, flt in parts) + ")",
         attributes=(*login.attr_names, *states),

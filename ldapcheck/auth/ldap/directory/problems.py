@@ -10,6 +10,9 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ldapcheck.auth.ldap.account import State, states
+from ldapcheck.auth.ldap.account import filetime as filetime  # the scan and its tests take it from here
+
 
 class Level(enum.StrEnum):
     """How bad a problem is: an error makes `validate` exit 1."""
@@ -134,16 +137,6 @@ LOGIN_KINDS = (LOGIN_UNREACHABLE, LOGIN_AT, LOGIN_SPACE, LOGIN_ESCAPED, LOGIN_NO
 ACCOUNT_KINDS = (AD_DISABLED, AD_LOCKED, AD_EXPIRED, AD_MUST_CHANGE, PPOLICY_LOCKED, PPOLICY_RESET)
 ALL_KINDS = (DUPLICATE, NO_LOGIN_ATTR, *LOGIN_KINDS, *ACCOUNT_KINDS)
 
-# Attributes that show an account's state; requested by name (the ppolicy ones are operational).
-ACCOUNT_ATTRS = (
-    "userAccountControl",
-    "lockoutTime",
-    "accountExpires",
-    "pwdLastSet",
-    "pwdAccountLockedTime",
-    "pwdReset",
-)
-
 # A value that matches none of these needs no rule at all: the fast path of the scan.
 SUSPECT = re.compile(rb"[@*()\\\x00\x80-\xff]|^\s|\s$|\s\s")
 _ESCAPED_CHARS = frozenset("*()\\\x00")
@@ -170,46 +163,19 @@ def match_key(value: str) -> bytes:
     return " ".join(text.casefold().split()).encode("utf-8", "surrogatepass")
 
 
-# AD FILETIME: 100 ns ticks since 1601-01-01; 0 and 2**63-1 both mean "never expires".
-_FILETIME_EPOCH_OFFSET = 11_644_473_600
-_FILETIME_NEVER = (0, 0x7FFF_FFFF_FFFF_FFFF)
-
-
-def filetime(unix_seconds: float) -> int:
-    """A Unix time as AD FILETIME."""
-    return int((unix_seconds + _FILETIME_EPOCH_OFFSET) * 10_000_000)
-
-
-def _int(values: Sequence[bytes]) -> int | None:
-    try:
-        return int(values[0])
-    except (ValueError, IndexError):
-        return None
+_KINDS = {
+    State.DISABLED: AD_DISABLED,
+    State.LOCKED: AD_LOCKED,
+    State.EXPIRED: AD_EXPIRED,
+    State.MUST_CHANGE: AD_MUST_CHANGE,
+    State.PPOLICY_LOCKED: PPOLICY_LOCKED,
+    State.PPOLICY_RESET: PPOLICY_RESET,
+}
 
 
 def account_problems(attrs: Mapping[str, Sequence[bytes]], now_filetime: int) -> list[ProblemKind]:
-    """The account states shown by an entry's attributes (keys lower-cased)."""
-    found: list[ProblemKind] = []
-    uac = attrs.get("useraccountcontrol")
-    if uac and (_int(uac) or 0) & 2:
-        found.append(AD_DISABLED)
-    lockout = attrs.get("lockouttime")
-    if lockout and (_int(lockout) or 0) > 0:
-        found.append(AD_LOCKED)
-    expires = attrs.get("accountexpires")
-    if expires:
-        value = _int(expires)
-        if value is not None and value not in _FILETIME_NEVER and value < now_filetime:
-            found.append(AD_EXPIRED)
-    last_set = attrs.get("pwdlastset")
-    if last_set and _int(last_set) == 0:
-        found.append(AD_MUST_CHANGE)
-    if attrs.get("pwdaccountlockedtime"):
-        found.append(PPOLICY_LOCKED)
-    reset = attrs.get("pwdreset")
-    if reset and reset[0].upper() == b"TRUE":
-        found.append(PPOLICY_RESET)
-    return found
+    """The account states shown by an entry's attributes (keys lower-cased), as problem kinds."""
+    return [_KINDS[state] for state in states(attrs, now_filetime)]
 
 
 class CompactHashSet:

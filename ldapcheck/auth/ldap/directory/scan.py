@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ldapcheck.adapters.ldap import ber as ldapwire
-from ldapcheck.adapters.ldap.client import TRUNCATING_CODES, CountResult, WireClient, WireError
+from ldapcheck.adapters.errors import AdapterError
+from ldapcheck.adapters.ldap.client import TRUNCATING_CODES, CountResult, WireClient
 from ldapcheck.adapters.ldap.stream import stream_entries
 from ldapcheck.auth.ldap import codes as ldapcodes
 from ldapcheck.auth.ldap.directory.analysis import DirectoryScan, Findings, scan_attributes, side_search
 from ldapcheck.auth.ldap.directory.filter import FilterSyntaxError, LoginFilter, derive
 from ldapcheck.auth.ldap.directory.problems import LOGIN_UNREACHABLE
 from ldapcheck.auth.ldap.directory.side import SideResult, SideSearches
+from ldapcheck.auth.ldap.failures import failure
 from ldapcheck.auth.ldap.host.context import HostContext
 from ldapcheck.auth.ldap.host.directory import wire_client
 from ldapcheck.core.step import CheckFailed, Outcome, Step
@@ -66,7 +67,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
         done: list[CountResult] = []
         start = time.perf_counter()
         side_client = wire_client(ctx)
-        side_client.sock.settimeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
+        side_client.set_timeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
         now = time.time()
         search = side_search(login, active_directory=ctx.is_ad, now=now)
         side = SideSearches(
@@ -75,7 +76,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
         side.start()
         try:
             with wire_client(ctx) as client:
-                client.sock.settimeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
+                client.set_timeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
                 _stream(ctx, client, scan, base, done)
         except BaseException:
             side.stop()  # the side searches' socket closes; their thread ends at once
@@ -182,9 +183,9 @@ def _stream(ctx: HostContext, client: WireClient, scan: DirectoryScan, base: str
             scan.feed(dn, attrs)
             if ctx.progress is not None and scan.findings_.entries % PROGRESS_EVERY == 0:
                 ctx.progress(scan.findings_.entries)
-    except (OSError, WireError, ldapwire.BerError) as exc:
-        raise CheckFailed(
-            "NET-TIMEOUT" if isinstance(exc, TimeoutError) else "LDAP-SERVER-DOWN",
-            f"the directory scan stopped after {scan.findings_.entries} entries: {exc}",
+    except (AdapterError, OSError) as exc:
+        raise failure(
+            exc,
+            during=f"the directory scan stopped after {scan.findings_.entries} entries",
             hint="The server stopped answering during the search; check its health and rerun.",
         ) from None

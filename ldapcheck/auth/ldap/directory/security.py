@@ -5,13 +5,12 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 
-from ldapcheck.adapters.ldap import ber as ldapwire
-from ldapcheck.adapters.ldap.client import WireError, count_entries
-from ldapcheck.adapters.ldap.directory import Directory
+from ldapcheck.adapters.ldap.client import count_entries
 from ldapcheck.auth.ldap import codes as ldapcodes
 from ldapcheck.auth.ldap.directory.scan import SCAN, scan_outcome
+from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import HostContext
-from ldapcheck.auth.ldap.host.directory import wire_client
+from ldapcheck.auth.ldap.host.directory import connection, wire_client
 from ldapcheck.core.secrets import Secret
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
@@ -47,9 +46,8 @@ def anonymous_step() -> Step[HostContext]:
 
     def run(ctx: HostContext) -> Outcome:
         s = ctx.settings
-        assert ctx.server is not None
         outcome = scan_outcome(ctx)
-        directory = Directory(ctx.server, timeout=s.timeout, start_tls=s.start_tls)
+        directory = connection(ctx)
         try:
             directory.open()
             bound = directory.bind("", "")
@@ -125,11 +123,8 @@ def visibility_step(bind_dn: str, password: Secret) -> Step[HostContext]:
     def run(ctx: HostContext) -> Outcome:
         outcome = scan_outcome(ctx)
         other = replace(ctx, settings=ctx.settings.with_overrides(bind_dn=bind_dn, bind_password=password), values={})
-        with wire_client(other) as client:
-            try:
-                counted = count_entries(client, outcome.base, outcome.login.presence, page_size=ctx.options.page_size)
-            except (OSError, WireError, ldapwire.BerError) as exc:
-                raise CheckFailed("LDAP-SERVER-DOWN", f"the comparison count as {bind_dn} stopped: {exc}") from None
+        with wire_client(other) as client, classified(during=f"the comparison count as {bind_dn} stopped"):
+            counted = count_entries(client, outcome.base, outcome.login.presence, page_size=ctx.options.page_size)
         seen = outcome.findings.selected
         detail: dict[str, object] = {
             "service_account": ctx.settings.bind_dn or "anonymous",

@@ -11,8 +11,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ldapcheck.adapters.ldap import ber as ldapwire
-from ldapcheck.adapters.ldap.client import TRUNCATING_CODES, CountResult, WireClient, WireError
+from ldapcheck.adapters.errors import AdapterError
+from ldapcheck.adapters.ldap.client import TRUNCATING_CODES, CountResult, WireClient
 from ldapcheck.adapters.ldap.stream import stream_entries
 from ldapcheck.auth.ldap.directory.analysis import Problem, SideSearch, classify_side, who
 
@@ -74,7 +74,7 @@ class SideSearches(threading.Thread):
                     result = by_key.get(kind.key)
                     if result is not None:
                         result.problem.add(name, self._keep)
-        except (OSError, WireError, ldapwire.BerError) as exc:
+        except (AdapterError, OSError) as exc:
             error = str(exc) or type(exc).__name__
         finally:
             self._client.close()

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ldapcheck.adapters.ldap import ber as ldapwire
-from ldapcheck.adapters.ldap.client import TRUNCATING_CODES, WireError
+from ldapcheck.adapters.ldap.client import TRUNCATING_CODES
 from ldapcheck.adapters.ldap.stream import search_many
 from ldapcheck.auth.ldap import codes as ldapcodes
 from ldapcheck.auth.ldap import saslfilter
@@ -22,6 +21,7 @@ from ldapcheck.auth.ldap.directory.problems import (
 )
 from ldapcheck.auth.ldap.directory.scan import SCAN, ScanOutcome, scan_outcome, side_summary
 from ldapcheck.auth.ldap.directory.side import SideResult
+from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import HostContext
 from ldapcheck.auth.ldap.host.directory import wire_client
 from ldapcheck.core.step import CheckFailed, Outcome, Step
@@ -204,15 +204,9 @@ def sample_step(users: Sequence[str] | None, mask: Mask = _same) -> Step[HostCon
 
 def _lookup(ctx: HostContext, searches: list[tuple[str, str]], *, limit: int) -> list[tuple[list[str], int]]:
     """Many small searches as the service account, pipelined on one connection."""
-    with wire_client(ctx) as client:
-        try:
-            return search_many(client, searches, size_limit=limit)
-        except (OSError, WireError, ldapwire.BerError) as exc:
-            raise CheckFailed(
-                "NET-TIMEOUT" if isinstance(exc, TimeoutError) else "LDAP-SERVER-DOWN",
-                f"looking up logins stopped: {exc}",
-                hint="The server stopped answering; check its health and rerun.",
-            ) from None
+    hint = "The server stopped answering; check its health and rerun."
+    with wire_client(ctx) as client, classified(during="looking up logins stopped", hint=hint):
+        return search_many(client, searches, size_limit=limit)
 
 
 def _why(result: SampleResult) -> str:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class DirectoryLike(Protocol):
-    """What the checks need from a connection: `adapters.ldap.Directory` (ldap3) or `adapters.wiredir`."""
+    """What the checks need from a connection: `adapters.ldap.directory.Directory` (ldap3) or `.wire.WireDirectory`."""
 
     def close(self) -> None: ...
     def bind(self, dn: str, password: str, controls: Sequence[tuple[str, bool, Any]] | None = None) -> Result: ...
@@ -35,7 +35,6 @@ class ChainOptions:
     password: Secret | None = field(default=None, repr=False)
     bind_user: bool = True
     count: bool = True
-    container: bool = False
     page_size: int = 5000  # fastcount.DEFAULT_PAGE (falls back to 1000 if the server refuses it)
     wire: bool = False  # use the raw-socket client instead of ldap3 (count: less memory, faster start)
 

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-import shlex
-
+from ldapcheck.adapters.errors import FilterError
 from ldapcheck.adapters.ldap import ber as ldapwire
 from ldapcheck.adapters.ldap import rootdse
-from ldapcheck.adapters.ldap.client import TRUNCATING_CODES, WireClient, WireError, count_entries
+from ldapcheck.adapters.ldap.client import TRUNCATING_CODES, WireClient, count_entries
 from ldapcheck.adapters.ldap.directory import Directory
 from ldapcheck.adapters.ldap.wire import WireDirectory
 from ldapcheck.auth.ldap import codes as ldapcodes
 from ldapcheck.auth.ldap import saslfilter
+from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import DirectoryLike, HostContext
+from ldapcheck.core.facts import BIND
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 
-def _directory(ctx: HostContext) -> DirectoryLike:
+def connection(ctx: HostContext, *, wire: bool = False) -> Directory | WireDirectory:
+    """A new (not yet opened) connection to the chosen server, TLS as saslauthd uses it: ldap3, or the raw client."""
+    assert ctx.server is not None, "net.select / the server steps set ctx.server"
+    srv, s = ctx.server, ctx.settings
+    kind = WireDirectory if wire else Directory
+    return kind(srv.host, srv.port, tls=srv.tls, timeout=s.timeout, start_tls=s.start_tls)
+
+
+def shared_directory(ctx: HostContext) -> DirectoryLike:
+    """The connection the LDAP steps share (opened by the first one that needs it)."""
     if ctx.directory is None:
-        assert ctx.server is not None, "net.select / the server steps set ctx.server"
-        directory: Directory | WireDirectory
-        if ctx.options.wire:
-            directory = WireDirectory(ctx.server, timeout=ctx.settings.timeout, start_tls=ctx.settings.start_tls)
-        else:
-            directory = Directory(ctx.server, timeout=ctx.settings.timeout, start_tls=ctx.settings.start_tls)
+        directory = connection(ctx, wire=ctx.options.wire)
         directory.open()
         ctx.directory = directory
     return ctx.directory
@@ -33,7 +38,7 @@ def rootdse_step(requires: frozenset[str]) -> Step[HostContext]:
 
     def run(ctx: HostContext) -> Outcome:
         assert ctx.server is not None
-        result, attrs = _directory(ctx).read_entry("", rootdse.ATTRIBUTES)
+        result, attrs = shared_directory(ctx).read_entry("", rootdse.ATTRIBUTES)
         if result.code != 0 or not attrs:
             return Outcome(
                 summary=f"root DSE not readable anonymously ({ldapcodes.result_name(result.code)}); continuing",
@@ -95,13 +100,19 @@ def service_bind_step() -> Step[HostContext]:
         s = ctx.settings
         who = s.bind_dn or "anonymous"
         password = s.bind_password.reveal() if s.bind_password else ""
-        result = _directory(ctx).bind(s.bind_dn, password)
+        result = shared_directory(ctx).bind(s.bind_dn, password)
         verdict = ldapcodes.classify_bind(result.code, result.message, who=who, service=True)
         detail: dict[str, object] = {"identity": who, "result_code": result.code}
         if result.message:
             detail["diagnostic_message"] = result.message
         if not verdict.ok:
-            raise CheckFailed(verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint, detail=detail)
+            raise CheckFailed(
+                verdict.failure_id or "RC-49",
+                verdict.summary,
+                hint=verdict.hint,
+                detail=detail,
+                facts={BIND: "service"},
+            )
         return Outcome(summary=verdict.summary, detail=detail)
 
     def reproduce(ctx: HostContext) -> str:
@@ -131,7 +142,7 @@ def base_step() -> Step[HostContext]:
                 hint="Set LDAP_BASE to the DN that holds the users, e.g. ou=users,dc=example,dc=org.",
             )
         base = ctx.search_base()
-        result, _ = _directory(ctx).read_entry(base)
+        result, _ = shared_directory(ctx).read_entry(base)
         detail: dict[str, object] = {"base": base, "result_code": result.code, "matched_dn": result.matched_dn}
         if result.code == 0:
             return Outcome(summary=f"{base} exists", detail=detail)
@@ -170,15 +181,15 @@ def base_step() -> Step[HostContext]:
 
 def wire_client(ctx: HostContext) -> WireClient:
     """A raw-socket client to the chosen server, TLS as the LDAP steps use it, bound as the service account."""
-    assert ctx.server is not None
     s = ctx.settings
-    directory = WireDirectory(ctx.server, timeout=s.timeout, start_tls=s.start_tls)
-    directory.open()  # connection, TLS and StartTLS failures become CheckFailed with their catalogue ids
+    directory = connection(ctx, wire=True)
+    assert isinstance(directory, WireDirectory)
+    directory.open()  # connection, TLS and StartTLS failures: NetError, classified by the step's guard
     bound = directory.bind(s.bind_dn, s.bind_password.reveal() if s.bind_password else "")
     if bound.code != 0:
         directory.close()
         verdict = ldapcodes.classify_bind(bound.code, bound.message, who=s.bind_dn or "anonymous", service=True)
-        raise CheckFailed(verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint)
+        raise CheckFailed(verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint, facts={BIND: "service"})
     return directory.client
 
 
@@ -190,21 +201,17 @@ def count_step() -> Step[HostContext]:
         flt = saslfilter.count_filter(s.filter, s.xmpp_domain)
         try:
             ldapwire.encode_filter(flt)
-        except ldapwire.BerError as exc:
+        except FilterError as exc:
             raise CheckFailed(
                 "CL-FILTER", f"LDAP_FILTER is not a valid filter: {exc}", hint="Fix its syntax."
             ) from None
-        with wire_client(ctx) as client:
-            try:
-                result = count_entries(
-                    client, ctx.search_base(), flt, page_size=ctx.options.page_size, progress=ctx.progress
-                )
-            except (OSError, WireError, ldapwire.BerError) as exc:
-                raise CheckFailed(
-                    "NET-TIMEOUT" if isinstance(exc, TimeoutError) else "LDAP-SERVER-DOWN",
-                    f"the count stopped: {exc}",
-                    hint="The server stopped answering during the search.",
-                ) from None
+        with (
+            wire_client(ctx) as client,
+            classified(during="the count stopped", hint="The server stopped answering during the search."),
+        ):
+            result = count_entries(
+                client, ctx.search_base(), flt, page_size=ctx.options.page_size, progress=ctx.progress
+            )
         detail: dict[str, object] = {
             "filter": flt,
             "base": ctx.search_base(),
@@ -260,8 +267,3 @@ def count_step() -> Step[HostContext]:
         requires=frozenset({"ldap.base"}),
         reproduce=reproduce,
     )
-
-
-def quote(text: str) -> str:
-    """Shell-quote for reproduce lines."""
-    return shlex.quote(text)

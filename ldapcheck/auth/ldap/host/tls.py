@@ -5,23 +5,13 @@ from __future__ import annotations
 import shlex
 
 from ldapcheck.adapters import net
+from ldapcheck.adapters.errors import VERIFY_KINDS, NetKind
+from ldapcheck.auth.ldap.failures import TLS_IDS
 from ldapcheck.auth.ldap.host.context import HostContext
 from ldapcheck.auth.ldap.settings import ServerUrl
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 EXPIRY_WARN_DAYS = 30
-
-# OpenSSL X509_V_ERR_* codes → catalogue ids.
-_VERIFY_IDS = {
-    9: "TLS-EXPIRED",
-    10: "TLS-EXPIRED",
-    18: "TLS-SELF-SIGNED",
-    19: "TLS-SELF-SIGNED",
-    20: "TLS-SELF-SIGNED",
-    21: "TLS-CHAIN",
-    62: "TLS-HOSTNAME",
-    64: "TLS-HOSTNAME",
-}
 
 
 def _problems(server: ServerUrl, probe: net.TlsProbe) -> list[tuple[str, str, str]]:
@@ -37,7 +27,7 @@ def _problems(server: ServerUrl, probe: net.TlsProbe) -> list[tuple[str, str, st
             )
         )
     if probe.verify_code is not None:
-        fid = _VERIFY_IDS.get(probe.verify_code, "TLS-SELF-SIGNED")
+        fid = TLS_IDS[VERIFY_KINDS.get(probe.verify_code, NetKind.TLS_UNTRUSTED)]
         if fid == "TLS-EXPIRED" and out:
             pass
         elif fid == "TLS-EXPIRED":

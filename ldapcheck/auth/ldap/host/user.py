@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shlex
-import ssl
 import time
 
 from ldapcheck.adapters.ldap import ber as ldapwire
-from ldapcheck.adapters.ldap.client import WireClient, WireError
-from ldapcheck.adapters.ldap.directory import Directory
+from ldapcheck.adapters.ldap.directory import Result
+from ldapcheck.auth.ldap import account, saslfilter
 from ldapcheck.auth.ldap import codes as ldapcodes
-from ldapcheck.auth.ldap import saslfilter
+from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import HostContext
-from ldapcheck.auth.ldap.host.directory import _directory
+from ldapcheck.auth.ldap.host.directory import connection, shared_directory
+from ldapcheck.core.facts import ACCOUNT, BIND
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 MAX_LISTED = 10
@@ -35,7 +34,7 @@ def user_search_step() -> Step[HostContext]:
     def run(ctx: HostContext) -> Outcome:
         prosody, tester = _requests(ctx)
         start = time.perf_counter()
-        result, dns = _directory(ctx).search_dns(prosody.base, saslfilter.wrapped(prosody.filter), limit=50)
+        result, dns = shared_directory(ctx).search_dns(prosody.base, saslfilter.wrapped(prosody.filter), limit=50)
         seconds = time.perf_counter() - start
         detail: dict[str, object] = {
             "typed_login": prosody.typed,
@@ -118,48 +117,39 @@ def user_search_step() -> Step[HostContext]:
     )
 
 
-_AD_ATTRS = ("userAccountControl", "lockoutTime", "accountExpires", "pwdLastSet")
-_PPOLICY_ATTRS = ("pwdAccountLockedTime", "pwdReset", "pwdChangedTime", "pwdFailureTime", "pwdGraceUseTime")
-_NEVER = {0, 0x7FFFFFFFFFFFFFFF}
+# The host step also shows the ppolicy attributes that explain a state (read, not judged).
+_PPOLICY_SHOWN = (*account.PPOLICY_ATTRS, "pwdChangedTime", "pwdFailureTime", "pwdGraceUseTime")
 
 
-def _filetime(value: int) -> dt.datetime:
-    return dt.datetime(1601, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value // 10)
+def _wanted(ctx: HostContext) -> tuple[str, ...]:
+    return account.AD_ATTRS if ctx.is_ad else _PPOLICY_SHOWN
 
 
-def _first_int(attrs: dict[str, list[str]], name: str) -> int | None:
-    for key, values in attrs.items():
-        if key.lower() == name.lower() and values:
-            try:
-                return int(values[0])
-            except ValueError:
-                return None
-    return None
-
-
-def _first(attrs: dict[str, list[str]], name: str) -> str | None:
-    return next((v[0] for k, v in attrs.items() if k.lower() == name.lower() and v), None)
-
-
-def _account_problems(attrs: dict[str, list[str]]) -> list[tuple[str, str, str]]:
-    out: list[tuple[str, str, str]] = []
-    uac = _first_int(attrs, "userAccountControl")
-    if uac is not None and uac & 2:
-        out.append(("AD-533", f"account disabled (userAccountControl={uac})", "Enable the account in AD."))
-    lockout = _first_int(attrs, "lockoutTime")
-    if lockout:
-        out.append(("AD-775", f"locked out since {_filetime(lockout):%Y-%m-%d %H:%M} UTC", "Unlock the account."))
-    expires = _first_int(attrs, "accountExpires")
-    if expires is not None and expires not in _NEVER and _filetime(expires) < dt.datetime.now(dt.UTC):
-        out.append(("AD-701", f"account expired on {_filetime(expires):%Y-%m-%d}", "Extend accountExpires."))
-    if _first_int(attrs, "pwdLastSet") == 0:
-        out.append(("AD-773", "user must change the password (pwdLastSet=0)", "Have the user set a new password."))
-    locked = _first(attrs, "pwdAccountLockedTime")
-    if locked:
-        what = "permanently (000001010000Z)" if locked.startswith("000001010000") else f"since {locked}"
-        out.append(("OL-PPOLICY", f"locked by password policy {what}", "Unlock: delete pwdAccountLockedTime."))
-    if (_first(attrs, "pwdReset") or "").upper() == "TRUE":
-        out.append(("OL-PPOLICY", "password was reset and must be changed (pwdReset=TRUE)", "Set a new password."))
+def _account_problems(attrs: dict[str, list[str]]) -> list[tuple[str, str, str, account.State]]:
+    """(failure id, what, fix, state) for each account state the entry's attributes show."""
+    low = {k.lower(): [v.encode("utf-8", "surrogatepass") for v in vs] for k, vs in attrs.items()}
+    out: list[tuple[str, str, str, account.State]] = []
+    for state in account.states(low, account.filetime(time.time())):
+        if state is account.State.DISABLED:
+            uac = account.first_int(low["useraccountcontrol"])
+            out.append(("AD-533", f"account disabled (userAccountControl={uac})", "Enable the account in AD.", state))
+        elif state is account.State.LOCKED:
+            since = account.filetime_datetime(account.first_int(low["lockouttime"]) or 0)
+            out.append(("AD-775", f"locked out since {since:%Y-%m-%d %H:%M} UTC", "Unlock the account.", state))
+        elif state is account.State.EXPIRED:
+            on = account.filetime_datetime(account.first_int(low["accountexpires"]) or 0)
+            out.append(("AD-701", f"account expired on {on:%Y-%m-%d}", "Extend accountExpires.", state))
+        elif state is account.State.MUST_CHANGE:
+            fix = "Have the user set a new password."
+            out.append(("AD-773", "user must change the password (pwdLastSet=0)", fix, state))
+        elif state is account.State.PPOLICY_LOCKED:
+            locked = low["pwdaccountlockedtime"][0].decode("utf-8", "replace")
+            what = "permanently (000001010000Z)" if locked.startswith("000001010000") else f"since {locked}"
+            fix = "Unlock: delete pwdAccountLockedTime."
+            out.append(("OL-PPOLICY", f"locked by password policy {what}", fix, state))
+        else:
+            what = "password was reset and must be changed (pwdReset=TRUE)"
+            out.append(("OL-PPOLICY", what, "Set a new password.", state))
     return out
 
 
@@ -168,15 +158,14 @@ def account_state_step() -> Step[HostContext]:
 
     def run(ctx: HostContext) -> Outcome:
         dn = ctx.user_dn or ""
-        attrs_wanted = _AD_ATTRS if ctx.is_ad else _PPOLICY_ATTRS
-        _, attrs = _directory(ctx).read_entry(dn, attrs_wanted)
+        _, attrs = shared_directory(ctx).read_entry(dn, _wanted(ctx))
         shown = {k: v if len(v) > 1 else v[0] for k, v in attrs.items()}
         detail: dict[str, object] = {"dn": dn, "attributes": shown or "(none set or not readable)"}
         problems = _account_problems(attrs)
         if problems:
-            fid, what, fix = problems[0]
+            fid, what, fix, state = problems[0]
             detail["problems"] = [p[1] for p in problems]
-            raise CheckFailed(fid, what, hint=fix, detail=detail)
+            raise CheckFailed(fid, what, hint=fix, detail=detail, facts={ACCOUNT: account.FACTS[state]})
         if not attrs:
             return Outcome(summary="no lock, disable or expiry attributes set (or not readable)", detail=detail)
         return Outcome(summary=f"not locked, disabled or expired ({', '.join(sorted(attrs))})", detail=detail)
@@ -186,26 +175,14 @@ def account_state_step() -> Step[HostContext]:
         title="Account state",
         run=run,
         requires=frozenset({"ldap.user_search"}),
-        reproduce=lambda ctx: ctx.ldapsearch(
-            ctx.user_dn or "", "(objectClass=*)", *(_AD_ATTRS if ctx.is_ad else _PPOLICY_ATTRS), scope="base"
-        ),
+        reproduce=lambda ctx: ctx.ldapsearch(ctx.user_dn or "", "(objectClass=*)", *_wanted(ctx), scope="base"),
     )
 
 
-def _unauthenticated_probe(ctx: HostContext, dn: str) -> ldapwire.LdapResult:
-    assert ctx.server is not None
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    tls.check_hostname = False
-    tls.verify_mode = ssl.CERT_NONE  # the certificate was checked and reported by tls.handshake
-    try:
-        with WireClient.connect(
-            ctx.server.host, ctx.server.port, timeout=ctx.settings.timeout, tls=tls if ctx.server.tls else None
-        ) as client:
-            if ctx.settings.start_tls and not ctx.server.tls:
-                client.start_tls(tls, ctx.server.host)
-            return client.simple_bind(dn, "")
-    except (OSError, WireError, ldapwire.BerError) as exc:
-        raise CheckFailed("LDAP-SERVER-DOWN", f"bind connection failed: {exc}") from None
+def _unauthenticated_probe(ctx: HostContext, dn: str) -> Result:
+    """A bind with the DN and an empty password, on the raw client (ldap3 would refuse to send it)."""
+    with classified(during="bind connection failed"), connection(ctx, wire=True) as directory:
+        return directory.bind(dn, "")
 
 
 def user_bind_step() -> Step[HostContext]:
@@ -215,6 +192,7 @@ def user_bind_step() -> Step[HostContext]:
         dn = ctx.user_dn or ""
         password = ctx.options.password.reveal() if ctx.options.password else ""
         detail: dict[str, object] = {"dn": dn}
+        facts = {BIND: "user"}
         if not password:
             result = _unauthenticated_probe(ctx, dn)
             detail["result_code"] = result.code
@@ -228,6 +206,7 @@ def user_bind_step() -> Step[HostContext]:
                     hint="Type the user's password. Make sure the server rejects unauthenticated binds "
                     "(RFC 4513 §6.3.1; OpenLDAP's default).",
                     detail=detail,
+                    facts=facts,
                 )
             raise CheckFailed(
                 "RC-53",
@@ -235,9 +214,9 @@ def user_bind_step() -> Step[HostContext]:
                 f"({ldapcodes.result_name(result.code)}, {result.code}); not a login",
                 hint="Type the user's password (prompt, LDAPCHECK_PASSWORD or --password-stdin).",
                 detail=detail,
+                facts=facts,
             )
-        assert ctx.server is not None
-        with Directory(ctx.server, timeout=ctx.settings.timeout, start_tls=ctx.settings.start_tls) as directory:
+        with connection(ctx) as directory:
             bound = directory.bind(dn, password, controls=[(ldapwire.PPOLICY_OID, False, None)])
         detail["result_code"] = bound.code
         if bound.message:
@@ -257,8 +236,11 @@ def user_bind_step() -> Step[HostContext]:
                     hint="accountLocked: unlock (delete pwdAccountLockedTime); passwordExpired/changeAfterReset: "
                     "set a new password.",
                     detail=detail,
+                    facts=facts,
                 )
-            raise CheckFailed(verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint, detail=detail)
+            raise CheckFailed(
+                verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint, detail=detail, facts=facts
+            )
         if warning:
             return Outcome(
                 summary=f"password accepted for {dn}; password policy warns: {warning}",

@@ -16,7 +16,6 @@ from ldapcheck.jitsi.tpl import to_bool
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 BOOL_KEYS = ("ENABLE_AUTH", "LDAP_USE_TLS", "LDAP_TLS_CHECK_PEER", "LDAP_START_TLS")
-STRING_KEYS = ("LDAP_URL", "LDAP_BASE", "LDAP_BINDDN", "LDAP_BINDPW", "LDAP_FILTER", "LDAP_TLS_CIPHERS")
 _GO_BOOL_WORDS = frozenset({"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"})
 _NEGATIVE_WORDS = frozenset({"no", "n", "off", "none", "never", "disable", "disabled", "nein", "non", "null", "nil"})
 

@@ -1,0 +1,39 @@
+"""The layer contracts ([tool.importlinter] in pyproject.toml) hold, and cover every auth mode."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _contracts() -> list[dict[str, object]]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts: list[dict[str, object]] = config["tool"]["importlinter"]["contracts"]
+    return contracts
+
+
+def test_import_contracts_hold() -> None:
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([str(lint_imports)], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "BROKEN" not in done.stdout
+
+
+def test_every_auth_mode_is_in_the_independence_contract() -> None:
+    modes = sorted(
+        f"ldapcheck.auth.{p.name}" for p in (ROOT / "ldapcheck" / "auth").iterdir() if (p / "__init__.py").is_file()
+    )
+    independent = next(c for c in _contracts() if c["type"] == "independence")
+    assert modes, "no auth mode package found"
+    assert sorted(independent["modules"]) == modes  # type: ignore[call-overload]
+
+
+def test_registry_lists_every_mode_package() -> None:
+    from ldapcheck.auth import modes
+
+    packages = {p.name for p in (ROOT / "ldapcheck" / "auth").iterdir() if (p / "__init__.py").is_file()}
+    assert set(modes()) == packages
