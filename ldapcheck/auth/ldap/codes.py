@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ldapcheck.adapters.ldap.ber import RESULT_NAMES as RESULT_NAMES
 from ldapcheck.adapters.ldap.ber import result_name as result_name
+from ldapcheck.core import catalogue as ids
 
 
 @dataclass(frozen=True)
@@ -21,35 +22,35 @@ class AdSubCode:
 
 AD_SUBCODES = {
     "525": AdSubCode(
-        "525", "AD-525", "user not found", "Check the DN (or LDAP_FILTER's attribute: sAMAccountName vs uid)."
+        "525", ids.AD_525, "user not found", "Check the DN (or LDAP_FILTER's attribute: sAMAccountName vs uid)."
     ),
     "52e": AdSubCode(
         "52e",
-        "AD-52E",
+        ids.AD_52E,
         "invalid credentials (wrong password, or unknown user)",
         "The password is wrong for this DN (AD also says 52e for unknown users). Repeated tries can lock the account.",
     ),
-    "52f": AdSubCode("52f", "AD-52F", "account restriction", "An account restriction applies (e.g. empty password)."),
-    "530": AdSubCode("530", "AD-530", "not permitted to log on at this time", "Check the user's logonHours in AD."),
+    "52f": AdSubCode("52f", ids.AD_52F, "account restriction", "An account restriction applies (e.g. empty password)."),
+    "530": AdSubCode("530", ids.AD_530, "not permitted to log on at this time", "Check the user's logonHours in AD."),
     "531": AdSubCode(
-        "531", "AD-531", "not permitted to log on from this workstation", "Check the user's userWorkstations in AD."
+        "531", ids.AD_531, "not permitted to log on from this workstation", "Check the user's userWorkstations in AD."
     ),
-    "532": AdSubCode("532", "AD-532", "password expired", "The user must set a new password (Jitsi cannot)."),
+    "532": AdSubCode("532", ids.AD_532, "password expired", "The user must set a new password (Jitsi cannot)."),
     "533": AdSubCode(
         "533",
-        "AD-533",
+        ids.AD_533,
         "account disabled",
         "Enable the account in AD, or exclude disabled accounts with "
         "(&(sAMAccountName=%u)(!(userAccountControl:1.2.840.113556.1.4.803:=2))).",
     ),
-    "568": AdSubCode("568", "AD-568", "too many security IDs (token too large)", "Reduce the user's group count."),
-    "701": AdSubCode("701", "AD-701", "account expired", "Extend accountExpires for the user in AD."),
+    "568": AdSubCode("568", ids.AD_568, "too many security IDs (token too large)", "Reduce the user's group count."),
+    "701": AdSubCode("701", ids.AD_701, "account expired", "Extend accountExpires for the user in AD."),
     "773": AdSubCode(
-        "773", "AD-773", "user must reset the password", "Log in to Windows/the portal once to set a new password."
+        "773", ids.AD_773, "user must reset the password", "Log in to Windows/the portal once to set a new password."
     ),
     "775": AdSubCode(
         "775",
-        "AD-775",
+        ids.AD_775,
         "account locked out",
         "Wait for the lockout duration or unlock the account; ldapcheck does not retry.",
     ),
@@ -97,18 +98,18 @@ def classify_bind(code: int, message: str, *, who: str, service: bool) -> BindVe
             if service
             else "The password is wrong for this DN, or the entry has no password (userPassword)."
         )
-        return BindVerdict(False, "RC-49", f"bind as {who} rejected: invalidCredentials (49){said}", hint)
+        return BindVerdict(False, ids.RC_49, f"bind as {who} rejected: invalidCredentials (49){said}", hint)
     if code == 48:
         return BindVerdict(
             False,
-            "RC-48",
+            ids.RC_48,
             f"anonymous bind refused: inappropriateAuthentication (48){said}",
             "The server forbids anonymous binds. Set LDAP_BINDDN and LDAP_BINDPW.",
         )
     if code == 53:
         return BindVerdict(
             False,
-            "RC-53",
+            ids.RC_53,
             f"bind as {who} refused: unwillingToPerform (53){said}",
             "An empty password makes this an unauthenticated bind, which the server refuses. "
             + ("Set LDAP_BINDPW." if service else "Type the user's password."),
@@ -116,7 +117,7 @@ def classify_bind(code: int, message: str, *, who: str, service: bool) -> BindVe
     if code == 34:
         return BindVerdict(
             False,
-            "RC-34",
+            ids.RC_34,
             f"bind DN {who} is not a valid DN: invalidDNSyntax (34){said}",
             "LDAP_BINDDN must be a full DN on OpenLDAP (AD also accepts user@domain). Remove quotes.",
         )

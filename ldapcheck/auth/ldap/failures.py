@@ -22,12 +22,12 @@ from ldapcheck.adapters.errors import (
     os_error,
 )
 from ldapcheck.adapters.ldap.rootdse import RootDseHidden
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.facts import NET
 from ldapcheck.core.step import CheckFailed, HasValues, Outcome, Step
 
 C = TypeVar("C", bound=HasValues)
 
-SERVER_DOWN = "LDAP-SERVER-DOWN"
 
 # The shared NET fact (ldapcheck.core.facts.NET_KINDS) of each kind: certificate and handshake kinds are "tls".
 _FACTS = {
@@ -42,11 +42,11 @@ _FACTS = {
 
 # The catalogue id of each certificate problem.
 TLS_IDS = {
-    NetKind.TLS_UNTRUSTED: "TLS-SELF-SIGNED",
-    NetKind.TLS_SELF_SIGNED: "TLS-SELF-SIGNED",
-    NetKind.TLS_EXPIRED: "TLS-EXPIRED",
-    NetKind.TLS_CHAIN: "TLS-CHAIN",
-    NetKind.TLS_HOSTNAME: "TLS-HOSTNAME",
+    NetKind.TLS_UNTRUSTED: ids.TLS_SELF_SIGNED,
+    NetKind.TLS_SELF_SIGNED: ids.TLS_SELF_SIGNED,
+    NetKind.TLS_EXPIRED: ids.TLS_EXPIRED,
+    NetKind.TLS_CHAIN: ids.TLS_CHAIN,
+    NetKind.TLS_HOSTNAME: ids.TLS_HOSTNAME,
 }
 
 CA_HINT = "Pass the directory's CA with --ca-file (and mount it into prosody as LDAP_TLS_CACERT_FILE)."
@@ -66,21 +66,21 @@ def failure(exc: BaseException, *, during: str = "", hint: str = "") -> CheckFai
     if isinstance(exc, OSError) and not isinstance(exc, AdapterError):
         exc = os_error(exc, operation=Operation.LDAP)
     if isinstance(exc, FilterError):
-        return CheckFailed("CL-FILTER", f"invalid search filter: {exc}", hint="Fix LDAP_FILTER's syntax.")
+        return CheckFailed(ids.CL_FILTER, f"invalid search filter: {exc}", hint="Fix LDAP_FILTER's syntax.")
     if isinstance(exc, RootDseHidden):
         return CheckFailed(
-            SERVER_DOWN,
+            ids.LDAP_SERVER_DOWN,
             str(exc),
             hint="The server hides its root DSE from anonymous clients; pass --base and --filter yourself.",
         )
     if isinstance(exc, NetError):
         if during and exc.operation is Operation.LDAP:
-            fid = "NET-TIMEOUT" if exc.kind is NetKind.TIMEOUT else SERVER_DOWN
+            fid = ids.NET_TIMEOUT if exc.kind is NetKind.TIMEOUT else ids.LDAP_SERVER_DOWN
             return CheckFailed(fid, f"{during}: {exc}", hint=hint, facts={NET: _fact(exc.kind)})
         return _net_failure(exc)
     if isinstance(exc, LdapProtocolError):
         return CheckFailed(
-            SERVER_DOWN,
+            ids.LDAP_SERVER_DOWN,
             f"{during}: {exc}" if during else f"the server's answer is not LDAP: {exc}",
             hint=hint or "Check the server, the port and the scheme (ldap:// vs ldaps://).",
             facts={NET: "proto-mismatch"},
@@ -103,71 +103,71 @@ def _describe(e: NetError) -> tuple[str, str, str, dict[str, object]]:
     t = f"{e.timeout:g}" if e.timeout is not None else "?"
     if kind is NetKind.TIMEOUT and op is Operation.DNS:
         return (
-            "NET-DNS",
+            ids.NET_DNS,
             f"resolving {host} took longer than {t} s",
             "The resolver does not answer; check /etc/resolv.conf here and the DNS of the prosody container.",
             {},
         )
     if kind is NetKind.DNS:
         return (
-            "NET-DNS",
+            ids.NET_DNS,
             f"{host} does not resolve ({e.text})",
             f"Use a name that resolves for the prosody container (getent hosts {host}), or add extra_hosts.",
             {},
         )
     if kind is NetKind.REFUSED:
         return (
-            "NET-REFUSED",
+            ids.NET_REFUSED,
             f"{hp} refused the connection (nothing listens there)",
             f"Port {port} refused. LDAP is usually 389 (ldap://, StartTLS) or 636 (ldaps://); "
             "AD Global Catalog is 3268/3269. Is the server running?",
             {},
         )
     if kind is NetKind.TIMEOUT:
-        return ("NET-TIMEOUT", *_timeout(e, hp, t), {})
+        return (ids.NET_TIMEOUT, *_timeout(e, hp, t), {})
     if kind is NetKind.PROTO_MISMATCH:
-        return ("NET-PROTO-MISMATCH", *_mismatch(e, hp, host, port), {})
+        return (ids.NET_PROTO_MISMATCH, *_mismatch(e, hp, host, port), {})
     if kind is NetKind.STARTTLS_REFUSED:
         hint = (
             "The server has no TLS configured. Configure TLS on the server, or use ldaps:// if port 636 works "
             "(then unset LDAP_START_TLS)."
         )
         if e.result_code is None:
-            return ("TLS-STARTTLS-UNSUPPORTED", f"StartTLS on {hp} failed: {e.text}", hint, {})
+            return (ids.TLS_STARTTLS_UNSUPPORTED, f"StartTLS on {hp} failed: {e.text}", hint, {})
         name = f"{e.result_name}, " if e.result_name else ""
         return (
-            "TLS-STARTTLS-UNSUPPORTED",
+            ids.TLS_STARTTLS_UNSUPPORTED,
             f"{hp} refused StartTLS: result {name}{e.result_code} ({e.text or 'no message'})",
             hint,
             {"result_code": e.result_code, "diagnostic_message": e.text},
         )
     if kind is NetKind.TLS_HANDSHAKE:
         return (
-            "TLS-HANDSHAKE",
+            ids.TLS_HANDSHAKE,
             f"TLS handshake with {hp} failed: {short(e.text)}",
             "The server and ldapcheck share no protocol/cipher, or the port is not an LDAP TLS port.",
             {},
         )
     if kind is NetKind.TLS_HOSTNAME:
-        return ("TLS-HOSTNAME", f"certificate name check failed for {host}: {e.text}", "", {})
+        return (ids.TLS_HOSTNAME, f"certificate name check failed for {host}: {e.text}", "", {})
     if kind in TLS_IDS:
         return (TLS_IDS[kind], f"the certificate of {hp} is not trusted: {e.text}", CA_HINT, {})
     if kind is NetKind.NOT_LDAP:
         return (
-            SERVER_DOWN,
+            ids.LDAP_SERVER_DOWN,
             f"{hp} is not an LDAP server ({e.text})",
             "Something else listens on this port. Check LDAP_URL's port.",
             {},
         )
     if kind is NetKind.UNREACHABLE:
         return (
-            SERVER_DOWN,
+            ids.LDAP_SERVER_DOWN,
             f"cannot connect to {hp}: {e.text}",
             "Check the host name, the port and the route to the server.",
             {},
         )
     return (
-        SERVER_DOWN,
+        ids.LDAP_SERVER_DOWN,
         f"LDAP connection to {hp} failed: {e.text or kind.value}",
         "Check the server, the port and the scheme (ldap:// vs ldaps://).",
         {},

@@ -14,6 +14,7 @@ from ldapcheck.auth.ldap.directory.problems import ALL_KINDS, mask_login
 from ldapcheck.auth.ldap.failures import guarded
 from ldapcheck.auth.ldap.host.context import ChainOptions, HostContext
 from ldapcheck.auth.ldap.settings import Settings
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.model import Report, Status, StepResult, Verdict
 from ldapcheck.core.runner import run_steps
 from ldapcheck.core.secrets import Secret
@@ -154,7 +155,7 @@ def full_lists(scan: dscan.ScanOutcome, sample: object, mask: Callable[[str], st
             "items": [mask(x) for x in problem.examples],
         }
     problems["duplicate-login"] = {
-        "failure_id": "SA-ENTRY-COUNT",
+        "failure_id": ids.SA_ENTRY_COUNT,
         "count": found.duplicate_logins,
         "entries_involved": found.duplicate_entries,
         "complete": len(found.duplicates) == found.duplicate_logins,

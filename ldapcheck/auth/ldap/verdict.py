@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.model import Status, StepResult, Verdict
 from ldapcheck.core.verdict import Evidence, Rule, fact_line
 from ldapcheck.core.verdict import decide as decide_with
 from ldapcheck.core.verdict import verdict as _verdict
-
-RECREATE = "docker compose up -d --force-recreate prosody"
+from ldapcheck.jitsi.container.steps import RECREATE
 
 HOST_LDAP_STEPS = ("ldap.service_bind", "ldap.base", "ldap.user_search", "ldap.user_bind")
-DRIFT_STEPS = {"container.env_drift": "JM-RECREATE", "container.saslauthd_conf": "JM-STALE-CONFIG"}
+DRIFT_STEPS = {"container.env_drift": ids.JM_RECREATE, "container.saslauthd_conf": ids.JM_STALE_CONFIG}
 
 
 def host_login_failed(ev: Evidence) -> bool:
@@ -27,7 +27,7 @@ def login_ok(ev: Evidence) -> bool:
 
 def auth_type(ev: Evidence) -> Verdict | None:
     """AUTH_TYPE / ENABLE_AUTH gates: saslauthd not started, or prosody not using cyrus."""
-    steps = [r for r in ev.with_id("JM-AUTH-TYPE") if r.id.startswith("container.")]
+    steps = [r for r in ev.with_id(ids.JM_AUTH_TYPE) if r.id.startswith("container.")]
     if not steps:
         return None
     gates = {str(r.detail.get("gate", "")) for r in steps}
@@ -37,7 +37,7 @@ def auth_type(ev: Evidence) -> Verdict | None:
     else:
         cause = "AUTH_TYPE is not exactly `ldap`: saslauthd is not configured/started (and prosody may not use cyrus)"
         hint = f"Set AUTH_TYPE=ldap (lower case, no quotes) in .env, then `{RECREATE}`."
-    return _verdict(cause, "JM-AUTH-TYPE", steps, hint)
+    return _verdict(cause, ids.JM_AUTH_TYPE, steps, hint)
 
 
 def recreate(ev: Evidence) -> Verdict | None:
@@ -48,7 +48,7 @@ def recreate(ev: Evidence) -> Verdict | None:
     consequences = [x for x in ev.failures("container.") if x.id != r.id][:3]
     return _verdict(
         "the prosody container still runs with the values .env had when it was created (not recreated since)",
-        "JM-RECREATE",
+        ids.JM_RECREATE,
         [r, *consequences],
         f"Run `{RECREATE}` (a restart does not reload .env).",
     )
@@ -63,7 +63,7 @@ def env_would_break(ev: Evidence) -> Verdict | None:
     return _verdict(
         "logins work now with the values the container was created with, but the edited .env fails at "
         f"{host[0].id}: recreating prosody from this .env would break them",
-        host[0].failure_id or "JM-RECREATE",
+        host[0].failure_id or ids.JM_RECREATE,
         [host[0], drift],
         f"Fix .env first: {host[0].hint} Only then run `{RECREATE}`.",
     )
@@ -72,16 +72,16 @@ def env_would_break(ev: Evidence) -> Verdict | None:
 def stale_conf(ev: Evidence) -> Verdict | None:
     """saslauthd.conf in use differs from what the container's env renders."""
     r = ev.failed("container.saslauthd_conf")
-    if r is None or r.failure_id not in ("JM-STALE-CONFIG", "JM-CUSTOM-CONF", "SA-CONF-INVALID"):
+    if r is None or r.failure_id not in (ids.JM_STALE_CONFIG, ids.JM_CUSTOM_CONF, ids.SA_CONF_INVALID):
         return None
-    if r.failure_id != "SA-CONF-INVALID" and host_login_failed(ev):
+    if r.failure_id != ids.SA_CONF_INVALID and host_login_failed(ev):
         return None
     causes = {
-        "JM-CUSTOM-CONF": "a mounted /etc/saslauthd.conf overrides the LDAP_* values of .env",
-        "JM-STALE-CONFIG": "saslauthd reads a stale saslauthd.conf that no longer matches the container's env",
-        "SA-CONF-INVALID": "saslauthd rejects its saslauthd.conf as a whole, so every login is refused",
+        ids.JM_CUSTOM_CONF: "a mounted /etc/saslauthd.conf overrides the LDAP_* values of .env",
+        ids.JM_STALE_CONFIG: "saslauthd reads a stale saslauthd.conf that no longer matches the container's env",
+        ids.SA_CONF_INVALID: "saslauthd rejects its saslauthd.conf as a whole, so every login is refused",
     }
-    failure_id = r.failure_id or "JM-STALE-CONFIG"
+    failure_id = r.failure_id or ids.JM_STALE_CONFIG
     return _verdict(causes[failure_id], failure_id, [r], r.hint, _difffact_line(r))
 
 
@@ -92,7 +92,7 @@ def _difffact_line(r: StepResult) -> str:
 
 def saslauthd_down(ev: Evidence) -> Verdict | None:
     """saslauthd not running or its socket not reachable for prosody."""
-    steps = [r for r in ev.with_id("SA-SOCKET") if r.id.startswith("container.saslauthd_")]
+    steps = [r for r in ev.with_id(ids.SA_SOCKET) if r.id.startswith("container.saslauthd_")]
     if not steps:
         return None
     first = steps[0]
@@ -100,18 +100,18 @@ def saslauthd_down(ev: Evidence) -> Verdict | None:
         cause = "saslauthd is not running in the prosody container: prosody's logins fail with a generic failure"
     else:
         cause = "prosody's user cannot reach saslauthd's socket: every login fails with a generic failure"
-    return _verdict(cause, "SA-SOCKET", steps, first.hint)
+    return _verdict(cause, ids.SA_SOCKET, steps, first.hint)
 
 
 def container_network(ev: Evidence) -> Verdict | None:
     """The directory is reachable from the host but not from inside the container."""
-    steps = [r for r in ev.with_id("NET-CONTAINER") if r.id.startswith("container.")]
+    steps = [r for r in ev.with_id(ids.NET_CONTAINER) if r.id.startswith("container.")]
     if not steps:
         return None
     host_ok = [r for r in ev.results if r.id.startswith(("net.", "ldap.service_bind")) and r.status is Status.PASS]
     return _verdict(
         "the directory works from the host but not from inside the prosody container (DNS, network or TLS differ)",
-        "NET-CONTAINER",
+        ids.NET_CONTAINER,
         steps,
         steps[0].hint,
         *[f"from the host: {fact_line(r)}" for r in host_ok[:2]],
@@ -121,11 +121,11 @@ def container_network(ev: Evidence) -> Verdict | None:
 def tls_files(ev: Evidence) -> Verdict | None:
     """saslauthd.conf names TLS files (CA, client cert) that do not exist inside the container."""
     r = ev.failed("container.ldap_chain")
-    if r is None or r.failure_id != "TLS-CA-PATH":
+    if r is None or r.failure_id != ids.TLS_CA_PATH:
         return None
     return _verdict(
         "saslauthd cannot set up TLS: the CA/certificate files its config names do not exist inside the container",
-        "TLS-CA-PATH",
+        ids.TLS_CA_PATH,
         [r],
         r.hint,
     )
@@ -136,7 +136,7 @@ def _user_bind_failures(ev: Evidence) -> list[StepResult]:
         r
         for r in (ev.failed("ldap.user_bind"), ev.failed("container.ldap_chain"))
         if r is not None
-        and r.failure_id in ("RC-49", "AD-52E")
+        and r.failure_id in (ids.RC_49, ids.AD_52E)
         and ("user bind" in r.summary or r.id == "ldap.user_bind")
     ]
 
@@ -159,7 +159,7 @@ def cached_password(ev: Evidence) -> Verdict | None:
     return _verdict(
         "saslauthd accepts a password the directory rejects: it answers from its credential cache (-c), "
         "so an old password keeps working for up to 8 hours after a change",
-        "SA-CACHE",
+        ids.SA_CACHE,
         [*binds, *ok],
         f"Recreate prosody to flush the cache (`{RECREATE}`); the directory itself is right.",
         f"saslauthd credential cache: {cache}" if cache else "",
@@ -169,7 +169,7 @@ def cached_password(ev: Evidence) -> Verdict | None:
 def tokens(ev: Evidence) -> Verdict | None:
     """No entry because of how the login reaches saslauthd (`@domain` stripped, `%d` empty)."""
     r = ev.failed("container.ldap_chain") or ev.failed("ldap.user_search")
-    if r is None or r.failure_id != "SA-ENTRY-COUNT" or "two or more" in r.summary:
+    if r is None or r.failure_id != ids.SA_ENTRY_COUNT or "two or more" in r.summary:
         return None
     pattern = ev.detail("container.ldap_chain", "pattern")
     typed = ev.detail("container.ldap_chain", "typed") or ev.detail("container.saslauthd_protocol", "typed")
@@ -177,14 +177,14 @@ def tokens(ev: Evidence) -> Verdict | None:
     if "%d" in pattern:
         return _verdict(
             f"LDAP_FILTER {pattern} uses %d, which saslauthd leaves empty for prosody logins (realm goes to %r)",
-            "SA-TOKENS",
+            ids.SA_TOKENS,
             [r],
             "Use %u (the login without @domain) or %r (XMPP_DOMAIN) instead of %d.",
         )
     if "@" in typed and login and login != typed:
         return _verdict(
             f"the login {typed!r} reaches saslauthd as {login!r}: prosody strips everything from the first @",
-            "SA-TOKENS",
+            ids.SA_TOKENS,
             [r],
             "Log in with the part before @, or make LDAP_FILTER match that part (e.g. uid=%u).",
         )
@@ -193,7 +193,7 @@ def tokens(ev: Evidence) -> Verdict | None:
 
 def entry_count(ev: Evidence) -> Verdict | None:
     """The filter matches no entry or several."""
-    steps = [r for r in ev.with_id("SA-ENTRY-COUNT")]
+    steps = [r for r in ev.with_id(ids.SA_ENTRY_COUNT)]
     if not steps:
         return None
     r = steps[0]
@@ -203,7 +203,7 @@ def entry_count(ev: Evidence) -> Verdict | None:
         if many
         else "LDAP_FILTER/LDAP_BASE find no entry for this login (unknown user or wrong filter)"
     )
-    return _verdict(cause, "SA-ENTRY-COUNT", steps, r.hint)
+    return _verdict(cause, ids.SA_ENTRY_COUNT, steps, r.hint)
 
 
 def wrong_password(ev: Evidence) -> Verdict | None:
@@ -213,7 +213,7 @@ def wrong_password(ev: Evidence) -> Verdict | None:
         return None
     return _verdict(
         "the user's entry is found but the directory rejects this password",
-        binds[0].failure_id or "RC-49",
+        binds[0].failure_id or ids.RC_49,
         binds,
         "The password is wrong (or was changed); check the account's state (locked/expired) in the directory.",
     )
@@ -227,7 +227,7 @@ def service_bind(ev: Evidence) -> Verdict | None:
         return None
     return _verdict(
         "the service bind (LDAP_BINDDN / LDAP_BINDPW) fails, so saslauthd cannot search for users",
-        steps[0].failure_id or "RC-49",
+        steps[0].failure_id or ids.RC_49,
         steps,
         steps[0].hint,
     )
@@ -239,7 +239,10 @@ def container_unreachable(ev: Evidence) -> Verdict | None:
     if r is None or [x for x in ev.failures() if not x.id.startswith("container.")]:
         return None
     return _verdict(
-        "the prosody container could not be inspected: " + r.summary, r.failure_id or "DOCKER-UNAVAILABLE", [r], r.hint
+        "the prosody container could not be inspected: " + r.summary,
+        r.failure_id or ids.DOCKER_UNAVAILABLE,
+        [r],
+        r.hint,
     )
 
 
@@ -251,7 +254,7 @@ def first_failure(ev: Evidence) -> Verdict | None:
     first = next((r for r in failures if r.failure_id), None)
     if first is None:
         return None
-    return _verdict(first.summary, first.failure_id or "SA-OPAQUE-NO", [first], first.hint)
+    return _verdict(first.summary, first.failure_id or ids.SA_OPAQUE_NO, [first], first.hint)
 
 
 # Most specific first: a cause that explains the others wins.

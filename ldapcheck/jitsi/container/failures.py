@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from ldapcheck.adapters.docker import COMPOSE_SERVICE_LABEL
 from ldapcheck.adapters.docker_errors import DockerError
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.step import CheckFailed
 
 # Not in the LDAP catalogue: they are about reaching the container at all, whatever the auth mode.
-DOCKER_UNAVAILABLE = "DOCKER-UNAVAILABLE"
-DOCKER_NO_CONTAINER = "DOCKER-NO-CONTAINER"
-DOCKER_AMBIGUOUS = "DOCKER-AMBIGUOUS"
-DOCKER_STOPPED = "DOCKER-STOPPED"
-DOCKER_EXEC = "DOCKER-EXEC"
 
 
 def failure(err: DockerError) -> CheckFailed:
@@ -19,7 +15,7 @@ def failure(err: DockerError) -> CheckFailed:
     match err.kind:
         case "unavailable":
             return CheckFailed(
-                DOCKER_UNAVAILABLE,
+                ids.DOCKER_UNAVAILABLE,
                 err.message,
                 hint="Run ldapcheck where `docker ps` works, pass --docker-host (e.g. ssh://admin@jitsi-host), "
                 "or skip the container steps with --no-container.",
@@ -27,14 +23,14 @@ def failure(err: DockerError) -> CheckFailed:
             )
         case "no-container" if err.container:
             return CheckFailed(
-                DOCKER_NO_CONTAINER,
+                ids.DOCKER_NO_CONTAINER,
                 err.message,
                 hint="List containers with `docker ps -a` and pass the prosody one with --container.",
                 reproduce="docker ps -a --format '{{.Names}}\t{{.Image}}\t{{.Status}}'",
             )
         case "no-container":
             return CheckFailed(
-                DOCKER_NO_CONTAINER,
+                ids.DOCKER_NO_CONTAINER,
                 err.message,
                 hint="Start docker-jitsi-meet (`docker compose up -d`), or name the container with --container "
                 "(or skip these steps with --no-container).",
@@ -42,14 +38,14 @@ def failure(err: DockerError) -> CheckFailed:
             )
         case "ambiguous":
             return CheckFailed(
-                DOCKER_AMBIGUOUS,
+                ids.DOCKER_AMBIGUOUS,
                 err.message,
                 hint="Choose one with --container NAME (or --project for a compose project).",
                 detail={"candidates": list(err.candidates)},
             )
         case "stopped":
             return CheckFailed(
-                DOCKER_STOPPED,
+                ids.DOCKER_STOPPED,
                 err.message,
                 hint="Start it: `docker compose up -d prosody` (or `docker start <name>`), then rerun.",
                 reproduce=f"docker logs --tail 50 {err.container}",
@@ -60,4 +56,4 @@ def failure(err: DockerError) -> CheckFailed:
             hint = "The container may have stopped meanwhile; check `docker ps`."
         case _:
             hint = "Check that the container is running and that this user may use the Docker engine."
-    return CheckFailed(DOCKER_EXEC, err.message, hint=hint)
+    return CheckFailed(ids.DOCKER_EXEC, err.message, hint=hint)

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ldapcheck.adapters import docker as dockeradapter
 from ldapcheck.adapters.docker_errors import DockerError
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.model import Status, StepResult
 from ldapcheck.core.step import CheckFailed
 from ldapcheck.jitsi.container import facts as factsmod
-from ldapcheck.jitsi.container.failures import DOCKER_EXEC, failure
+from ldapcheck.jitsi.container.failures import failure
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -284,7 +285,7 @@ class ContainerSession:
         parsed = factsmod.parse(result.stdout)
         if not parsed.complete:
             raise CheckFailed(
-                DOCKER_EXEC,
+                ids.DOCKER_EXEC,
                 f"could not read the container's files (bash exited {result.exit_code}: "
                 f"{result.stderr.strip()[:200] or 'no output'})",
                 hint="The image needs bash and coreutils (docker-jitsi-meet's prosody image has both).",

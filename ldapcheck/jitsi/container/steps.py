@@ -12,16 +12,13 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 from ldapcheck.adapters import docker as dockeradapter
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 from ldapcheck.jitsi import modes
-from ldapcheck.jitsi.container.failures import DOCKER_EXEC
 from ldapcheck.jitsi.container.session import ContainerSession
 from ldapcheck.jitsi.prosody import ProsodyHost, parse_prosody_hosts
 
 RECREATE = "docker compose up -d --force-recreate prosody"
-JM_AUTH_TYPE = "JM-AUTH-TYPE"
-JM_RECREATE = "JM-RECREATE"
-NET_CONTAINER = "NET-CONTAINER"
 
 FIND = "container.find"
 GENERATION = "container.generation"
@@ -103,7 +100,7 @@ def env_drift_step(keys: Sequence[str], secret_keys: Collection[str], shown: Seq
         if differences:
             detail["differences"] = differences
             raise CheckFailed(
-                JM_RECREATE,
+                ids.JM_RECREATE,
                 f"{session.name} runs with other values than {env_file or '.env'}: " + "; ".join(differences),
                 hint="The container was not recreated after .env changed (a restart keeps the old environment). "
                 f"Run `{RECREATE}`.",
@@ -142,7 +139,7 @@ def prosody_config_run(mode: str, authentication: str, check_host: HostCheck | N
         detail: dict[str, object] = {"files": [path, *included], "XMPP_DOMAIN": domain, "hosts": sorted(hosts)}
         if host is None:
             raise CheckFailed(
-                JM_AUTH_TYPE,
+                ids.JM_AUTH_TYPE,
                 f'{where} has no VirtualHost "{domain}" (XMPP_DOMAIN): prosody serves {sorted(hosts)}',
                 hint="XMPP_DOMAIN must be the same in .env and in the container; recreate prosody: " + RECREATE,
                 detail=detail,
@@ -163,7 +160,7 @@ def prosody_config_run(mode: str, authentication: str, check_host: HostCheck | N
                     + RECREATE
                 )
             raise CheckFailed(
-                JM_AUTH_TYPE,
+                ids.JM_AUTH_TYPE,
                 f'VirtualHost "{domain}" uses authentication = "{host.authentication}", not "{authentication}": '
                 + reason,
                 hint=hint,
@@ -187,7 +184,7 @@ def net_step(host: str, port: int) -> Step[S]:
         if host not in f.dns or (host, port) not in f.tcp:
             # An incomplete probe is not a network finding: say so instead of guessing.
             raise CheckFailed(
-                DOCKER_EXEC,
+                ids.DOCKER_EXEC,
                 f"the in-container probe did not report on {hostport}",
                 hint="Rerun; if it persists, run the reproduce command to see what the container says.",
             )
@@ -200,10 +197,10 @@ def net_step(host: str, port: int) -> Step[S]:
         detail: dict[str, object] = {"getent hosts": addresses or f"exit {dns_rc}", "tcp": _tcp_text(tcp_rc)}
         if host_ok:
             detail["from the host"] = "reachable"
-        container_fid = NET_CONTAINER if host_ok else None
+        container_fid = ids.NET_CONTAINER if host_ok else None
         if dns_rc != 0:
             raise CheckFailed(
-                container_fid or "NET-DNS",
+                container_fid or ids.NET_DNS,
                 f"{host} does not resolve inside {session.name}{on_host}",
                 hint=f"Use a name the container resolves (`docker exec {session.name} getent hosts {host}`), "
                 "fix the container's DNS, or add it with extra_hosts in docker-compose.override.yml.",
@@ -211,7 +208,7 @@ def net_step(host: str, port: int) -> Step[S]:
                 reproduce=reproduce,
             )
         if tcp_rc != 0:
-            fid = "NET-TIMEOUT" if tcp_rc == 124 else "NET-REFUSED"
+            fid = ids.NET_TIMEOUT if tcp_rc == 124 else ids.NET_REFUSED
             raise CheckFailed(
                 container_fid or fid,
                 f"{hostport} is not reachable from inside {session.name}: {_tcp_text(tcp_rc)}{on_host}",

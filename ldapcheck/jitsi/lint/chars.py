@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ldapcheck.core import catalogue as ids
 from ldapcheck.jitsi.env.parse import EnvEntry
 from ldapcheck.jitsi.lint.model import Finding, LintContext, Severity
 
@@ -32,7 +33,7 @@ def rule_compose_chars(ctx: LintContext) -> Iterator[Finding]:
             names = "" if secret else f" ({', '.join('$' + n for n in e.references)})"
             unset = " and it is not set anywhere" if e.unresolved and not secret else ""
             yield ctx.finding(
-                "JM-ENV-ESCAPE",
+                ids.JM_ENV_ESCAPE,
                 E,
                 e.key,
                 f"{e.key} contains '$' followed by a name{names}: Compose substitutes it{unset}, so the "
@@ -41,7 +42,7 @@ def rule_compose_chars(ctx: LintContext) -> Iterator[Finding]:
             )
         elif e.stray_dollar:
             yield ctx.finding(
-                "JM-ENV-ESCAPE",
+                ids.JM_ENV_ESCAPE,
                 W,
                 e.key,
                 f"{e.key} contains a '$' outside single quotes: current Compose keeps it, some Compose "
@@ -50,7 +51,7 @@ def rule_compose_chars(ctx: LintContext) -> Iterator[Finding]:
             )
         if e.quote != "'" and "$$" in e.raw_value:
             yield ctx.finding(
-                "JM-ENV-ESCAPE",
+                ids.JM_ENV_ESCAPE,
                 INFO,
                 e.key,
                 f"{e.key} uses $$ for a literal $: right for docker compose v2, but docker-compose 1.x "
@@ -59,7 +60,7 @@ def rule_compose_chars(ctx: LintContext) -> Iterator[Finding]:
             )
         if e.inline_comment:
             yield ctx.finding(
-                "JM-ENV-ESCAPE",
+                ids.JM_ENV_ESCAPE,
                 E if secret else W,
                 e.key,
                 f"{e.key} is unquoted and contains ' #': Compose drops everything from ' #' on as a comment",
@@ -67,7 +68,7 @@ def rule_compose_chars(ctx: LintContext) -> Iterator[Finding]:
             )
         if not e.quote and e.value.startswith("#") and ctx.env.text[e.value_start - 1] in " \t":
             yield ctx.finding(
-                "JM-ENV-ESCAPE",
+                ids.JM_ENV_ESCAPE,
                 W,
                 e.key,
                 f"{e.key}= is followed by a space and '#': Compose reads the '#…' text as the value, not as a comment",
@@ -77,7 +78,7 @@ def rule_compose_chars(ctx: LintContext) -> Iterator[Finding]:
             first_quoted = e
     if first_quoted is not None:
         yield ctx.finding(
-            "JM-ENV-ESCAPE",
+            ids.JM_ENV_ESCAPE,
             INFO,
             first_quoted.key,
             "quoted values are unquoted by docker compose v2 and by docker-compose 1.29; early "

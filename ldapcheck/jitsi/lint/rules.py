@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
+from ldapcheck.core import catalogue as ids
 from ldapcheck.jitsi.lint.model import Finding, LintContext, Severity
 from ldapcheck.jitsi.tpl import to_bool
 
@@ -32,7 +33,7 @@ def rule_enable_auth(ctx: LintContext) -> Iterator[Finding]:
     if value is None or not to_bool(value or "0"):
         shown = "unset" if value is None else f"{value!r}"
         yield ctx.finding(
-            "LINT-ENABLE-AUTH",
+            ids.LINT_ENABLE_AUTH,
             E,
             "ENABLE_AUTH",
             f"ENABLE_AUTH is {shown}: prosody keeps anonymous login and never asks for a password",
@@ -44,7 +45,7 @@ def rule_duplicates(ctx: LintContext) -> Iterator[Finding]:
     """A key defined twice: Compose silently takes the last one."""
     for key, lines in ctx.env.duplicates().items():
         yield ctx.finding(
-            "LINT-DUPLICATE-KEY",
+            ids.LINT_DUPLICATE_KEY,
             W,
             key,
             f"{key} is defined {len(lines)} times (lines {', '.join(map(str, lines))}); Compose uses the last one",
@@ -57,7 +58,7 @@ def rule_shell_override(ctx: LintContext) -> Iterator[Finding]:
     for key in ctx.keys.watched:
         if key in ctx.shell and key in ctx.values and ctx.shell[key] != ctx.values[key]:
             yield ctx.finding(
-                "LINT-SHELL-OVERRIDE",
+                ids.LINT_SHELL_OVERRIDE,
                 INFO,
                 key,
                 f"{key} is also set in this shell with a different value; docker compose run from this shell "

@@ -9,6 +9,7 @@ from ldapcheck.auth.ldap import render as renderer
 from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.auth.ldap.container import view
 from ldapcheck.auth.ldap.container.view import SaslauthdView
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.secrets import MASK
 from ldapcheck.core.step import CheckFailed, Outcome
 from ldapcheck.jitsi import modes
@@ -21,13 +22,6 @@ from ldapcheck.jitsi.prosody import ProsodyHost
 DRIFT_KEYS = ("ENABLE_AUTH", *renderer.TEMPLATE_VARIABLES)
 DRIFT_SHOWN = ("AUTH_TYPE", "ENABLE_AUTH", "XMPP_DOMAIN", "LDAP_URL", "LDAP_BASE", "LDAP_FILTER")
 SECRET_ENV = view.SECRET_ENV
-RECREATE = jsteps.RECREATE
-
-JM_AUTH_TYPE = jsteps.JM_AUTH_TYPE
-JM_STALE_CONFIG = "JM-STALE-CONFIG"
-JM_CUSTOM_CONF = "JM-CUSTOM-CONF"
-SA_CONF_INVALID = "SA-CONF-INVALID"
-SASL_APP_CONF = "JM-SASL-APP-CONF"
 
 
 def auth_type_gate(env: Mapping[str, str]) -> str | None:
@@ -48,9 +42,9 @@ def saslauthd_conf(ctx: SaslauthdView) -> Outcome:
     if conf is None:
         gate = auth_type_gate(env)
         raise CheckFailed(
-            JM_AUTH_TYPE if gate else SA_CONF_INVALID,
+            ids.JM_AUTH_TYPE if gate else ids.SA_CONF_INVALID,
             f"{path} does not exist" + (f": {gate}" if gate else ""),
-            hint="Set AUTH_TYPE=ldap (lower case) in .env and recreate prosody: " + RECREATE,
+            hint="Set AUTH_TYPE=ldap (lower case) in .env and recreate prosody: " + jsteps.RECREATE,
             detail={"AUTH_TYPE": env.get("AUTH_TYPE", "(unset)")},
             reproduce=reproduce,
         )
@@ -67,7 +61,7 @@ def saslauthd_conf(ctx: SaslauthdView) -> Outcome:
     if conf.errors:
         detail["rejected lines"] = [MASK if any(s in e for s in ctx.secrets) else e for e in conf.errors]
         raise CheckFailed(
-            SA_CONF_INVALID,
+            ids.SA_CONF_INVALID,
             f"saslauthd rejects {path} as a whole ({len(conf.errors)} line(s) without `key: value`, or an empty "
             "value): every login answers NO without any log line",
             hint="An empty .env value (LDAP_BASE=, LDAP_BINDPW=, LDAP_URL=) renders an empty value; "
@@ -82,16 +76,18 @@ def saslauthd_conf(ctx: SaslauthdView) -> Outcome:
         detail["diff"] = diff
         if custom:
             raise CheckFailed(
-                JM_CUSTOM_CONF,
+                ids.JM_CUSTOM_CONF,
                 f"the mounted /etc/saslauthd.conf overrides the container's LDAP_* values ({', '.join(keys)} differ)",
-                hint="saslauthd uses the mounted file, not .env. Fix the file or remove the mount, then " + RECREATE,
+                hint="saslauthd uses the mounted file, not .env. Fix the file or remove the mount, then "
+                + jsteps.RECREATE,
                 detail=detail,
                 reproduce=reproduce,
             )
         raise CheckFailed(
-            JM_STALE_CONFIG,
+            ids.JM_STALE_CONFIG,
             f"{path} is stale: {', '.join(keys)} differ from what the container's environment renders",
-            hint="The file was rendered from older values (e.g. a persisted config volume). Remove it and " + RECREATE,
+            hint="The file was rendered from older values (e.g. a persisted config volume). Remove it and "
+            + jsteps.RECREATE,
             detail=detail,
             reproduce=reproduce,
         )
@@ -109,7 +105,7 @@ def sasl_app_conf(ctx: SaslauthdView) -> Outcome:
     detail: dict[str, object] = {"search path": ":".join(search)}
     if found is None:
         raise CheckFailed(
-            SASL_APP_CONF,
+            ids.JM_SASL_APP_CONF,
             "no xmpp.conf in libsasl's search path: Cyrus SASL falls back to every plugin and never asks saslauthd",
             hint="docker-jitsi-meet ships /etc/sasl/xmpp.conf (pwcheck_method: saslauthd, mech_list: PLAIN); "
             "restore it (an image rebuild or a mount may have hidden it).",
@@ -132,7 +128,7 @@ def sasl_app_conf(ctx: SaslauthdView) -> Outcome:
         detail["ignored (found later in the path)"] = shadowed
     if problems:
         raise CheckFailed(
-            SASL_APP_CONF,
+            ids.JM_SASL_APP_CONF,
             f"{path} (found first): " + "; ".join(problems),
             hint="xmpp.conf must say `pwcheck_method: saslauthd` and `mech_list: PLAIN`.",
             detail=detail,
@@ -149,7 +145,7 @@ def _cyrus_application(session: ContainerSession, host: ProsodyHost, detail: dic
     detail["cyrus_application_name"] = app
     if app != "xmpp":
         raise CheckFailed(
-            SASL_APP_CONF,
+            ids.JM_SASL_APP_CONF,
             f'VirtualHost "{host.name}" uses cyrus with application name {app!r}: libsasl reads {app}.conf, '
             "not xmpp.conf",
             hint='docker-jitsi-meet sets cyrus_application_name = "xmpp".',

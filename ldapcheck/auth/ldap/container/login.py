@@ -8,35 +8,31 @@ import shlex
 from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.auth.ldap.container import probe
 from ldapcheck.auth.ldap.container.view import SaslauthdView
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.step import CheckFailed, Outcome, StepSkipped
 
-SA_SOCKET = "SA-SOCKET"
-SA_OPAQUE_NO = "SA-OPAQUE-NO"
-SA_ENTRY_COUNT = "SA-ENTRY-COUNT"
-SA_DISAGREE = "SA-DISAGREE"
-NET_CONTAINER = "NET-CONTAINER"
 SASL_ANSWER = "container.sasl_answer"
 
 # libldap's error strings (ldap_err2string) → catalogue ids.
 _LDAP_ERRORS = {
-    "Invalid credentials": "RC-49",
-    "Can't contact LDAP server": "LDAP-SERVER-DOWN",
-    "Timed out": "NET-TIMEOUT",
-    "Confidentiality required": "RC-13",
-    "Inappropriate authentication": "RC-48",
-    "Server is unwilling to perform": "RC-53",
-    "Strong(er) authentication required": "RC-8",
-    "No such object": "RC-32",
-    "Invalid DN syntax": "RC-34",
-    "Bad search filter": "CL-FILTER",
-    "Connect error": "TLS-STARTTLS-UNSUPPORTED",
-    "Insufficient access": "RC-50",
+    "Invalid credentials": ids.RC_49,
+    "Can't contact LDAP server": ids.LDAP_SERVER_DOWN,
+    "Timed out": ids.NET_TIMEOUT,
+    "Confidentiality required": ids.RC_13,
+    "Inappropriate authentication": ids.RC_48,
+    "Server is unwilling to perform": ids.RC_53,
+    "Strong(er) authentication required": ids.RC_8,
+    "No such object": ids.RC_32,
+    "Invalid DN syntax": ids.RC_34,
+    "Bad search filter": ids.CL_FILTER,
+    "Connect error": ids.TLS_STARTTLS_UNSUPPORTED,
+    "Insufficient access": ids.RC_50,
 }
 
 
 def ldap_error_id(message: str) -> str:
     """The catalogue id of a libldap error message."""
-    return next((fid for text, fid in _LDAP_ERRORS.items() if text.lower() in message.lower()), "LDAP-SERVER-DOWN")
+    return next((fid for text, fid in _LDAP_ERRORS.items() if text.lower() in message.lower()), ids.LDAP_SERVER_DOWN)
 
 
 def _missing_tls_files(ctx: SaslauthdView, conf: configs.LakConf) -> list[str]:
@@ -78,22 +74,22 @@ def ldap_chain(ctx: SaslauthdView) -> Outcome:
     reproduce = _bind_reproduce(ctx, conf.get("ldap_servers", "ldap://localhost/"), conf.get("ldap_bind_dn"), "BINDPW")
     module = p.get("ldap_module")
     if module is not None:
-        raise CheckFailed("JM-IMAGE", f"lua-ldap is missing in the container: {module.field(0)}", detail=detail)
+        raise CheckFailed(ids.JM_IMAGE, f"lua-ldap is missing in the container: {module.field(0)}", detail=detail)
     sb = p.get("service_bind")
     if sb is None:
-        raise CheckFailed("LDAPCHECK-INTERNAL", "the in-container LDAP probe printed nothing", detail=detail)
+        raise CheckFailed(ids.LDAPCHECK_INTERNAL, "the in-container LDAP probe printed nothing", detail=detail)
     who = conf.get("ldap_bind_dn") or "(anonymous)"
     if not sb.ok:
         fid = ldap_error_id(sb.field(0))
         same_servers = _host_reached(ctx, conf.get("ldap_servers", "ldap://localhost/"))
-        if same_servers and ctx.passed("ldap.service_bind") and fid in ("LDAP-SERVER-DOWN", "NET-TIMEOUT"):
-            fid = NET_CONTAINER
+        if same_servers and ctx.passed("ldap.service_bind") and fid in (ids.LDAP_SERVER_DOWN, ids.NET_TIMEOUT):
+            fid = ids.NET_CONTAINER
         detail["service bind"] = f"{who}: {sb.field(0)}"
         missing = _missing_tls_files(ctx, conf)
         if missing:
             detail["missing in the container"] = missing
             raise CheckFailed(
-                "TLS-CA-PATH",
+                ids.TLS_CA_PATH,
                 f"service bind fails inside the container ({sb.field(0)}): saslauthd.conf names TLS files that do "
                 f"not exist there: {', '.join(missing)}",
                 hint="Paths in LDAP_TLS_CACERT_FILE/DIR are paths INSIDE the prosody container: mount the CA "
@@ -105,10 +101,10 @@ def ldap_chain(ctx: SaslauthdView) -> Outcome:
         raise CheckFailed(
             fid,
             f"service bind as {who} fails inside the container: {sb.field(0)}"
-            + (" (it passes from the host)" if fid == NET_CONTAINER else ""),
+            + (" (it passes from the host)" if fid == ids.NET_CONTAINER else ""),
             hint="The container's libldap, CA store or network differ from the host's: check LDAP_URL's host, "
             "LDAP_TLS_CACERT_FILE (a path inside the container) and /etc/ldap/ldap.conf."
-            if fid == NET_CONTAINER
+            if fid == ids.NET_CONTAINER
             else "Check LDAP_URL, LDAP_BINDDN and LDAP_BINDPW (`$` must be written `$$` in .env).",
             detail=detail,
             reproduce=reproduce,
@@ -132,7 +128,7 @@ def ldap_chain(ctx: SaslauthdView) -> Outcome:
     if count != 1:
         many = "two or more entries" if count > 1 else "no entry"
         raise CheckFailed(
-            SA_ENTRY_COUNT,
+            ids.SA_ENTRY_COUNT,
             f"{req.filter} under {req.base!r} matches {many}; saslauthd needs exactly one",
             hint="Fix LDAP_FILTER / LDAP_BASE (saslauthd expands %u to the login without @domain, %d to nothing)."
             if count == 0
@@ -190,7 +186,7 @@ def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
     connect = p.get("sasl_connect")
     if connect is None or not connect.ok:
         raise CheckFailed(
-            SA_SOCKET,
+            ids.SA_SOCKET,
             f"cannot connect to saslauthd: {connect.field(0) if connect else 'not run'}",
             detail=detail,
             reproduce=reproduce,
@@ -198,7 +194,7 @@ def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
     reply = p.get("sasl_reply")
     if reply is None or not reply.ok:
         raise CheckFailed(
-            SA_SOCKET,
+            ids.SA_SOCKET,
             f"saslauthd did not answer: {reply.field(0) if reply else 'no reply'}",
             detail=detail,
             reproduce=reproduce,
@@ -220,7 +216,7 @@ def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
             reproduce=reproduce,
         )
     raise CheckFailed(
-        SA_OPAQUE_NO,
+        ids.SA_OPAQUE_NO,
         f"saslauthd: NO for {req.user}@{req.realm} service {req.service} (it never says why)",
         hint="The verdict combines the other steps into the cause.",
         detail=detail,
@@ -252,7 +248,7 @@ def testsaslauthd(ctx: SaslauthdView) -> Outcome:
     other_answer = ctx.values.get(SASL_ANSWER)
     if other_answer is not None and parsed.verdict in ("OK", "NO") and other_answer != parsed.verdict:
         raise CheckFailed(
-            SA_DISAGREE,
+            ids.SA_DISAGREE,
             f"testsaslauthd says {parsed.verdict} but the socket protocol said {other_answer}",
             hint="A password change or cache expiry between the two calls, or a bug: rerun.",
             detail=detail,
@@ -263,7 +259,7 @@ def testsaslauthd(ctx: SaslauthdView) -> Outcome:
             summary=f"testsaslauthd: {parsed.stdout.strip()}", detail=detail, value="OK", reproduce=reproduce
         )
     if parsed.verdict == "SOCKET":
-        raise CheckFailed(SA_SOCKET, f"testsaslauthd: {parsed.reason}", detail=detail, reproduce=reproduce)
+        raise CheckFailed(ids.SA_SOCKET, f"testsaslauthd: {parsed.reason}", detail=detail, reproduce=reproduce)
     raise CheckFailed(
-        SA_OPAQUE_NO, f"testsaslauthd: {parsed.stdout.strip() or parsed.reason}", detail=detail, reproduce=reproduce
+        ids.SA_OPAQUE_NO, f"testsaslauthd: {parsed.stdout.strip() or parsed.reason}", detail=detail, reproduce=reproduce
     )

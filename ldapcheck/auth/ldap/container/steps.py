@@ -9,10 +9,9 @@ from collections.abc import Sequence
 from ldapcheck.auth.ldap.container import config as cfg
 from ldapcheck.auth.ldap.container import login as login_steps
 from ldapcheck.auth.ldap.container.view import CURRENT_CONF, LEGACY_CONF, SaslauthdView
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 from ldapcheck.jitsi.container import steps as jsteps
-
-SA_SOCKET = "SA-SOCKET"
 
 
 def saslauthd_process(ctx: SaslauthdView) -> Outcome:
@@ -24,11 +23,11 @@ def saslauthd_process(ctx: SaslauthdView) -> Outcome:
         env = ctx.env()
         gate = cfg.auth_type_gate(env)
         raise CheckFailed(
-            cfg.JM_AUTH_TYPE if gate else SA_SOCKET,
+            ids.JM_AUTH_TYPE if gate else ids.SA_SOCKET,
             "saslauthd is not running"
             + (f": {gate}" if gate else " although AUTH_TYPE=ldap (it exited or was killed)"),
             hint=(
-                "Set AUTH_TYPE=ldap (exactly, lower case) in .env, then " + cfg.RECREATE
+                "Set AUTH_TYPE=ldap (exactly, lower case) in .env, then " + jsteps.RECREATE
                 if gate
                 else f"Read saslauthd's last words in `docker logs {ctx.name}`, then `docker compose restart prosody`."
             ),
@@ -45,7 +44,7 @@ def saslauthd_process(ctx: SaslauthdView) -> Outcome:
     }
     if opts.mechanism != "ldap":
         raise CheckFailed(
-            SA_SOCKET,
+            ids.SA_SOCKET,
             f"saslauthd runs with -a {opts.mechanism or '(none)'}, not -a ldap",
             hint="docker-jitsi-meet starts `saslauthd -a ldap`; something else started this one.",
             detail=detail,
@@ -69,7 +68,7 @@ def saslauthd_socket(ctx: SaslauthdView) -> Outcome:
     st = f.stats.get(path)
     if st is None or st.kind != "socket":
         raise CheckFailed(
-            SA_SOCKET,
+            ids.SA_SOCKET,
             f"{path} does not exist" + (f" ({st.kind})" if st else ""),
             # The process step passed, so saslauthd's master still runs. Seen for real: a TERMed `saslauthd -d`
             # removes its socket, then deadlocks logging from a signal handler and never exits.
@@ -82,10 +81,10 @@ def saslauthd_socket(ctx: SaslauthdView) -> Outcome:
     ctx.charge("probe", probed.ms("sasl_connect"))
     rec = probed.get("sasl_connect")
     if rec is None:
-        raise CheckFailed(SA_SOCKET, "the socket probe did not run", detail=detail, reproduce=reproduce)
+        raise CheckFailed(ids.SA_SOCKET, "the socket probe did not run", detail=detail, reproduce=reproduce)
     if not rec.ok:
         raise CheckFailed(
-            SA_SOCKET,
+            ids.SA_SOCKET,
             f"user {user} cannot connect to {path}: {rec.field(0)}",
             hint=f"Prosody (user {user}) must reach the socket: the image creates {run_dir} with `mkdir -pm777`; "
             f"fix its mode (`chmod 0777 {run_dir}`) or the user's groups, or recreate the container.",

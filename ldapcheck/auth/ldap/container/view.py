@@ -12,10 +12,10 @@ from ldapcheck.auth.ldap import render as renderer
 from ldapcheck.auth.ldap import saslfilter
 from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.auth.ldap.container import probe as probemod
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.secrets import Secret
 from ldapcheck.core.step import CheckFailed
 from ldapcheck.jitsi.container import facts as factsmod
-from ldapcheck.jitsi.container.failures import DOCKER_EXEC
 from ldapcheck.jitsi.container.session import ContainerSession, Marker, SessionOptions
 
 if TYPE_CHECKING:
@@ -265,7 +265,7 @@ class SaslauthdView:
         parsed.started_at = started
         if not parsed.complete and not parsed.records:
             raise CheckFailed(
-                DOCKER_EXEC,
+                ids.DOCKER_EXEC,
                 f"the in-container probe (lua5.4) failed: {result.stderr.strip()[:200] or f'exit {result.exit_code}'}",
                 hint="The image needs lua5.4, lua-ldap and lua-socket (docker-jitsi-meet's prosody image has them).",
                 reproduce=f'docker exec {self.name} lua5.4 -e \'require "lualdap"; require "socket.unix"\'',

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ldapcheck.auth.ldap.account import State, states
 from ldapcheck.auth.ldap.account import filetime as filetime  # the scan and its tests take it from here
+from ldapcheck.core import catalogue as ids
 
 
 class Level(enum.StrEnum):
@@ -34,7 +35,7 @@ class ProblemKind:
 
 DUPLICATE = ProblemKind(
     "duplicate-login",
-    "SA-ENTRY-COUNT",
+    ids.SA_ENTRY_COUNT,
     Level.ERROR,
     "login values that select more than one entry",
     "saslauthd refuses a login whose filter matches more than one entry. Make the values unique, or narrow "
@@ -42,14 +43,14 @@ DUPLICATE = ProblemKind(
 )
 NO_LOGIN_ATTR = ProblemKind(
     "no-login-attribute",
-    "DIR-NO-LOGIN-ATTR",
+    ids.DIR_NO_LOGIN_ATTR,
     Level.WARNING,
     "entries without the login attribute",
     "These entries can never log in: give them the login attribute, or ignore this if they are not people.",
 )
 LOGIN_UNREACHABLE = ProblemKind(
     "login-unreachable",
-    "SA-TOKENS",
+    ids.SA_TOKENS,
     Level.ERROR,
     "entries whose login attribute no typed login can match through LDAP_FILTER",
     "Through prosody saslauthd gets the login without '@' and realm XMPP_DOMAIN, so %d is empty and %r is "
@@ -58,7 +59,7 @@ LOGIN_UNREACHABLE = ProblemKind(
 )
 LOGIN_AT = ProblemKind(
     "login-with-at",
-    "LOGIN-AT",
+    ids.LOGIN_AT,
     Level.ERROR,
     "login values containing '@'",
     "Prosody cuts the login at the first '@', so saslauthd searches for the part before it and never finds these "
@@ -67,14 +68,14 @@ LOGIN_AT = ProblemKind(
 )
 LOGIN_SPACE = ProblemKind(
     "login-spaces",
-    "LOGIN-SPACE",
+    ids.LOGIN_SPACE,
     Level.WARNING,
     "login values with leading or trailing spaces",
     "XMPP clients and prosody do not send surrounding spaces; remove them from the directory values.",
 )
 LOGIN_ESCAPED = ProblemKind(
     "login-escaped-chars",
-    "LOGIN-ESCAPED",
+    ids.LOGIN_ESCAPED,
     Level.WARNING,
     "login values containing characters saslauthd escapes (* ( ) \\ NUL)",
     "saslauthd escapes these characters (\\2a \\28 \\29 \\5c \\00) before searching, so they match literally; "
@@ -82,7 +83,7 @@ LOGIN_ESCAPED = ProblemKind(
 )
 LOGIN_NON_ASCII = ProblemKind(
     "login-non-ascii",
-    "LOGIN-NONASCII",
+    ids.LOGIN_NONASCII,
     Level.WARNING,
     "non-ASCII login values",
     "saslauthd sends the bytes the client typed; whether they match depends on the server's Unicode matching "
@@ -90,7 +91,7 @@ LOGIN_NON_ASCII = ProblemKind(
 )
 AD_DISABLED = ProblemKind(
     "account-disabled",
-    "AD-533",
+    ids.AD_533,
     Level.WARNING,
     "accounts disabled (userAccountControl bit 2)",
     "Disabled accounts cannot log in. Expected for people who left; otherwise enable them, or exclude them with "
@@ -98,28 +99,28 @@ AD_DISABLED = ProblemKind(
 )
 AD_LOCKED = ProblemKind(
     "account-locked-ad",
-    "AD-775",
+    ids.AD_775,
     Level.WARNING,
     "accounts locked out (lockoutTime > 0)",
     "Locked accounts are refused until the domain's lockout duration passes or an admin unlocks them.",
 )
 AD_EXPIRED = ProblemKind(
     "account-expired",
-    "AD-701",
+    ids.AD_701,
     Level.WARNING,
     "accounts expired (accountExpires in the past)",
     "Expired accounts cannot log in; extend accountExpires or remove the users from the login filter.",
 )
 AD_MUST_CHANGE = ProblemKind(
     "account-must-change-password-ad",
-    "AD-773",
+    ids.AD_773,
     Level.WARNING,
     "accounts that must change their password at next logon (pwdLastSet = 0)",
     "AD refuses the bind (data 773) until the user sets a new password in Windows or a portal; Jitsi cannot.",
 )
 PPOLICY_LOCKED = ProblemKind(
     "account-locked-ppolicy",
-    "OL-PPOLICY",
+    ids.OL_PPOLICY,
     Level.WARNING,
     "accounts locked by the password policy (pwdAccountLockedTime)",
     "The ppolicy overlay refuses these binds. Unlock with `ldapmodify` (delete pwdAccountLockedTime) if they "
@@ -127,7 +128,7 @@ PPOLICY_LOCKED = ProblemKind(
 )
 PPOLICY_RESET = ProblemKind(
     "account-must-change-password",
-    "OL-PPOLICY",
+    ids.OL_PPOLICY,
     Level.WARNING,
     "accounts that must change their password (pwdReset: TRUE)",
     "With pwdMustChange the server expects a password change first; Jitsi cannot change passwords.",

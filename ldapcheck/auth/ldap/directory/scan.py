@@ -16,6 +16,7 @@ from ldapcheck.auth.ldap.directory.side import SideResult, SideSearches
 from ldapcheck.auth.ldap.failures import failure
 from ldapcheck.auth.ldap.host.context import HostContext
 from ldapcheck.auth.ldap.host.directory import wire_client
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 SCAN = "dir.scan"
@@ -53,7 +54,7 @@ def _login_filter(ctx: HostContext) -> LoginFilter:
     try:
         return derive(ctx.settings.filter, ctx.settings.xmpp_domain)
     except FilterSyntaxError as exc:
-        raise CheckFailed("CL-FILTER", f"LDAP_FILTER cannot be analysed: {exc}", hint="Fix LDAP_FILTER.") from None
+        raise CheckFailed(ids.CL_FILTER, f"LDAP_FILTER cannot be analysed: {exc}", hint="Fix LDAP_FILTER.") from None
 
 
 def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[HostContext]:
@@ -125,7 +126,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
                 f"({TRUNCATING_CODES[code]}, {code}); duplicates and login values below cover only those",
                 detail=detail,
                 warn=True,
-                failure_id="RC-4" if code == 4 and ctx.is_ad else ("OL-SIZELIMIT" if code == 4 else f"RC-{code}"),
+                failure_id=ids.RC_4 if code == 4 and ctx.is_ad else (ids.OL_SIZELIMIT if code == 4 else f"RC-{code}"),
                 hint=f"{fix}, or run validate with a .env whose LDAP_BINDDN has no limit. Logins are not affected "
                 "(saslauthd needs exactly one entry).",
                 value=outcome,
@@ -133,7 +134,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
         unreachable = found.problem(LOGIN_UNREACHABLE)
         if found.selected == 0 and unreachable.count:
             raise CheckFailed(
-                "SA-TOKENS",
+                ids.SA_TOKENS,
                 f"{unreachable.count} entries have {', '.join(login.attr_names)}, but no login typed in Jitsi can "
                 f"match their values through LDAP_FILTER {s.filter} (e.g. {unreachable.examples[0]!r})",
                 hint=LOGIN_UNREACHABLE.fix,
@@ -141,7 +142,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
             )
         if found.selected == 0:
             raise CheckFailed(
-                "SA-ENTRY-COUNT",
+                ids.SA_ENTRY_COUNT,
                 f"no entry under {base} matches {login.presence}: saslauthd will find nobody",
                 hint="LDAP_BASE is in the wrong subtree, or LDAP_FILTER's attribute doesn't match your users "
                 "(AD: sAMAccountName, not uid), or the bind identity may not see them.",

@@ -11,6 +11,7 @@ from ldapcheck.auth.ldap.directory.scan import SCAN, scan_outcome
 from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import HostContext
 from ldapcheck.auth.ldap.host.directory import connection, wire_client
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.secrets import Secret
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
@@ -32,7 +33,7 @@ def transport_step() -> Step[HostContext]:
                 summary=f"plain LDAP without StartTLS: {', '.join(plain)} (user passwords cross the network readable)",
                 detail=detail,
                 warn=True,
-                failure_id="SEC-PLAINTEXT",
+                failure_id=ids.SEC_PLAINTEXT,
                 hint="Use ldaps://host:636 (LDAP_URL) or LDAP_START_TLS=1 with ldap://.",
             )
         how = "StartTLS" if s.start_tls else "ldaps://"
@@ -70,7 +71,7 @@ def anonymous_step() -> Step[HostContext]:
             f"(the user list is public to anyone who reaches the server){needed}",
             detail=detail,
             warn=True,
-            failure_id="SEC-ANON-READ",
+            failure_id=ids.SEC_ANON_READ,
             hint="Give saslauthd a read-only service account (LDAP_BINDDN/LDAP_BINDPW) and drop anonymous read "
             "(OpenLDAP: `by anonymous auth` only; AD: anonymous access is off by default).",
         )
@@ -105,7 +106,7 @@ def password_attrs_step() -> Step[HostContext]:
         detail: dict[str, object] = {"identity": who, "entries_probed": len(dns), "readable": readable}
         if readable:
             raise CheckFailed(
-                "SEC-PASSWORD-READABLE",
+                ids.SEC_PASSWORD_READABLE,
                 f"{who} can read password attributes ({readable} of {len(dns)} probed user entries)",
                 hint="saslauthd (ldap_auth_method bind) never reads passwords. Restrict them, e.g. OpenLDAP "
                 "`olcAccess: to attrs=userPassword by self write by anonymous auth by * none`, and use a "
@@ -142,7 +143,7 @@ def visibility_step(bind_dn: str, password: Secret) -> Step[HostContext]:
                 f"{at_least}{hidden} are hidden from saslauthd by {why}",
                 detail=detail,
                 warn=True,
-                failure_id="RC-4" if outcome.truncated else "RC-50",
+                failure_id=ids.RC_4 if outcome.truncated else ids.RC_50,
                 hint="Users saslauthd cannot see cannot log in. Grant the service account search/read on them "
                 "(and lift its size limit to validate them all)."
                 if not outcome.truncated

@@ -24,6 +24,7 @@ from ldapcheck.auth.ldap.directory.side import SideResult
 from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import HostContext
 from ldapcheck.auth.ldap.host.directory import wire_client
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 Mask = Callable[[str], str]
@@ -101,7 +102,7 @@ def missing_attr_step() -> Step[HostContext]:
         if not outcome.login.separable or side is None:
             return Outcome(summary="not checked: LDAP_FILTER's login part cannot be separated from its object part")
         if side.result_code not in (0, *TRUNCATING_CODES):
-            return Outcome(summary=f"not checked: {side_summary(side)}", warn=True, failure_id="DIR-NOT-CHECKED")
+            return Outcome(summary=f"not checked: {side_summary(side)}", warn=True, failure_id=ids.DIR_NOT_CHECKED)
         scope = f"matching {outcome.login.object_part or FALLBACK_OBJECT_FILTER} {_side_scope(side)}".strip()
         return _problem_outcome(outcome.findings.problem(NO_LOGIN_ATTR), scope, _same)
 
@@ -141,7 +142,7 @@ def accounts_step(mask: Mask = _same) -> Step[HostContext]:
                 summary=f"none found (checked: {states})",
                 detail=detail,
                 warn=bool(failed),
-                failure_id="DIR-NOT-CHECKED" if failed else None,
+                failure_id=ids.DIR_NOT_CHECKED if failed else None,
             )
         worst = max(seen, key=lambda r: r.problem.count)
         return Outcome(
@@ -191,7 +192,7 @@ def sample_step(users: Sequence[str] | None, mask: Mask = _same) -> Step[HostCon
         }
         if bad:
             raise CheckFailed(
-                "SA-ENTRY-COUNT",
+                ids.SA_ENTRY_COUNT,
                 f"{len(bad)} of {len(results)} {source} logins do not resolve to exactly one entry",
                 hint="saslauthd needs exactly one entry per login: fix the duplicates / missing values listed, "
                 "or narrow LDAP_FILTER / LDAP_BASE.",

@@ -12,6 +12,7 @@ from ldapcheck.auth.ldap import codes as ldapcodes
 from ldapcheck.auth.ldap import saslfilter
 from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import DirectoryLike, HostContext
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.facts import BIND
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
@@ -66,7 +67,7 @@ def rootdse_step(requires: frozenset[str]) -> Step[HostContext]:
         base = ctx.search_base().lower().replace(" ", "")
         if base and contexts and not any(base.endswith(c.lower().replace(" ", "")) for c in contexts):
             raise CheckFailed(
-                "RC-10",
+                ids.RC_10,
                 f"LDAP_BASE {ctx.search_base()} is outside this server's naming contexts ({', '.join(contexts)})",
                 hint="Fix LDAP_BASE (check the dc= parts), or point LDAP_URL at the server (or AD Global Catalog "
                 "port 3268) that holds it.",
@@ -77,7 +78,7 @@ def rootdse_step(requires: frozenset[str]) -> Step[HostContext]:
                 summary=f"{vendor}; StartTLS not listed in supportedExtension",
                 detail=detail,
                 warn=True,
-                failure_id="TLS-STARTTLS-UNSUPPORTED",
+                failure_id=ids.TLS_STARTTLS_UNSUPPORTED,
                 hint="LDAP_START_TLS=1 needs StartTLS on the server.",
             )
         summary = f"{vendor}; naming contexts {', '.join(contexts) or '(none listed)'}"
@@ -107,7 +108,7 @@ def service_bind_step() -> Step[HostContext]:
             detail["diagnostic_message"] = result.message
         if not verdict.ok:
             raise CheckFailed(
-                verdict.failure_id or "RC-49",
+                verdict.failure_id or ids.RC_49,
                 verdict.summary,
                 hint=verdict.hint,
                 detail=detail,
@@ -136,7 +137,7 @@ def base_step() -> Step[HostContext]:
         s = ctx.settings
         if not s.base:
             raise CheckFailed(
-                "SA-CONF-EMPTY",
+                ids.SA_CONF_EMPTY,
                 "LDAP_BASE is empty: the rendered `ldap_search_base: ` line has no value, and saslauthd then "
                 "rejects its whole config (every login fails, with nothing in the log)",
                 hint="Set LDAP_BASE to the DN that holds the users, e.g. ou=users,dc=example,dc=org.",
@@ -148,7 +149,7 @@ def base_step() -> Step[HostContext]:
             return Outcome(summary=f"{base} exists", detail=detail)
         if result.code == 32 and s.anonymous:
             raise CheckFailed(
-                "OL-ANON-ACL",
+                ids.OL_ANON_ACL,
                 f"{base} is not visible to an anonymous client (noSuchObject, 32)",
                 hint="Anonymous clients can't see the users (or the base is wrong). Configure LDAP_BINDDN/LDAP_BINDPW "
                 "for a read-only service account.",
@@ -157,7 +158,7 @@ def base_step() -> Step[HostContext]:
         if result.code == 32:
             deepest = result.matched_dn or "(nothing: even the top of the DN is unknown)"
             raise CheckFailed(
-                "RC-32",
+                ids.RC_32,
                 f"LDAP_BASE {base} does not exist (noSuchObject); deepest existing part: {deepest}",
                 hint=f"Check the spelling of LDAP_BASE below {result.matched_dn or 'the naming context'} "
                 "and the dc= parts. saslauthd treats this like an unknown user.",
@@ -189,7 +190,7 @@ def wire_client(ctx: HostContext) -> WireClient:
     if bound.code != 0:
         directory.close()
         verdict = ldapcodes.classify_bind(bound.code, bound.message, who=s.bind_dn or "anonymous", service=True)
-        raise CheckFailed(verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint, facts={BIND: "service"})
+        raise CheckFailed(verdict.failure_id or ids.RC_49, verdict.summary, hint=verdict.hint, facts={BIND: "service"})
     return directory.client
 
 
@@ -203,7 +204,7 @@ def count_step() -> Step[HostContext]:
             ldapwire.encode_filter(flt)
         except FilterError as exc:
             raise CheckFailed(
-                "CL-FILTER", f"LDAP_FILTER is not a valid filter: {exc}", hint="Fix its syntax."
+                ids.CL_FILTER, f"LDAP_FILTER is not a valid filter: {exc}", hint="Fix its syntax."
             ) from None
         with (
             wire_client(ctx) as client,
@@ -244,7 +245,7 @@ def count_step() -> Step[HostContext]:
             )
         if result.count == 0:
             raise CheckFailed(
-                "OL-ANON-ACL" if s.anonymous else "SA-ENTRY-COUNT",
+                ids.OL_ANON_ACL if s.anonymous else ids.SA_ENTRY_COUNT,
                 f"no entry under {ctx.search_base()} matches {flt}: saslauthd will find nobody",
                 hint="Anonymous clients may not see users: configure LDAP_BINDDN."
                 if s.anonymous

@@ -7,6 +7,7 @@ import shlex
 from ldapcheck.adapters import net
 from ldapcheck.auth.ldap.host.context import HostContext
 from ldapcheck.auth.ldap.settings import ServerUrl
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 
@@ -41,7 +42,7 @@ def config_step() -> Step[HostContext]:
             detail["LDAP_TLS_CACERT_FILE"] = f"{s.cacert_file} (a container path; pass --ca-file to verify with it)"
         if not s.anonymous and not s.bind_password:
             raise CheckFailed(
-                "RC-53",
+                ids.RC_53,
                 f"LDAP_BINDDN is set but LDAP_BINDPW is empty (bind as {s.bind_dn} would be unauthenticated)",
                 hint="Set LDAP_BINDPW. saslauthd also rejects its whole config on an empty `ldap_bind_pw:` line, "
                 "so every login fails.",
@@ -122,12 +123,12 @@ def select_step(last_ids: dict[str, str]) -> Step[HostContext]:
                     summary=f"LDAP steps use {srv.url}{note}",
                     detail={"server": srv.url, "failed_before": failed},
                     warn=bool(failed),
-                    failure_id="LDAP-SERVER-DOWN" if failed else None,
+                    failure_id=ids.LDAP_SERVER_DOWN if failed else None,
                     hint="Fix or remove the failing servers from LDAP_URL." if failed else "",
                 )
             failed.append(srv.url)
         raise CheckFailed(
-            "LDAP-SERVER-DOWN",
+            ids.LDAP_SERVER_DOWN,
             f"none of the {len(servers)} servers in LDAP_URL works (see the steps above)",
             hint="Fix the first failing step of each server.",
         )

@@ -9,6 +9,7 @@ from ldapcheck.adapters.errors import VERIFY_KINDS, NetKind
 from ldapcheck.auth.ldap.failures import TLS_IDS
 from ldapcheck.auth.ldap.host.context import HostContext
 from ldapcheck.auth.ldap.settings import ServerUrl
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 EXPIRY_WARN_DAYS = 30
@@ -21,18 +22,18 @@ def _problems(server: ServerUrl, probe: net.TlsProbe) -> list[tuple[str, str, st
     if cert.days_left is not None and cert.days_left < 0:
         out.append(
             (
-                "TLS-EXPIRED",
+                ids.TLS_EXPIRED,
                 f"certificate expired on {cert.not_after}",
                 "Renew the server certificate (or check the clock of the server and of the prosody container).",
             )
         )
     if probe.verify_code is not None:
         fid = TLS_IDS[VERIFY_KINDS.get(probe.verify_code, NetKind.TLS_UNTRUSTED)]
-        if fid == "TLS-EXPIRED" and out:
+        if fid == ids.TLS_EXPIRED and out:
             pass
-        elif fid == "TLS-EXPIRED":
+        elif fid == ids.TLS_EXPIRED:
             out.append((fid, f"certificate not valid now ({probe.verify_message})", "Renew the certificate."))
-        elif fid == "TLS-CHAIN":
+        elif fid == ids.TLS_CHAIN:
             out.append(
                 (
                     fid,
@@ -54,7 +55,7 @@ def _problems(server: ServerUrl, probe: net.TlsProbe) -> list[tuple[str, str, st
         names = ", ".join(cert.san) or cert.subject or "no names"
         out.append(
             (
-                "TLS-HOSTNAME",
+                ids.TLS_HOSTNAME,
                 f"certificate is valid for {names}, but LDAP_URL uses {server.host}",
                 "Use a name the certificate lists in LDAP_URL, or reissue the certificate with this name in its SAN. "
                 "libldap replaces 'localhost' by the peer's reverse name: prefer the listed IP or DNS name.",
@@ -81,7 +82,7 @@ def tls_step(server: ServerUrl) -> Step[HostContext]:
         starttls = s.start_tls and not server.tls
         if s.start_tls and server.tls:
             raise CheckFailed(
-                "TLS-STARTTLS-ON-LDAPS",
+                ids.TLS_STARTTLS_ON_LDAPS,
                 f"LDAP_START_TLS=1 with {server.url}: saslauthd would start TLS inside TLS and fail",
                 hint="Use either ldaps:// (without LDAP_START_TLS) or ldap:// + LDAP_START_TLS=1, not both.",
             )
@@ -123,7 +124,7 @@ def tls_step(server: ServerUrl) -> Step[HostContext]:
                 summary=f"{summary}, but it expires in {cert.days_left} days",
                 detail=detail,
                 warn=True,
-                failure_id="TLS-EXPIRED",
+                failure_id=ids.TLS_EXPIRED,
                 hint="Renew the server certificate before it expires.",
             )
         if cert.days_left is not None:

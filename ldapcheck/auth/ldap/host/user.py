@@ -12,6 +12,7 @@ from ldapcheck.auth.ldap import codes as ldapcodes
 from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import HostContext
 from ldapcheck.auth.ldap.host.directory import connection, shared_directory
+from ldapcheck.core import catalogue as ids
 from ldapcheck.core.facts import ACCOUNT, BIND
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
@@ -54,7 +55,7 @@ def user_search_step() -> Step[HostContext]:
             )
         if result.code == 3:
             raise CheckFailed(
-                "RC-3",
+                ids.RC_3,
                 "the user search hit the time limit (timeLimitExceeded, 3); saslauthd gives up after 5 s",
                 hint="Narrow LDAP_BASE, index the filter's attribute, avoid 1.2.840.113556.1.4.1941 on big trees.",
                 detail=detail,
@@ -75,7 +76,7 @@ def user_search_step() -> Step[HostContext]:
                     "match on the local part (e.g. (mail=%u@example.org)) or have them log in without the domain"
                 )
             raise CheckFailed(
-                "SA-ENTRY-COUNT",
+                ids.SA_ENTRY_COUNT,
                 f"no entry matches {prosody.filter} under {prosody.base}: saslauthd logs 'Entry not found' and "
                 "answers NO",
                 hint=hint + ".",
@@ -84,7 +85,7 @@ def user_search_step() -> Step[HostContext]:
         if len(dns) > 1 or result.code == 4:
             listed = "; ".join(dns[:MAX_LISTED])
             raise CheckFailed(
-                "SA-ENTRY-COUNT",
+                ids.SA_ENTRY_COUNT,
                 f"{len(dns)}{'+' if result.code == 4 else ''} entries match {prosody.filter}: {listed}; "
                 "saslauthd requires exactly one",
                 hint="Make the filter unique: narrow LDAP_BASE to the users' OU or add an objectClass / group "
@@ -98,7 +99,7 @@ def user_search_step() -> Step[HostContext]:
                 summary=f"{summary}, but the search took {seconds:.1f} s (saslauthd's limit is 5 s)",
                 detail=detail,
                 warn=True,
-                failure_id="RC-3",
+                failure_id=ids.RC_3,
                 hint="Narrow LDAP_BASE or index the filter's attribute before logins start timing out.",
                 value=dns[0],
             )
@@ -132,24 +133,24 @@ def _account_problems(attrs: dict[str, list[str]]) -> list[tuple[str, str, str, 
     for state in account.states(low, account.filetime(time.time())):
         if state is account.State.DISABLED:
             uac = account.first_int(low["useraccountcontrol"])
-            out.append(("AD-533", f"account disabled (userAccountControl={uac})", "Enable the account in AD.", state))
+            out.append((ids.AD_533, f"account disabled (userAccountControl={uac})", "Enable the account in AD.", state))
         elif state is account.State.LOCKED:
             since = account.filetime_datetime(account.first_int(low["lockouttime"]) or 0)
-            out.append(("AD-775", f"locked out since {since:%Y-%m-%d %H:%M} UTC", "Unlock the account.", state))
+            out.append((ids.AD_775, f"locked out since {since:%Y-%m-%d %H:%M} UTC", "Unlock the account.", state))
         elif state is account.State.EXPIRED:
             on = account.filetime_datetime(account.first_int(low["accountexpires"]) or 0)
-            out.append(("AD-701", f"account expired on {on:%Y-%m-%d}", "Extend accountExpires.", state))
+            out.append((ids.AD_701, f"account expired on {on:%Y-%m-%d}", "Extend accountExpires.", state))
         elif state is account.State.MUST_CHANGE:
             fix = "Have the user set a new password."
-            out.append(("AD-773", "user must change the password (pwdLastSet=0)", fix, state))
+            out.append((ids.AD_773, "user must change the password (pwdLastSet=0)", fix, state))
         elif state is account.State.PPOLICY_LOCKED:
             locked = low["pwdaccountlockedtime"][0].decode("utf-8", "replace")
             what = "permanently (000001010000Z)" if locked.startswith("000001010000") else f"since {locked}"
             fix = "Unlock: delete pwdAccountLockedTime."
-            out.append(("OL-PPOLICY", f"locked by password policy {what}", fix, state))
+            out.append((ids.OL_PPOLICY, f"locked by password policy {what}", fix, state))
         else:
             what = "password was reset and must be changed (pwdReset=TRUE)"
-            out.append(("OL-PPOLICY", what, "Set a new password.", state))
+            out.append((ids.OL_PPOLICY, what, "Set a new password.", state))
     return out
 
 
@@ -200,7 +201,7 @@ def user_bind_step() -> Step[HostContext]:
                 detail["diagnostic_message"] = result.message
             if result.code == 0:
                 raise CheckFailed(
-                    "OL-UNAUTH-BIND",
+                    ids.OL_UNAUTH_BIND,
                     "empty password: the server ACCEPTED it as an unauthenticated (anonymous) bind; this is not "
                     "a login",
                     hint="Type the user's password. Make sure the server rejects unauthenticated binds "
@@ -209,7 +210,7 @@ def user_bind_step() -> Step[HostContext]:
                     facts=facts,
                 )
             raise CheckFailed(
-                "RC-53",
+                ids.RC_53,
                 f"empty password: an unauthenticated bind, refused by the server "
                 f"({ldapcodes.result_name(result.code)}, {result.code}); not a login",
                 hint="Type the user's password (prompt, LDAPCHECK_PASSWORD or --password-stdin).",
@@ -231,7 +232,7 @@ def user_bind_step() -> Step[HostContext]:
         if not verdict.ok:
             if error:
                 raise CheckFailed(
-                    "OL-PPOLICY",
+                    ids.OL_PPOLICY,
                     f"{verdict.summary}; password policy says: {error}",
                     hint="accountLocked: unlock (delete pwdAccountLockedTime); passwordExpired/changeAfterReset: "
                     "set a new password.",
@@ -239,14 +240,14 @@ def user_bind_step() -> Step[HostContext]:
                     facts=facts,
                 )
             raise CheckFailed(
-                verdict.failure_id or "RC-49", verdict.summary, hint=verdict.hint, detail=detail, facts=facts
+                verdict.failure_id or ids.RC_49, verdict.summary, hint=verdict.hint, detail=detail, facts=facts
             )
         if warning:
             return Outcome(
                 summary=f"password accepted for {dn}; password policy warns: {warning}",
                 detail=detail,
                 warn=True,
-                failure_id="OL-PPOLICY",
+                failure_id=ids.OL_PPOLICY,
                 hint="The password expires soon or grace logins are being used: set a new one.",
             )
         return Outcome(summary=f"password accepted for {dn}: saslauthd's LDAP part would say OK", detail=detail)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ldapcheck.core import catalogue as ids
 from ldapcheck.jitsi.env.parse import EnvEntry
 from ldapcheck.jitsi.lint.model import Finding, LintContext, Severity
 
@@ -42,7 +43,7 @@ def rule_saslauthd_chars(ctx: LintContext) -> Iterator[Finding]:
             continue
         if "\n" in value or "\r" in value:
             yield ctx.finding(
-                "LINT-LINE-BREAK",
+                ids.LINT_LINE_BREAK,
                 E,
                 e.key,
                 f"{e.key} contains a line break: saslauthd.conf is line based, so the value is cut there "
@@ -51,7 +52,7 @@ def rule_saslauthd_chars(ctx: LintContext) -> Iterator[Finding]:
             )
         if value[0] in " \t":
             yield ctx.finding(
-                "LINT-LEADING-SPACE",
+                ids.LINT_LEADING_SPACE,
                 E if secret else W,
                 e.key,
                 f"{e.key} starts with whitespace: saslauthd skips whitespace after the ':' so it uses the "
@@ -61,7 +62,7 @@ def rule_saslauthd_chars(ctx: LintContext) -> Iterator[Finding]:
             )
         if value[-1] in " \t":
             yield ctx.finding(
-                "LINT-TRAILING-SPACE",
+                ids.LINT_TRAILING_SPACE,
                 W,
                 e.key,
                 f"{e.key} ends with whitespace inside quotes: saslauthd keeps it as part of the value",
@@ -69,7 +70,7 @@ def rule_saslauthd_chars(ctx: LintContext) -> Iterator[Finding]:
             )
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             yield ctx.finding(
-                "SA-QUOTES",
+                ids.SA_QUOTES,
                 W,
                 e.key,
                 f"{e.key} still has quotes around it after Compose read the file (nested quotes): "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ldapcheck.auth.ldap.render import TEMPLATE_VARIABLES
+from ldapcheck.core import catalogue as ids
 from ldapcheck.jitsi.lint.model import Finding, LintContext, Severity
 from ldapcheck.jitsi.modes import auth_modes
 
@@ -31,7 +32,7 @@ def rule_ldap_off(ctx: LintContext) -> Iterator[Finding]:
     """Say so when the file does not configure LDAP at all."""
     if not ldap_in_use(ctx):
         yield ctx.finding(
-            "LINT-LDAP-OFF",
+            ids.LINT_LDAP_OFF,
             INFO,
             "AUTH_TYPE" if "AUTH_TYPE" in ctx.values else None,
             "no LDAP configuration: AUTH_TYPE is not ldap and no LDAP_* variable is set",
@@ -50,7 +51,7 @@ def rule_auth_type(ctx: LintContext) -> Iterator[Finding]:
     hint = "set AUTH_TYPE=ldap (lower case, no quotes or spaces) and leave PROSODY_AUTH_TYPE unset, then recreate"
     if auth is not None and auth != "ldap" and auth.strip().strip("'\"").lower() == "ldap":
         yield ctx.finding(
-            "JM-AUTH-TYPE",
+            ids.JM_AUTH_TYPE,
             E,
             "AUTH_TYPE",
             f"AUTH_TYPE is {auth!r}, not exactly 'ldap': the container's gate is case- and byte-exact, "
@@ -59,7 +60,7 @@ def rule_auth_type(ctx: LintContext) -> Iterator[Finding]:
         )
     elif auth != "ldap" and prosody == "ldap":
         yield ctx.finding(
-            "JM-AUTH-TYPE",
+            ids.JM_AUTH_TYPE,
             E,
             "PROSODY_AUTH_TYPE",
             f"PROSODY_AUTH_TYPE=ldap but AUTH_TYPE is {auth!r}: prosody asks saslauthd, "
@@ -68,7 +69,7 @@ def rule_auth_type(ctx: LintContext) -> Iterator[Finding]:
         )
     elif auth != "ldap" and prosody != "ldap":
         yield ctx.finding(
-            "JM-AUTH-TYPE",
+            ids.JM_AUTH_TYPE,
             E,
             "AUTH_TYPE",
             f"LDAP_* variables are set but AUTH_TYPE is {auth!r}: they are ignored",
@@ -76,7 +77,7 @@ def rule_auth_type(ctx: LintContext) -> Iterator[Finding]:
         )
     if auth == "ldap" and prosody != "ldap":
         yield ctx.finding(
-            "JM-AUTH-TYPE",
+            ids.JM_AUTH_TYPE,
             W,
             "PROSODY_AUTH_TYPE",
             f"AUTH_TYPE=ldap but PROSODY_AUTH_TYPE is {prosody_raw!r}: saslauthd starts with an empty "
@@ -110,8 +111,8 @@ def rule_url_base(ctx: LintContext) -> Iterator[Finding]:
     """LDAP_URL / LDAP_BASE unset render `<no value>`; empty ones break the whole config (§3.8)."""
     if not ldap_on(ctx):
         return
-    yield from _missing(ctx, "LDAP_URL", "LINT-URL-MISSING", "ldap_servers", "not a server")
-    yield from _missing(ctx, "LDAP_BASE", "LINT-BASE-MISSING", "ldap_search_base", "no user is ever found")
+    yield from _missing(ctx, "LDAP_URL", ids.LINT_URL_MISSING, "ldap_servers", "not a server")
+    yield from _missing(ctx, "LDAP_BASE", ids.LINT_BASE_MISSING, "ldap_search_base", "no user is ever found")
 
 
 def rule_bind_account(ctx: LintContext) -> Iterator[Finding]:
@@ -122,7 +123,7 @@ def rule_bind_account(ctx: LintContext) -> Iterator[Finding]:
     if dn:
         if pw is None:
             yield ctx.finding(
-                "LINT-BINDPW-MISSING",
+                ids.LINT_BINDPW_MISSING,
                 E,
                 "LDAP_BINDDN",
                 "LDAP_BINDDN is set but LDAP_BINDPW is not: the service bind uses the literal text "
@@ -131,7 +132,7 @@ def rule_bind_account(ctx: LintContext) -> Iterator[Finding]:
             )
         elif pw == "":
             yield ctx.finding(
-                "LINT-BINDPW-MISSING",
+                ids.LINT_BINDPW_MISSING,
                 E,
                 "LDAP_BINDPW",
                 "LDAP_BINDPW is empty while LDAP_BINDDN is set: `ldap_bind_pw: ` has no value and saslauthd "
@@ -140,7 +141,7 @@ def rule_bind_account(ctx: LintContext) -> Iterator[Finding]:
             )
     elif pw:
         yield ctx.finding(
-            "SA-BINDPW-UNWRITTEN",
+            ids.SA_BINDPW_UNWRITTEN,
             W,
             "LDAP_BINDPW",
             "LDAP_BINDPW is set but LDAP_BINDDN is not: the password is ignored and saslauthd binds anonymously",

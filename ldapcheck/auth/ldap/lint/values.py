@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 
 from ldapcheck.auth.ldap.lint.gate import ldap_in_use
+from ldapcheck.core import catalogue as ids
 from ldapcheck.jitsi.lint.model import Finding, LintContext, Severity
 from ldapcheck.jitsi.tpl import to_bool
 
@@ -36,7 +37,7 @@ def rule_url_scheme(ctx: LintContext) -> Iterator[Finding]:
         return
     if "," in url and "://" in url.split(",", 1)[1]:
         yield ctx.finding(
-            "LINT-URL-SCHEME",
+            ids.LINT_URL_SCHEME,
             E,
             "LDAP_URL",
             "LDAP_URL separates servers with commas; saslauthd expects spaces",
@@ -46,7 +47,7 @@ def rule_url_scheme(ctx: LintContext) -> Iterator[Finding]:
     for item in _urls(ctx):
         if not re.match(r"(?i)ldaps?://|ldapi://", item):
             yield ctx.finding(
-                "LINT-URL-SCHEME",
+                ids.LINT_URL_SCHEME,
                 E,
                 "LDAP_URL",
                 f"LDAP_URL entry {item!r} is not an ldap://, ldaps:// or ldapi:// URL",
@@ -62,7 +63,7 @@ def rule_tls_scheme(ctx: LintContext) -> Iterator[Finding]:
     ldaps = [u for u in urls if u.lower().startswith("ldaps://")]
     if use_tls and plain and not start_tls:
         yield ctx.finding(
-            "TLS-USE-TLS-SCHEME",
+            ids.TLS_USE_TLS_SCHEME,
             E,
             "LDAP_USE_TLS",
             "LDAP_USE_TLS=1 with an ldap:// URL is NOT encryption: it only adds a client certificate, "
@@ -71,7 +72,7 @@ def rule_tls_scheme(ctx: LintContext) -> Iterator[Finding]:
         )
     if start_tls and ldaps:
         yield ctx.finding(
-            "TLS-STARTTLS-ON-LDAPS",
+            ids.TLS_STARTTLS_ON_LDAPS,
             E,
             "LDAP_START_TLS",
             "LDAP_START_TLS=1 with an ldaps:// URL: StartTLS on an already encrypted connection fails",
@@ -79,7 +80,7 @@ def rule_tls_scheme(ctx: LintContext) -> Iterator[Finding]:
         )
     if (ldaps or start_tls) and not (use_tls and _flag(ctx, "LDAP_TLS_CHECK_PEER")) and ldap_in_use(ctx):
         yield ctx.finding(
-            "TLS-PEER-UNCHECKED",
+            ids.TLS_PEER_UNCHECKED,
             INFO,
             "LDAP_URL",
             "the server certificate is not verified: the image sets TLS_REQCERT allow and "
@@ -94,7 +95,7 @@ def rule_tls_ignored(ctx: LintContext) -> Iterator[Finding]:
         cacert = ctx.get("LDAP_TLS_CACERT_FILE") or ctx.get("LDAP_TLS_CACERT_DIR")
         if cacert and not _flag(ctx, "LDAP_TLS_CHECK_PEER"):
             yield ctx.finding(
-                "LINT-TLS-IGNORED",
+                ids.LINT_TLS_IGNORED,
                 W,
                 "LDAP_TLS_CACERT_FILE" if ctx.get("LDAP_TLS_CACERT_FILE") else "LDAP_TLS_CACERT_DIR",
                 "LDAP_TLS_CACERT_* is set but LDAP_TLS_CHECK_PEER is off, so it is not written",
@@ -103,7 +104,7 @@ def rule_tls_ignored(ctx: LintContext) -> Iterator[Finding]:
         return
     if _flag(ctx, "LDAP_TLS_CHECK_PEER"):
         yield ctx.finding(
-            "TLS-PEER-UNCHECKED",
+            ids.TLS_PEER_UNCHECKED,
             W,
             "LDAP_TLS_CHECK_PEER",
             "LDAP_TLS_CHECK_PEER is ignored without LDAP_USE_TLS=1: the certificate is not verified",
@@ -112,7 +113,7 @@ def rule_tls_ignored(ctx: LintContext) -> Iterator[Finding]:
     for key in ("LDAP_TLS_CIPHERS", "LDAP_TLS_CACERT_FILE", "LDAP_TLS_CACERT_DIR"):
         if ctx.get(key):
             yield ctx.finding(
-                "LINT-TLS-IGNORED",
+                ids.LINT_TLS_IGNORED,
                 W,
                 key,
                 f"{key} is ignored without LDAP_USE_TLS=1 (the template nests it inside LDAP_USE_TLS)",
@@ -131,7 +132,7 @@ def rule_bool_words(ctx: LintContext) -> Iterator[Finding]:
             continue
         if word.strip().lower() in _NEGATIVE_WORDS or word.strip() in _GO_BOOL_WORDS:
             yield ctx.finding(
-                "LINT-BOOL-WORD",
+                ids.LINT_BOOL_WORD,
                 E,
                 key,
                 f"{key}={value!r} reads as TRUE: the image's toBool treats every non-empty word that is not "
@@ -140,7 +141,7 @@ def rule_bool_words(ctx: LintContext) -> Iterator[Finding]:
             )
         else:
             yield ctx.finding(
-                "LINT-BOOL-WORD",
+                ids.LINT_BOOL_WORD,
                 W,
                 key,
                 f"{key}={value!r} is not a boolean word: current images read it as TRUE, images from "
@@ -158,7 +159,7 @@ def rule_filter(ctx: LintContext) -> Iterator[Finding]:
     tokens = flt.replace("%%", "")
     if "%u" not in tokens and "%U" not in tokens:
         yield ctx.finding(
-            "LINT-FILTER-TOKEN",
+            ids.LINT_FILTER_TOKEN,
             E,
             "LDAP_FILTER",
             f"LDAP_FILTER {flt!r} has no %u or %U: the login name never reaches the search",
@@ -166,7 +167,7 @@ def rule_filter(ctx: LintContext) -> Iterator[Finding]:
         )
     if "%d" in tokens:
         yield ctx.finding(
-            "LINT-FILTER-TOKEN",
+            ids.LINT_FILTER_TOKEN,
             E,
             "LDAP_FILTER",
             f"LDAP_FILTER {flt!r} uses %d, which is always empty for prosody logins (the login has no @domain)",
@@ -179,7 +180,7 @@ def rule_filter(ctx: LintContext) -> Iterator[Finding]:
             break
     if depth != 0:
         yield ctx.finding(
-            "CL-FILTER",
+            ids.CL_FILTER,
             E,
             "LDAP_FILTER",
             f"LDAP_FILTER {flt!r} has unbalanced parentheses",
@@ -189,7 +190,7 @@ def rule_filter(ctx: LintContext) -> Iterator[Finding]:
     ad_style = re.search(r"\bDC=", base) is not None or "cn=users," in base.lower()
     if ad_style and re.search(r"(?i)(^|\()uid=", flt):
         yield ctx.finding(
-            "AD-FILTER-UID",
+            ids.AD_FILTER_UID,
             W,
             "LDAP_FILTER" if raw else "LDAP_BASE",
             f"LDAP_FILTER is {flt!r} but the base looks like Active Directory (DC=…/CN=Users): "
@@ -203,7 +204,7 @@ def rule_ldap_version(ctx: LintContext) -> Iterator[Finding]:
     value = ctx.get("LDAP_VERSION")
     if value and value != "3":
         yield ctx.finding(
-            "RC-2",
+            ids.RC_2,
             E if _flag(ctx, "LDAP_START_TLS") or value not in ("2",) else W,
             "LDAP_VERSION",
             f"LDAP_VERSION is {value!r}: StartTLS needs LDAPv3 and most servers refuse v2",
@@ -216,7 +217,7 @@ def rule_auth_method(ctx: LintContext) -> Iterator[Finding]:
     value = ctx.get("LDAP_AUTH_METHOD")
     if value and value not in ("bind", "fastbind", "custom"):
         yield ctx.finding(
-            "LINT-AUTH-METHOD",
+            ids.LINT_AUTH_METHOD,
             E,
             "LDAP_AUTH_METHOD",
             f"LDAP_AUTH_METHOD is {value!r}; saslauthd knows bind, fastbind and custom",
@@ -245,7 +246,7 @@ def rule_ciphers(ctx: LintContext) -> Iterator[Finding]:
     openssl = [t for t in tokens if _OPENSSL_ONLY.fullmatch(t)]
     if ctx.generation == "current" and gnutls:
         yield ctx.finding(
-            "TLS-CIPHERS",
+            ids.TLS_CIPHERS,
             W,
             "LDAP_TLS_CIPHERS",
             f"LDAP_TLS_CIPHERS uses GnuTLS priority syntax ({', '.join(gnutls[:3])}); current images "
@@ -254,7 +255,7 @@ def rule_ciphers(ctx: LintContext) -> Iterator[Finding]:
         )
     elif ctx.generation == "legacy" and openssl and not gnutls:
         yield ctx.finding(
-            "TLS-CIPHERS",
+            ids.TLS_CIPHERS,
             W,
             "LDAP_TLS_CIPHERS",
             f"LDAP_TLS_CIPHERS uses OpenSSL syntax ({', '.join(openssl[:3])}); images up to stable-11031 "
