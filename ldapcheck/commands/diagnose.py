@@ -114,7 +114,7 @@ def diagnose(
     return Report(
         command="diagnose",
         steps=run.ordered,
-        verdict=decide(run.ordered),
+        verdict=decide(run.ordered, login=host_options.user),
         meta=meta,
         secrets=frozenset(secrets),
         internal_error=run.internal,

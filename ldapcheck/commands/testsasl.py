@@ -32,7 +32,7 @@ def run(options: ContainerOptions, login: str | None, password: Secret | None) -
     return Report(
         command="testsasl",
         steps=run.ordered,
-        verdict=decide(run.ordered),
+        verdict=decide(run.ordered, login=login),
         meta={"container": session.name if session.container is not None else None, "login": login},
         secrets=frozenset(session.secrets),
         internal_error=run.internal,

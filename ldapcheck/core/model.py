@@ -58,12 +58,19 @@ class StepResult:
 
 @dataclass(frozen=True, kw_only=True)
 class Verdict:
-    """The most likely cause of a failed login, with the facts that support it."""
+    """The most likely cause of a failed login, with the facts that support it; or that the login works.
+
+    `failure_id` is None for a working login. `recreate` says whether the advice includes recreating prosody
+    (never when that would replace a working container with a broken `.env`); `later` is the failure id the
+    `.env` would bring after a recreate, when it differs from today's.
+    """
 
     cause: str
-    failure_id: str
+    failure_id: str | None
     facts: Sequence[str] = ()
     hint: str = ""
+    recreate: bool = False
+    later: str | None = None
 
 
 @dataclass(kw_only=True)

@@ -1,7 +1,8 @@
 """The verdict engine: structured evidence in, the most likely cause out; the rules are passed in.
 
 A rule is a pure function of the step results (their ids, statuses, failure ids and `facts`), never of their
-text. Rules are tried in order, most specific first; the first that returns a Verdict wins.
+text. Rules are tried in order, most specific first; the first that returns a Verdict wins. A mode's last rule
+usually says that a login works (a Verdict with no failure id).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ Rule = Callable[["Evidence"], Verdict | None]
 class Evidence:
     """Lookups over one run's results (host steps and container steps alike)."""
 
-    def __init__(self, results: Sequence[StepResult]) -> None:
+    def __init__(self, results: Sequence[StepResult], *, login: str | None = None) -> None:
         self.results = list(results)
         self.by_id = {r.id: r for r in results}
+        self.login = login  # the login that was tried, if any
 
     def get(self, step_id: str) -> StepResult | None:
         """A result by id."""
@@ -58,24 +60,11 @@ def fact_line(r: StepResult) -> str:
     return f"{r.id}: {r.summary}"
 
 
-def verdict(cause: str, failure_id: str, steps: Sequence[StepResult], hint: str, *extra: str) -> Verdict:
-    """A verdict citing `steps` (and any extra fact lines) as its evidence."""
-    facts = [fact_line(r) for r in steps] + [e for e in extra if e]
-    return Verdict(cause=cause, failure_id=failure_id, facts=facts, hint=hint)
-
-
-def decide(
-    results: Sequence[StepResult],
-    rules: Sequence[Rule],
-    *,
-    finish: Callable[[Evidence, Verdict], Verdict] | None = None,
-) -> Verdict | None:
-    """The verdict for a run, or None when nothing failed. `finish` may add notes to the winning verdict."""
-    ev = Evidence(results)
-    if not ev.failures():
-        return None
+def decide(results: Sequence[StepResult], rules: Sequence[Rule], *, login: str | None = None) -> Verdict | None:
+    """The first verdict a rule gives for this run (None when no rule speaks)."""
+    ev = Evidence(results, login=login)
     for rule in rules:
         found = rule(ev)
         if found is not None:
-            return finish(ev, found) if finish is not None else found
+            return found
     return None

@@ -23,6 +23,8 @@ def as_dict(report: Report) -> dict[str, object]:
             "failure_id": report.verdict.failure_id,
             "facts": list(report.verdict.facts),
             "hint": report.verdict.hint,
+            "recreate": report.verdict.recreate,
+            "later": report.verdict.later,
         },
         "steps": [
             {
@@ -35,6 +37,7 @@ def as_dict(report: Report) -> dict[str, object]:
                 "detail": dict(s.detail),
                 "hint": s.hint,
                 "reproduce": s.reproduce,
+                "facts": dict(s.facts),
             }
             for s in report.steps
         ],

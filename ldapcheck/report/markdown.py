@@ -18,7 +18,7 @@ def render(report: Report) -> str:
     out = [f"### ldapcheck {report.command}: **{report.status.value}**", ""]
     if report.verdict is not None:
         v = report.verdict
-        out.append(f"**Verdict:** {v.cause} (`{v.failure_id}`)")
+        out.append(f"**Verdict:** {v.cause}" + (f" (`{v.failure_id}`)" if v.failure_id else ""))
         out.extend(f"- {fact}" for fact in v.facts)
         if v.hint:
             out.append(f"\n**Fix:** {v.hint}")

@@ -113,7 +113,8 @@ def test_healthy_chain_all_container_steps_pass_and_both_logins_agree(lab: LabIn
     password = lab.users["alice"]
     report = diagnose(lab, lab.prosody.name, "alice", password, expected_env=lab.env, testsaslauthd=True)
     assert container_failures(report) == []
-    assert report.verdict is None
+    assert report.verdict is not None and report.verdict.failure_id is None
+    assert report.verdict.cause.startswith("alice can log in through Jitsi")
     for step_id in (
         "container.find",
         "container.generation",

@@ -75,11 +75,13 @@ def user_steps(settings: Settings, options: ChainOptions) -> list[Step[HostConte
     return [host.config_step(), *server_steps, *_ldap_steps(requires, opts)]
 
 
-def verdict_of(results: list[StepResult]) -> Verdict | None:
+def verdict_of(results: list[StepResult], *, login: str | None = None, judge_success: bool = True) -> Verdict | None:
     """The most likely cause, from the rules in `ldapcheck.verdict` (the same for host-only and full runs)."""
     from ldapcheck.auth.ldap.verdict import decide
 
-    return decide(results)
+    found = decide(results, login=login)
+    # `count` judges no login: it has a verdict only when something failed.
+    return found if judge_success or (found is not None and found.failure_id is not None) else None
 
 
 def host_phase(
@@ -120,7 +122,7 @@ def run_chain(
     return Report(
         command=command,
         steps=run.ordered,
-        verdict=verdict_of(run.ordered),
+        verdict=verdict_of(run.ordered, login=options.user, judge_success=command != "count"),
         meta={"servers": [s.url for s in settings.servers], "user": options.user},
         secrets=frozenset(secrets),
         internal_error=run.internal,

@@ -87,7 +87,9 @@ def run_validate(
     return Report(
         command="validate",
         steps=results,
-        verdict=headline(meta["summary"], results) if "summary" in meta else chain.verdict_of(results),
+        verdict=headline(meta["summary"], results)
+        if "summary" in meta
+        else chain.verdict_of(results, judge_success=False),
         meta=meta,
         secrets=settings.secrets() | _revealed(options.compare_password),
         internal_error=internal,
