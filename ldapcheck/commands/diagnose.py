@@ -40,9 +40,9 @@ class Inside:
     session: ContainerSession
 
 
-def start_container(options: ContainerOptions) -> Inside:
-    """Start looking for the prosody container now, in the background (call before reading the .env)."""
-    session = ContainerSession(
+def open_session(options: ContainerOptions) -> ContainerSession:
+    """A session on the prosody container these options name (nothing runs yet)."""
+    return ContainerSession(
         session_options(
             container=options.container,
             project=options.project,
@@ -50,6 +50,11 @@ def start_container(options: ContainerOptions) -> Inside:
             timeout=options.timeout,
         )
     )
+
+
+def start_container(options: ContainerOptions) -> Inside:
+    """Start looking for the prosody container now, in the background (call before reading the .env)."""
+    session = open_session(options)
     session.prefetch(inputs_later=True)
     return Inside(options=options, session=session)
 

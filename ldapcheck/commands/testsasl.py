@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 from ldapcheck.auth.ldap.container.steps import container_steps
-from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView, session_options
+from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView
 from ldapcheck.auth.ldap.verdict import decide
-from ldapcheck.commands.diagnose import ContainerOptions
+from ldapcheck.commands.diagnose import ContainerOptions, open_session
 from ldapcheck.core.model import Report
 from ldapcheck.core.runner import Run
 from ldapcheck.core.secrets import Secret
-from ldapcheck.jitsi.container.session import ContainerSession
 
 
 def run(options: ContainerOptions, login: str | None, password: Secret | None) -> Report:
     """Ask saslauthd what prosody asks (service xmpp, realm XMPP_DOMAIN); the LDAP chain is not run."""
-    session = ContainerSession(
-        session_options(
-            container=options.container,
-            project=options.project,
-            docker_host=options.docker_host,
-            timeout=options.timeout,
-        )
-    )
+    session = open_session(options)
     view = SaslauthdView(
         session, LoginOptions(login=login, password=password, testsaslauthd=options.testsaslauthd, ldap_chain=False)
     )

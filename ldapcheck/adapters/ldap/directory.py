@@ -10,7 +10,7 @@ import contextlib
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from ldapcheck.adapters.errors import AdapterError, FilterError, NetError, NetKind, Operation, hostport
 from ldapcheck.adapters.tls import ldap3_tls
@@ -51,13 +51,20 @@ def ldap3_error(exc: Exception, host: str, port: int, timeout: float, operation:
         return NetError(NetKind.REFUSED, text, **where)
     if "certificate_verify_failed" in low:
         return NetError(NetKind.TLS_UNTRUSTED, text, **where)
-    if isinstance(exc, e.LDAPResponseTimeoutError | e.LDAPSocketReceiveError | TimeoutError) or "timed out" in low:
+    if "wrong version number" in low or "unexpected eof" in low:  # TLS spoken to a plain port, or the reverse
+        return NetError(NetKind.PROTO_MISMATCH, f"{text} ({type(exc).__name__})", **where)
+    if isinstance(exc, e.LDAPResponseTimeoutError | TimeoutError) or "timed out" in low or "timeout" in low:
+        return NetError(NetKind.TIMEOUT, text, **where)
+    if operation is Operation.CONNECT and ("socket receive error" in low or "ssl" in low):
+        # A server that drops the connection at the first exchange does not speak what we sent.
+        return NetError(NetKind.PROTO_MISMATCH, f"{text} ({type(exc).__name__})", **where)
+    if isinstance(exc, e.LDAPSocketReceiveError):
         return NetError(NetKind.TIMEOUT, text, **where)
     return NetError(NetKind.UNREACHABLE if operation is Operation.CONNECT else NetKind.CLOSED, text, **where)
 
 
-class Directory:
-    """One ldap3 connection to one server; use as a context manager."""
+class Endpoint:
+    """One LDAP server and how to reach it; `open`/`close` around a `with` block (ldap3 and the wire client)."""
 
     def __init__(self, host: str, port: int, *, tls: bool, timeout: float, start_tls: bool = False) -> None:
         self.host = host
@@ -65,9 +72,8 @@ class Directory:
         self.tls = tls  # TLS from the first byte (ldaps://)
         self.timeout = timeout
         self.start_tls = start_tls
-        self._conn: Any = None
 
-    def __enter__(self) -> Directory:
+    def __enter__(self) -> Self:
         self.open()
         return self
 
@@ -78,6 +84,20 @@ class Directory:
     def hostport(self) -> str:
         """`host:port` of the server."""
         return hostport(self.host, self.port)
+
+    def open(self) -> None:
+        """Connect (and StartTLS); no bind yet."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Unbind and close (never raises)."""
+        raise NotImplementedError
+
+
+class Directory(Endpoint):
+    """One ldap3 connection to one server; use as a context manager."""
+
+    _conn: Any = None
 
     def open(self) -> None:
         """Open the connection (and StartTLS); no bind yet."""

@@ -16,10 +16,10 @@ import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from ldapcheck.adapters.errors import AdapterError, NetError, NetKind, Operation, hostport
+from ldapcheck.adapters.errors import AdapterError, Operation, hostport
 from ldapcheck.adapters.ldap.ber import AD_CAPABILITY_OID, PAGED_RESULTS_OID, STARTTLS_OID
+from ldapcheck.adapters.ldap.directory import ldap3_error
 from ldapcheck.adapters.tls import ldap3_tls
 
 __all__ = ["ATTRIBUTES", "STARTTLS_OID", "RootDSE", "RootDseHidden", "from_attributes", "read_root_dse"]
@@ -145,7 +145,7 @@ def read_root_dse(
         )
         entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
     except (LDAPException, OSError) as exc:  # ldap3 re-raises a single socket/ssl error as it came
-        raise _error(exc, host, port, timeout) from None
+        raise ldap3_error(exc, host, port, timeout, Operation.CONNECT) from None
     finally:
         with contextlib.suppress(Exception):  # closing a half-open socket must not hide the real error
             conn.unbind()
@@ -154,20 +154,3 @@ def read_root_dse(
     raw = entries[0].get("raw_attributes") or {}
     attrs = {k: [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in vs] for k, vs in raw.items()}
     return from_attributes(where, attrs)
-
-
-def _error(exc: Exception, host: str, port: int, timeout: float) -> NetError:
-    text = str(exc)
-    low = text.lower()
-    where: dict[str, Any] = {"operation": Operation.CONNECT, "host": host, "port": port, "timeout": timeout}
-    if "name or service not known" in low or "nodename nor servname" in low or "gaierror" in low:
-        return NetError(NetKind.DNS, text, **where)
-    if "refused" in low:
-        return NetError(NetKind.REFUSED, text, **where)
-    if "certificate_verify_failed" in low:
-        return NetError(NetKind.TLS_UNTRUSTED, text, **where)
-    if "timed out" in low or "timeout" in low:
-        return NetError(NetKind.TIMEOUT, text, **where)
-    if "wrong version number" in low or "unexpected eof" in low or "socket receive error" in low or "ssl" in low:
-        return NetError(NetKind.PROTO_MISMATCH, f"{text} ({type(exc).__name__})", **where)
-    return NetError(NetKind.UNREACHABLE, text, **where)

@@ -5,36 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ldapcheck.adapters.errors import hostport
 from ldapcheck.adapters.ldap import ber as w
 from ldapcheck.adapters.ldap.client import WireClient, WireError
-from ldapcheck.adapters.ldap.directory import Result
+from ldapcheck.adapters.ldap.directory import Endpoint, Result
 from ldapcheck.adapters.ldap.stream import decode_entry
 from ldapcheck.adapters.tls import client_context
 
 
-class WireDirectory:
+class WireDirectory(Endpoint):
     """Same methods as `adapters.ldap.directory.Directory`, without ldap3; errors are NetError/LdapProtocolError."""
 
-    def __init__(self, host: str, port: int, *, tls: bool, timeout: float, start_tls: bool = False) -> None:
-        self.host = host
-        self.port = port
-        self.tls = tls  # TLS from the first byte (ldaps://)
-        self.timeout = timeout
-        self.start_tls = start_tls
-        self._client: WireClient | None = None
-
-    def __enter__(self) -> WireDirectory:
-        self.open()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def hostport(self) -> str:
-        """`host:port` of the server."""
-        return hostport(self.host, self.port)
+    _client: WireClient | None = None
 
     def open(self) -> None:
         """Connect (TLS for ldaps://, StartTLS if asked), without verifying the certificate (as saslauthd with
