@@ -30,6 +30,7 @@ COMPOSE_SERVICE_LABEL = "com.docker.compose.service"
 COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
 COMPOSE_NUMBER_LABEL = "com.docker.compose.container-number"
 COMPOSE_ONEOFF_LABEL = "com.docker.compose.oneoff"
+COMPOSE_WORKING_DIR_LABEL = "com.docker.compose.project.working_dir"
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,12 @@ def _short(exc: BaseException) -> str:
 
 def describe(container: Container) -> str:
     """`name (image, status)` for messages."""
-    image = _image_name(container)
+    image = image_name(container)
     return f"{container.name} ({image}, {container.status})"
 
 
-def _image_name(container: Container) -> str:
+def image_name(container: Container) -> str:
+    """The image the container was created from, as it was named (e.g. `jitsi/prosody:stable-11146`)."""
     config = container.attrs.get("Config") or {}
     return str(config.get("Image") or container.attrs.get("Image", "?"))
 
@@ -159,7 +161,7 @@ def _discover(
     candidates = by_label
     how = "label " + " and ".join(labels)
     if not candidates and not project:
-        candidates = [c for c in client.containers.list(all=True) if "prosody" in _image_name(c).lower()]
+        candidates = [c for c in client.containers.list(all=True) if "prosody" in image_name(c).lower()]
         how = "image name containing 'prosody'"
     if not candidates:
         raise DockerError("no-container", f"no prosody container found (looked for {how})", searched=how)

@@ -488,6 +488,21 @@ def test_no_such_container(lab: LabInfo) -> None:
     assert verdict_id(report) == "DOCKER-NO-CONTAINER"
 
 
+def test_container_that_is_not_prosody(lab: LabInfo) -> None:
+    # --container naming the LDAP server's container: not an AUTH_TYPE problem, the wrong container.
+    report = diagnose(lab, lab.openldap.name, "alice", lab.users["alice"], expected_env=lab.env)
+    failed(report, "container.find", "DOCKER-NOT-PROSODY")
+    step = report.step("container.find")
+    assert step is not None and step.summary.startswith(f"{lab.openldap.name} is not a prosody container: ")
+    assert f"e.g. {lab.project}-prosody-1" in step.summary
+    assert all(
+        status(report, s.id) is Status.SKIP
+        for s in report.steps
+        if s.id.startswith("container.") and s.id != "container.find"
+    )
+    assert verdict_id(report) == "DOCKER-NOT-PROSODY"
+
+
 def test_discovery_by_project_lists_several_candidates(lab: LabInfo, prosody_factory: Any) -> None:
     extra, _info = prosody_factory()
     report = testsasl.run(ContainerOptions(project=lab.project), None, None)
