@@ -299,6 +299,22 @@ def test_mounted_conf_rendered_from_other_values(lab: LabInfo, prosody_factory: 
     assert verdict_id(report) == "JM-CUSTOM-CONF"
 
 
+def test_mounted_conf_leaving_keys_at_saslauthds_defaults_agrees(lab: LabInfo, prosody_factory: Any) -> None:
+    # The admin's own file writes only what differs from saslauthd's defaults; logins work, nothing to blame.
+    defaults = ("ldap_filter:", "ldap_version:", "ldap_auth_method:")
+    text = "".join(line for line in render(lab.env).splitlines(keepends=True) if not line.startswith(defaults))
+    container, _info = prosody_factory(saslauthd_conf=text)
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], expected_env=lab.env)
+    step = report.step("container.saslauthd_conf")
+    assert step is not None and step.status is Status.PASS, render_report(report, Format.TEXT)
+    assert step.summary == (
+        "mounted /etc/saslauthd.conf agrees with the container's env (keys left at saslauthd's defaults: "
+        "ldap_auth_method, ldap_filter, ldap_version)"
+    )
+    assert status(report, "container.saslauthd_protocol") is Status.PASS
+    assert report.verdict is None
+
+
 def test_conf_in_use_stale_against_container_env(lab: LabInfo, prosody_factory: Any) -> None:
     container, _info = prosody_factory()
     edit = "sed -i 's/^ldap_filter:.*/ldap_filter: (cn=%u)/' /run/saslauthd.conf"

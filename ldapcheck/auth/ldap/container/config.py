@@ -91,9 +91,23 @@ def saslauthd_conf(ctx: SaslauthdView) -> Outcome:
             detail=detail,
             reproduce=reproduce,
         )
-    summary = f"{path} matches the template rendered from the container's env ({len(conf.entries)} settings)"
-    if mounted:
-        summary += "; it is a mounted file (JM-CUSTOM-CONF) that happens to agree"
+    # Agreeing settings that are spelled out on one side only, or spelled differently: a note, not a finding.
+    notes: list[str] = []
+    defaulted = configs.defaulted_keys(conf, expected)
+    if defaulted:
+        detail["left at saslauthd's defaults"] = [f"{k} ({configs.LAK_DEFAULTS[k]})" for k in defaulted]
+        notes.append(f"keys left at saslauthd's defaults: {', '.join(defaulted)}")
+    respelled = configs.respelled_keys(conf, expected)
+    if respelled:
+        detail["written differently, read alike"] = respelled
+        notes.append(f"written differently but read alike by saslauthd: {', '.join(respelled)}")
+    note = f" ({'; '.join(notes)})" if notes else ""
+    if custom:
+        summary = f"mounted /etc/saslauthd.conf agrees with the container's env{note}"
+    else:
+        summary = f"{path} matches the template rendered from the container's env ({len(conf.entries)} settings){note}"
+        if mounted:
+            summary += "; a mounted /etc/saslauthd.conf exists too (JM-CUSTOM-CONF)"
     return Outcome(summary=summary, detail=detail, reproduce=reproduce, value=conf.values)
 
 
