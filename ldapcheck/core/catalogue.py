@@ -650,8 +650,10 @@ _SA: tuple[_Row, ...] = (
         "saslauthd.conf is readable in the container",
         "Rootless images (stable-11146 and later) write /run/saslauthd.conf, which holds ldap_bind_pw, with mode "
         "0644: every process in the prosody container can read the service account's password.",
-        "Give LDAP_BINDDN a dedicated read-only account that can only search users (never an administrator), and "
-        "limit who may `docker exec` into prosody.",
+        "Logins are not affected. Give LDAP_BINDDN a dedicated read-only account that can only search users (never "
+        "an administrator) and limit who may `docker exec` into prosody; to narrow the file, mount your own "
+        "/etc/saslauthd.conf with mode 0600 owned by the user that reads it (uid 1000 on rootless images, root "
+        "before them).",
     ),
     (
         SA_CONF_DEFAULTS,

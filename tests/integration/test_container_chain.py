@@ -119,6 +119,7 @@ def test_healthy_chain_all_container_steps_pass_and_both_logins_agree(lab: LabIn
         "container.generation",
         "container.env_drift",
         "container.saslauthd_conf",
+        "container.saslauthd_conf_perms",
         "container.saslauthd_process",
         "container.saslauthd_socket",
         "container.sasl_app_conf",
@@ -313,6 +314,26 @@ def test_mounted_conf_leaving_keys_at_saslauthds_defaults_agrees(lab: LabInfo, p
     )
     assert status(report, "container.saslauthd_protocol") is Status.PASS
     assert report.verdict is None
+
+
+def test_saslauthd_conf_readable_by_everyone_is_a_warning_only(lab: LabInfo, prosody_factory: Any) -> None:
+    # The lab copies its mounted 0600 file; rootless upstream images write /run/saslauthd.conf with 0644.
+    container, _info = prosody_factory()
+    private = diagnose(lab, container.name, None, None)
+    step = private.step("container.saslauthd_conf_perms")
+    assert step is not None and step.status is Status.PASS and "mode 0600" in step.summary
+    assert container.exec_run(["chmod", "0644", "/run/saslauthd.conf"], user="0").exit_code == 0
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], expected_env=lab.env)
+    step = report.step("container.saslauthd_conf_perms")
+    assert step is not None
+    assert (step.status, step.failure_id, step.facts) == (Status.WARN, "SA-CONF-PERMS", {"login_unaffected": True})
+    assert "holds ldap_bind_pw and is mode 0644" in step.summary
+    assert status(report, "container.saslauthd_protocol") is Status.PASS
+    assert report.verdict is None
+    text = render_report(report, Format.TEXT)
+    assert [line for line in text.splitlines() if "SA-CONF-PERMS" in line] == []  # one line, no details
+    assert len([line for line in text.splitlines() if line.startswith("! saslauthd.conf permissions")]) == 1
+    assert lab.bind_password not in render_report(report, Format.JSON, verbose=True)
 
 
 def test_conf_in_use_stale_against_container_env(lab: LabInfo, prosody_factory: Any) -> None:

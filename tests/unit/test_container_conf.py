@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from ldapcheck.auth.ldap.container.config import saslauthd_conf
+from ldapcheck.auth.ldap.container.config import saslauthd_conf, saslauthd_conf_perms
 from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView
 from ldapcheck.auth.ldap.render import render
 from ldapcheck.core.step import CheckFailed
-from ldapcheck.jitsi.container.facts import ContainerFacts, Process
+from ldapcheck.jitsi.container.facts import ContainerFacts, FileStat, Process
 from ldapcheck.jitsi.container.session import ContainerSession, SessionOptions
 
 SASLAUTHD = ("saslauthd", "-a", "ldap", "-O", "/run/saslauthd.conf", "-c", "-m", "/var/run/saslauthd")
@@ -80,3 +80,54 @@ def test_rendered_conf_in_use_matches_without_a_note() -> None:
     outcome = saslauthd_conf(context(render(ENV), mounted=False))
     assert outcome.summary.startswith("/run/saslauthd.conf matches the template rendered from the container's env")
     assert "left at saslauthd's defaults" not in outcome.detail
+
+
+# --- SA-CONF-PERMS ----------------------------------------------------------------------------------------
+
+
+def perms_context(mode: str, owner: str, conf: str = MOUNTED_MINIMAL, *, legacy: bool = False) -> SaslauthdView:
+    path = "/etc/saslauthd.conf" if legacy else "/run/saslauthd.conf"
+    argv = SASLAUTHD if not legacy else (*SASLAUTHD[:4], path, *SASLAUTHD[5:])
+    layout = "/config/prosody.cfg.lua" if legacy else "/run/prosody/config/prosody.cfg.lua"
+    facts = ContainerFacts(
+        files={layout: "", path: conf},
+        stats={path: FileStat(mode, owner, owner, "regular file")},
+        processes=[Process(pid=9, uid=0 if legacy else 1000, argv=argv)],
+        complete=True,
+    )
+    session = ContainerSession(options=SessionOptions())
+    container = FakeContainer(ENV, mounted=False)
+    session.container = container
+    session._memo["container"] = (True, container)
+    session._memo["facts"] = (True, facts)
+    return SaslauthdView(session, LoginOptions())
+
+
+def test_world_readable_conf_with_the_bind_password_is_a_warning_that_does_not_touch_logins() -> None:
+    outcome = saslauthd_conf_perms(perms_context("644", "s6"))
+    assert outcome.warn and outcome.failure_id == "SA-CONF-PERMS"
+    assert outcome.facts == {"login_unaffected": True}
+    assert outcome.summary == (
+        "/run/saslauthd.conf holds ldap_bind_pw and is mode 0644 (s6:s6): readable by every process in the "
+        "prosody container"
+    )
+    assert "0600" in outcome.hint and "uid 1000" in outcome.hint and "read-only" in outcome.hint
+    assert "bind-secret" not in repr(outcome)
+
+
+def test_legacy_images_read_the_file_as_root() -> None:
+    outcome = saslauthd_conf_perms(perms_context("644", "root", legacy=True))
+    assert outcome.warn and outcome.failure_id == "SA-CONF-PERMS"
+    assert "0600 owned by root" in outcome.hint
+
+
+@pytest.mark.parametrize(
+    ("mode", "conf", "summary"),
+    [
+        ("600", MOUNTED_MINIMAL, "/run/saslauthd.conf is mode 0600 (s6:s6): other users cannot read ldap_bind_pw"),
+        ("644", "ldap_servers: ldap://x/\n", "/run/saslauthd.conf holds no bind password (anonymous bind)"),
+    ],
+)
+def test_private_or_passwordless_conf_passes(mode: str, conf: str, summary: str) -> None:
+    outcome = saslauthd_conf_perms(perms_context(mode, "s6", conf))
+    assert (outcome.warn, outcome.summary) == (False, summary)
