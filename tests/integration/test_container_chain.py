@@ -576,6 +576,15 @@ def test_testsasl_cli_reads_password_from_stdin_and_prints_json(lab: LabInfo) ->
     assert ids["container.testsaslauthd"] == "skip"
 
 
+def test_testsasl_alone_says_it_checked_only_saslauthds_answer(lab: LabInfo) -> None:
+    report = testsasl.run(ContainerOptions(container=lab.prosody.name), "alice", Secret("wrong-password"))
+    failed(report, "container.saslauthd_protocol", "SA-OPAQUE-NO")
+    assert report.verdict is not None and report.verdict.failure_id == "SA-OPAQUE-NO"
+    assert report.verdict.hint.startswith("testsasl checked only saslauthd's answer")
+    assert "`ldapcheck diagnose --user alice`" in report.verdict.hint
+    assert "combines the other steps" not in render_report(report, Format.TEXT)
+
+
 def test_diagnose_cli_verdict_first_in_text(lab: LabInfo) -> None:
     cmd = [sys.executable, "-m", "ldapcheck", "diagnose", "--env-file", str(lab.env_file), "--user", "alice"]
     cmd += ["--password-stdin", "--container", lab.prosody.name]
