@@ -999,7 +999,9 @@ _CL: tuple[_Row, ...] = (
         "password cannot be prepared (SASLprep)",
         "The password contains characters that SASLprep (RFC 4013) prohibits, such as control characters; the usual "
         "case is a trailing CR from --password-stdin fed a Windows line end. The client refuses it before binding.",
-        "Remove the control characters; feed --password-stdin without a line end, e.g. `printf '%s' \"$PW\" |`.",
+        "Remove the control characters; feed --password-stdin without a line end: `read -rs PW` (it asks without "
+        "echoing; nothing lands in the shell history), then "
+        "`printf '%s' \"$PW\" | ldapcheck diagnose --user LOGIN --password-stdin`.",
     ),
 )
 
