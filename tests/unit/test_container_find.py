@@ -77,3 +77,12 @@ def test_a_prosody_label_or_image_needs_no_exec() -> None:
     assert jsteps.find(session(labelled, None)).value == "a-prosody-1"
     by_image = FakeContainer("chat", "jitsi/prosody:stable-11146")
     assert jsteps.find(session(by_image, None)).value == "chat"
+
+
+def test_an_assumed_generation_is_a_warning_that_does_not_touch_logins() -> None:
+    prosody = FakeContainer("a-prosody-1", "jitsi/prosody:stable")
+    step = jsteps.generation_step()
+    assumed = step.run(session(prosody, ContainerFacts(complete=True)))
+    assert assumed.warn and assumed.facts == {"login_unaffected": True}
+    known = step.run(session(prosody, ContainerFacts(files={"/config/prosody.cfg.lua": ""}, complete=True)))
+    assert not known.warn and known.facts == {}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ldapcheck.adapters import docker as dockeradapter
 from ldapcheck.core import catalogue as ids
+from ldapcheck.core import facts as fact
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 from ldapcheck.jitsi import modes
 from ldapcheck.jitsi.container.session import ContainerSession
@@ -113,6 +114,8 @@ def generation_step(notes: Mapping[str, str] | None = None) -> Step[S]:
             warn=not evidence,
             value=gen,
             reproduce=f"docker exec {session.name} ls -l {paths}",
+            # A guessed layout is ldapcheck's uncertainty, not something that breaks a login.
+            facts={fact.LOGIN_UNAFFECTED: True} if not evidence else {},
         )
 
     return Step(id=GENERATION, title="Image generation", run=run, requires=frozenset({FIND}))
