@@ -30,6 +30,7 @@ COMPOSE_SERVICE_LABEL = "com.docker.compose.service"
 COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
 COMPOSE_NUMBER_LABEL = "com.docker.compose.container-number"
 COMPOSE_ONEOFF_LABEL = "com.docker.compose.oneoff"
+COMPOSE_WORKING_DIR_LABEL = "com.docker.compose.project.working_dir"
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,12 @@ def _short(exc: BaseException) -> str:
 
 def describe(container: Container) -> str:
     """`name (image, status)` for messages."""
-    image = _image_name(container)
+    image = image_name(container)
     return f"{container.name} ({image}, {container.status})"
 
 
-def _image_name(container: Container) -> str:
+def image_name(container: Container) -> str:
+    """The image the container was created from, as it was named (e.g. `jitsi/prosody:stable-11146`)."""
     config = container.attrs.get("Config") or {}
     return str(config.get("Image") or container.attrs.get("Image", "?"))
 
@@ -113,12 +115,14 @@ def find_prosody(
     project: str | None = None,
     prefer_env: Callable[[], Mapping[str, str] | None] | None = None,
     identifying_keys: Sequence[str] = (),
+    prefer_dir: Callable[[], str | None] | None = None,
 ) -> Container:
     """The prosody container: by name/id, else by compose label, else by an image name containing `prosody`.
 
-    When several run, `prefer_env` (called only then: it may wait for the operator's .env) picks the one
-    whose `identifying_keys` all match that .env, if exactly one does. Raises DockerError when there is none,
-    several, or it is not running.
+    When several run (the callables are called only then: they may wait for the operator's .env), the one whose
+    compose project directory (label `com.docker.compose.project.working_dir`) is `prefer_dir` wins, if
+    exactly one is; else the one whose `identifying_keys` all match `prefer_env`, if exactly one does.
+    Raises DockerError when there is none, several, or it is not running.
     """
     import docker.errors
 
@@ -134,7 +138,7 @@ def find_prosody(
                 "unavailable", f"the Docker engine refused to look up {container!r}: {_short(exc)}"
             ) from None
         return _running(found)
-    return _running(_discover(client, project, prefer_env, identifying_keys))
+    return _running(_discover(client, project, prefer_env, identifying_keys, prefer_dir))
 
 
 def _matching_env(
@@ -146,11 +150,21 @@ def _matching_env(
     return [c for c in candidates if all(container_env(c).get(k) == wanted[k] for k in keys)]
 
 
+def _in_dir(candidates: Sequence[Container], directory: str) -> list[Container]:
+    wanted = {os.path.normpath(directory), os.path.realpath(directory)}
+    return [
+        c
+        for c in candidates
+        if (wd := compose_labels(c).get(COMPOSE_WORKING_DIR_LABEL)) and os.path.normpath(wd) in wanted
+    ]
+
+
 def _discover(
     client: docker.DockerClient,
     project: str | None,
     prefer_env: Callable[[], Mapping[str, str] | None] | None = None,
     identifying_keys: Sequence[str] = (),
+    prefer_dir: Callable[[], str | None] | None = None,
 ) -> Container:
     labels = [f"{COMPOSE_SERVICE_LABEL}=prosody"]
     if project:
@@ -159,13 +173,18 @@ def _discover(
     candidates = by_label
     how = "label " + " and ".join(labels)
     if not candidates and not project:
-        candidates = [c for c in client.containers.list(all=True) if "prosody" in _image_name(c).lower()]
+        candidates = [c for c in client.containers.list(all=True) if "prosody" in image_name(c).lower()]
         how = "image name containing 'prosody'"
     if not candidates:
         raise DockerError("no-container", f"no prosody container found (looked for {how})", searched=how)
     running = [c for c in candidates if c.status == "running"]
     if len(candidates) > 1 and len(running) == 1:
         return running[0]
+    directory = prefer_dir() if prefer_dir is not None and len(running) > 1 else None
+    in_dir = _in_dir(running, directory) if directory else []
+    if len(in_dir) == 1:
+        log.debug("%d prosody containers run; %s is the compose project in %s", len(running), in_dir[0].name, directory)
+        return in_dir[0]
     wanted = prefer_env() if prefer_env is not None and len(running) > 1 else None
     matching = _matching_env(running, wanted, identifying_keys) if wanted else []
     if len(matching) == 1:

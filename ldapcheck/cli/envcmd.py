@@ -112,12 +112,12 @@ def generate(
             sys.stderr.write(f"ldapcheck: discover: {note}\n")
         if not settings.base:
             settings = LdapSettings(**{**settings.__dict__, "base": _ask(None, "Search base DN", required=True)})
-    sys.stdout.write(format_block(settings))
-    sys.stdout.flush()
     values = block_values(settings)
     if write is not None:
-        _write(write, values)
-    elif dn:
+        _write(write, values)  # first: the block printed below says where the password went
+    sys.stdout.write(format_block(settings, written_to=str(write) if write is not None else None))
+    sys.stdout.flush()
+    if write is None and dn:
         sys.stderr.write("ldapcheck: the bind password is not printed; use --write PATH to store it in the .env\n")
     _self_check(write, values)
 
@@ -128,10 +128,11 @@ def _write(path: Path, values: dict[str, str]) -> None:
     from ldapcheck.jitsi.env.write import write_env
 
     result = write_env(path, values)
+    what = f"the LDAP block ({len(values)} settings" + (", LDAP_BINDPW included)" if values.get("LDAP_BINDPW") else ")")
     if result.created:
-        sys.stderr.write(f"ldapcheck: created {path} (mode 0600)\n")
+        sys.stderr.write(f"ldapcheck: created {path} (mode 0600) with {what}\n")
     elif result.changed:
-        sys.stderr.write(f"ldapcheck: updated {path} (previous content in {result.backup})\n")
+        sys.stderr.write(f"ldapcheck: wrote {what} to {path}; previous content in {result.backup}\n")
     else:
         sys.stderr.write(f"ldapcheck: {path} already has these values; not changed\n")
     mode = stat.S_IMODE(path.stat().st_mode)

@@ -650,8 +650,10 @@ _SA: tuple[_Row, ...] = (
         "saslauthd.conf is readable in the container",
         "Rootless images (stable-11146 and later) write /run/saslauthd.conf, which holds ldap_bind_pw, with mode "
         "0644: every process in the prosody container can read the service account's password.",
-        "Give LDAP_BINDDN a dedicated read-only account that can only search users (never an administrator), and "
-        "limit who may `docker exec` into prosody.",
+        "Logins are not affected. Give LDAP_BINDDN a dedicated read-only account that can only search users (never "
+        "an administrator) and limit who may `docker exec` into prosody; to narrow the file, mount your own "
+        "/etc/saslauthd.conf with mode 0600 owned by the user that reads it (uid 1000 on rootless images, root "
+        "before them).",
     ),
     (
         SA_CONF_DEFAULTS,
@@ -997,7 +999,9 @@ _CL: tuple[_Row, ...] = (
         "password cannot be prepared (SASLprep)",
         "The password contains characters that SASLprep (RFC 4013) prohibits, such as control characters; the usual "
         "case is a trailing CR from --password-stdin fed a Windows line end. The client refuses it before binding.",
-        "Remove the control characters; feed --password-stdin without a line end, e.g. `printf '%s' \"$PW\" |`.",
+        "Remove the control characters; feed --password-stdin without a line end: `read -rs PW` (it asks without "
+        "echoing; nothing lands in the shell history), then "
+        "`printf '%s' \"$PW\" | ldapcheck diagnose --user LOGIN --password-stdin`.",
     ),
 )
 

@@ -32,6 +32,9 @@ CACHED: Final = "cached"
 DIFFERING: Final = "differing"
 # The password given was empty (servers treat it as an anonymous bind).
 EMPTY_PASSWORD: Final = "empty_password"
+# A warning that does not change whether logins work (e.g. a security finding): not a verdict's cause, and
+# the text report shows it as one line.
+LOGIN_UNAFFECTED: Final = "login_unaffected"
 
 # The links of an LDAP login through Jitsi, in the order saslauthd walks them.
 LINKS: Final = (

@@ -120,6 +120,7 @@ def test_healthy_chain_all_container_steps_pass_and_both_logins_agree(lab: LabIn
         "container.generation",
         "container.env_drift",
         "container.saslauthd_conf",
+        "container.saslauthd_conf_perms",
         "container.saslauthd_process",
         "container.saslauthd_socket",
         "container.sasl_app_conf",
@@ -298,6 +299,42 @@ def test_mounted_conf_rendered_from_other_values(lab: LabInfo, prosody_factory: 
     assert "an-old-bind-password" not in str(step.detail["diff"])
     assert "an-old-bind-password" not in render_report(report, Format.JSON, verbose=True)
     assert verdict_id(report) == "JM-CUSTOM-CONF"
+
+
+def test_mounted_conf_leaving_keys_at_saslauthds_defaults_agrees(lab: LabInfo, prosody_factory: Any) -> None:
+    # The admin's own file writes only what differs from saslauthd's defaults; logins work, nothing to blame.
+    defaults = ("ldap_filter:", "ldap_version:", "ldap_auth_method:")
+    text = "".join(line for line in render(lab.env).splitlines(keepends=True) if not line.startswith(defaults))
+    container, _info = prosody_factory(saslauthd_conf=text)
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], expected_env=lab.env)
+    step = report.step("container.saslauthd_conf")
+    assert step is not None and step.status is Status.PASS, render_report(report, Format.TEXT)
+    assert step.summary == (
+        "mounted /etc/saslauthd.conf agrees with the container's env (keys left at saslauthd's defaults: "
+        "ldap_auth_method, ldap_filter, ldap_version)"
+    )
+    assert status(report, "container.saslauthd_protocol") is Status.PASS
+    assert report.verdict is None
+
+
+def test_saslauthd_conf_readable_by_everyone_is_a_warning_only(lab: LabInfo, prosody_factory: Any) -> None:
+    # The lab copies its mounted 0600 file; rootless upstream images write /run/saslauthd.conf with 0644.
+    container, _info = prosody_factory()
+    private = diagnose(lab, container.name, None, None)
+    step = private.step("container.saslauthd_conf_perms")
+    assert step is not None and step.status is Status.PASS and "mode 0600" in step.summary
+    assert container.exec_run(["chmod", "0644", "/run/saslauthd.conf"], user="0").exit_code == 0
+    report = diagnose(lab, container.name, "alice", lab.users["alice"], expected_env=lab.env)
+    step = report.step("container.saslauthd_conf_perms")
+    assert step is not None
+    assert (step.status, step.failure_id, step.facts) == (Status.WARN, "SA-CONF-PERMS", {"login_unaffected": True})
+    assert "holds ldap_bind_pw and is mode 0644" in step.summary
+    assert status(report, "container.saslauthd_protocol") is Status.PASS
+    assert report.verdict is None
+    text = render_report(report, Format.TEXT)
+    assert [line for line in text.splitlines() if "SA-CONF-PERMS" in line] == []  # one line, no details
+    assert len([line for line in text.splitlines() if line.startswith("! saslauthd.conf permissions")]) == 1
+    assert lab.bind_password not in render_report(report, Format.JSON, verbose=True)
 
 
 def test_conf_in_use_stale_against_container_env(lab: LabInfo, prosody_factory: Any) -> None:
@@ -489,6 +526,21 @@ def test_no_such_container(lab: LabInfo) -> None:
     assert verdict_id(report) == "DOCKER-NO-CONTAINER"
 
 
+def test_container_that_is_not_prosody(lab: LabInfo) -> None:
+    # --container naming the LDAP server's container: not an AUTH_TYPE problem, the wrong container.
+    report = diagnose(lab, lab.openldap.name, "alice", lab.users["alice"], expected_env=lab.env)
+    failed(report, "container.find", "DOCKER-NOT-PROSODY")
+    step = report.step("container.find")
+    assert step is not None and step.summary.startswith(f"{lab.openldap.name} is not a prosody container: ")
+    assert f"e.g. {lab.project}-prosody-1" in step.summary
+    assert all(
+        status(report, s.id) is Status.SKIP
+        for s in report.steps
+        if s.id.startswith("container.") and s.id != "container.find"
+    )
+    assert verdict_id(report) == "DOCKER-NOT-PROSODY"
+
+
 def test_discovery_by_project_lists_several_candidates(lab: LabInfo, prosody_factory: Any) -> None:
     extra, _info = prosody_factory()
     report = testsasl.run(ContainerOptions(project=lab.project), None, None)
@@ -523,6 +575,15 @@ def test_testsasl_cli_reads_password_from_stdin_and_prints_json(lab: LabInfo) ->
     ids = {s["id"]: s["status"] for s in data["steps"]}
     assert ids["container.saslauthd_protocol"] == "pass"
     assert ids["container.testsaslauthd"] == "skip"
+
+
+def test_testsasl_alone_says_it_checked_only_saslauthds_answer(lab: LabInfo) -> None:
+    report = testsasl.run(ContainerOptions(container=lab.prosody.name), "alice", Secret("wrong-password"))
+    failed(report, "container.saslauthd_protocol", "SA-OPAQUE-NO")
+    assert report.verdict is not None and report.verdict.failure_id == "SA-OPAQUE-NO"
+    assert report.verdict.hint.startswith("testsasl checked only saslauthd's answer")
+    assert "`ldapcheck diagnose --user alice`" in report.verdict.hint
+    assert "combines the other steps" not in render_report(report, Format.TEXT)
 
 
 def test_diagnose_cli_verdict_first_in_text(lab: LabInfo) -> None:

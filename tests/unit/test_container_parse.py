@@ -137,7 +137,36 @@ def test_masked_diff_shows_a_changed_password_without_revealing_it() -> None:
     assert f"-ldap_bind_pw: {MASK} (value #1)" in diff
     assert f"+ldap_bind_pw: {MASK} (value #2)" in diff
     assert "+ldap_filter: uid=%u" in diff
-    assert configs.differing_keys(actual, expected) == ["ldap_bind_pw", "ldap_filter"]
+    # `uid=%u` and `(uid=%u)` are the same filter to saslauthd's libldap: only the password differs.
+    assert configs.differing_keys(actual, expected) == ["ldap_bind_pw"]
+
+
+def test_keys_left_out_compare_at_saslauthds_defaults() -> None:
+    rendered = configs.parse_lak(
+        "ldap_servers: ldap://ldap/\nldap_search_base: ou=people\nldap_filter: uid=%u\n"
+        "ldap_version: 3\nldap_auth_method: bind\n"
+    )
+    mounted = configs.parse_lak("ldap_servers: ldap://ldap/\nldap_search_base: ou=people\n")
+    assert configs.differing_keys(mounted, rendered) == []
+    assert configs.defaulted_keys(mounted, rendered) == ["ldap_auth_method", "ldap_filter", "ldap_version"]
+    # spelled differently, read the same way by lak
+    spelled = configs.parse_lak(
+        "ldap_servers: ldap://ldap/\nldap_search_base: ou=people\nldap_filter: (uid=%u)\n"
+        "ldap_version: 3\nldap_auth_method: BIND\nldap_start_tls: no\nldap_size_limit: 1\n"
+    )
+    assert configs.differing_keys(spelled, rendered) == []
+    assert configs.defaulted_keys(spelled, rendered) == ["ldap_size_limit", "ldap_start_tls"]
+    assert configs.respelled_keys(spelled, rendered) == ["ldap_auth_method", "ldap_filter"]
+
+
+def test_keys_left_out_that_the_env_sets_otherwise_still_differ() -> None:
+    rendered = configs.parse_lak("ldap_servers: ldap://ldap/\nldap_filter: (cn=%u)\nldap_version: 2\n")
+    mounted = configs.parse_lak("ldap_servers: ldap://ldap/\n")
+    assert configs.differing_keys(mounted, rendered) == ["ldap_filter", "ldap_version"]
+    assert configs.defaulted_keys(mounted, rendered) == []
+    # a bind DN is no default: leaving it out is an anonymous bind
+    with_bind = configs.parse_lak("ldap_servers: ldap://ldap/\nldap_bind_dn: cn=svc\nldap_bind_pw: x\n")
+    assert configs.differing_keys(mounted, with_bind) == ["ldap_bind_dn", "ldap_bind_pw"]
 
 
 def test_sasl_app_conf_and_search_order() -> None:

@@ -118,3 +118,42 @@ def test_env_file_is_consulted_only_when_ambiguous() -> None:
         raise AssertionError("a single candidate must not wait for the .env")
 
     assert find([compose("a")], prefer_env=not_needed).name == "a-prosody-1"
+
+
+def in_dir(container: FakeContainer, working_dir: str) -> FakeContainer:
+    container.attrs["Config"]["Labels"]["com.docker.compose.project.working_dir"] = working_dir
+    return container
+
+
+def test_several_running_the_one_whose_compose_dir_is_preferred_is_chosen(tmp_path: Any) -> None:
+    # Both would match on LDAP settings; the compose project directory of the .env decides.
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = in_dir(with_env(compose("a"), LDAP_URL="ldap://ldap:389"), str(tmp_path / "a"))
+    b = in_dir(with_env(compose("b"), LDAP_URL="ldap://ldap:389"), str(tmp_path / "b") + "/")
+    wanted = {"LDAP_URL": "ldap://ldap:389"}
+    env_dir = str(tmp_path / "b")
+    assert find([a, b], prefer_env=lambda: wanted, prefer_dir=lambda: env_dir).name == "b-prosody-1"
+    # even when the LDAP settings point at the other one (the .env was edited since b started)
+    other = {"LDAP_URL": "ldap://elsewhere:389"}
+    a2 = in_dir(with_env(compose("a"), LDAP_URL="ldap://elsewhere:389"), str(tmp_path / "a"))
+    assert find([a2, b], prefer_env=lambda: other, prefer_dir=lambda: env_dir).name == "b-prosody-1"
+
+
+def test_preferred_dir_of_no_compose_project_falls_back_to_the_settings(tmp_path: Any) -> None:
+    a = in_dir(with_env(compose("a"), LDAP_URL="ldap://one:389"), "/srv/a")
+    b = in_dir(with_env(compose("b"), LDAP_URL="ldap://two:389"), "/srv/b")
+    wanted = {"LDAP_URL": "ldap://two:389"}
+    chosen = find([a, b], prefer_env=lambda: wanted, prefer_dir=lambda: str(tmp_path))
+    assert chosen.name == "b-prosody-1"
+    caught = not_found([a, b], "ambiguous", prefer_dir=lambda: str(tmp_path))
+    assert caught.failure_id == "DOCKER-AMBIGUOUS"
+
+
+def test_the_session_prefers_the_directory_of_its_env_file(tmp_path: Any) -> None:
+    from ldapcheck.jitsi.container.session import ContainerSession, SessionOptions
+
+    session = ContainerSession(options=SessionOptions(timeout=0.1))
+    assert session._env_dir_when_known() is None
+    session.provide(env_file=str(tmp_path / ".env"))
+    assert session._env_dir_when_known() == str(tmp_path)

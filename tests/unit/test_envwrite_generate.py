@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ldapcheck.adapters.ldap.rootdse import STARTTLS_OID, from_attributes
 from ldapcheck.auth.ldap.envgen import Discovery, LdapSettings, block_values, format_block, propose
-from ldapcheck.core.secrets import Secret
+from ldapcheck.core.secrets import MASK, Secret
 from ldapcheck.jitsi.env.parse import parse_env
 
 BASE_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"}
@@ -117,6 +117,23 @@ def test_cli_password_from_env_or_stdin_is_written_not_printed(tmp_path: Path) -
     again = gen(*args, "--bind-password-stdin", stdin=PASSWORD + "\n")
     assert again.returncode == 0 and "not changed" in again.stderr
     assert "Hunter2" not in again.stdout + again.stderr
+
+
+def test_cli_after_writing_says_what_was_written_not_to_use_write(tmp_path: Path) -> None:
+    target = tmp_path / ".env"
+    target.write_text("TZ=UTC\n")
+    args = ("--url", "ldap://h:389", "--base", "dc=x", "--bind-dn", "cn=svc,dc=x", "--write", str(target))
+    proc = gen(*args, env={"LDAPCHECK_BIND_PASSWORD": PASSWORD})
+    assert proc.returncode == 0, proc.stderr
+    assert "--write" not in proc.stdout + proc.stderr
+    assert f"# LDAP_BINDPW is not printed ({MASK}); it is written to {target}" in proc.stdout
+    assert f"ldapcheck: wrote the LDAP block (10 settings, LDAP_BINDPW included) to {target}; " in proc.stderr
+    assert f"previous content in {target}.bak" in proc.stderr
+    created = tmp_path / "new.env"
+    proc = gen(*args[:-1], str(created), env={"LDAPCHECK_BIND_PASSWORD": PASSWORD})
+    block = "the LDAP block (10 settings, LDAP_BINDPW included)"
+    assert f"ldapcheck: created {created} (mode 0600) with {block}" in proc.stderr
+    assert "Hunter2" not in proc.stdout + proc.stderr
 
 
 def test_cli_refuses_without_password_source_and_has_no_argv_password_option() -> None:

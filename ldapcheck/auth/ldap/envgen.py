@@ -63,14 +63,18 @@ def block_values(s: LdapSettings) -> dict[str, str]:
     return {k: values[k] for k in BLOCK_KEYS if k in values}
 
 
-def format_block(s: LdapSettings) -> str:
-    """The block as `.env` text for display: the bind password is never printed."""
+def format_block(s: LdapSettings, *, written_to: str | None = None) -> str:
+    """The block as `.env` text for display: the bind password is never printed (`written_to`: the .env that
+    now holds it)."""
     from ldapcheck.jitsi.env.write import quote_value
 
     lines = ["# LDAP authentication (docker-jitsi-meet .env)"]
     for key, value in block_values(s).items():
         if key == "LDAP_BINDPW" and value:
-            lines.append(f"# LDAP_BINDPW is not printed ({MASK}); use --write PATH, or add it single-quoted by hand")
+            where = (
+                f"it is written to {written_to}" if written_to else "use --write PATH, or add it single-quoted by hand"
+            )
+            lines.append(f"# LDAP_BINDPW is not printed ({MASK}); {where}")
             continue
         lines.append(f"{key}={quote_value(value)}")
     return "\n".join(lines) + "\n"

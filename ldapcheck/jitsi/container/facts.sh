@@ -69,6 +69,12 @@ for d in "${run_dirs[@]}"; do
   [[ -e $d ]] && stat_paths+=("$d")
   [[ -e $d/mux ]] && stat_paths+=("$d/mux")
 done
+# saslauthd.conf holds ldap_bind_pw: who may read it (SA-CONF-PERMS).
+for f in /run/saslauthd.conf /etc/saslauthd.conf "${conf_paths[@]}"; do
+  [[ -n ${seen[stat:$f]:-} ]] && continue
+  seen[stat:$f]=1
+  [[ -e $f ]] && stat_paths+=("$f")
+done
 ((${#stat_paths[@]})) && stat -L -c '@@stat %n %a %U %G %F' "${stat_paths[@]}" 2>/dev/null
 # Users prosody may run as, from /etc/passwd and /etc/group (no `id` forks).
 declare -A uids=() gids=()
@@ -82,7 +88,7 @@ for name in "${!uids[@]}"; do
   done </etc/group
   printf '@@user %s %s %s %s\n' "$name" "${uids[$name]}" "${gids[$name]}" "$groups"
 done
-for b in testsaslauthd lua5.4 getent timeout saslauthd; do
+for b in testsaslauthd lua5.4 getent timeout saslauthd prosody; do
   where=-
   for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do [[ -x $d/$b ]] && where=$d/$b && break; done
   printf '@@bin %s %s\n' "$b" "$where"

@@ -9,6 +9,7 @@ keys that identify its container among several and those that are secret (`Sessi
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -210,6 +211,7 @@ class ContainerSession:
                 project=opts.project,
                 prefer_env=self._expected_env_when_known,
                 identifying_keys=opts.identifying_keys,
+                prefer_dir=self._env_dir_when_known,
             )
         except DockerError as exc:
             raise failure(exc) from None
@@ -220,6 +222,12 @@ class ContainerSession:
         # The lookup starts before the .env is read (prefetch); only an ambiguous lookup needs to wait for it.
         self._ready.wait(timeout=self.options.timeout)
         return self.options.expected_env
+
+    def _env_dir_when_known(self) -> str | None:
+        # The compose project directory that holds the .env being diagnosed is that .env's prosody.
+        self._ready.wait(timeout=self.options.timeout)
+        env_file = self.options.env_file
+        return os.path.dirname(os.path.abspath(env_file)) if env_file else None
 
     def exec(
         self,

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ldapcheck.adapters import docker as dockeradapter
 from ldapcheck.core import catalogue as ids
+from ldapcheck.core import facts as fact
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 from ldapcheck.jitsi import modes
 from ldapcheck.jitsi.container.session import ContainerSession
 from ldapcheck.jitsi.prosody import ProsodyHost, parse_prosody_hosts
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
 
 RECREATE = "docker compose up -d --force-recreate prosody"
 
@@ -40,14 +44,56 @@ S = TypeVar("S", bound=InContainer)
 HostCheck = Callable[[ContainerSession, ProsodyHost, dict[str, object], str], str]
 
 
+# Where upstream's images put the rendered prosody config (rootless, then older images).
+PROSODY_CONFIGS = ("/run/prosody/config/prosody.cfg.lua", "/config/prosody.cfg.lua")
+UPSTREAM_NAME = "docker-jitsi-meet-prosody-1"  # a git clone into docker-jitsi-meet/, Compose v2
+
+
 def find(ctx: InContainer) -> Outcome:
-    """Find the prosody container."""
-    container = ctx.session.locate()
+    """Find the prosody container (and make sure a container named with --container is one)."""
+    session = ctx.session
+    container = session.locate()
     labels = dockeradapter.compose_labels(container)
     detail: dict[str, object] = {"id": container.short_id, "image": dockeradapter.describe(container)}
     if labels.get(dockeradapter.COMPOSE_PROJECT_LABEL):
         detail["compose project"] = labels[dockeradapter.COMPOSE_PROJECT_LABEL]
+    evidence = _prosody_evidence(session, container, labels)
+    if evidence:
+        detail["prosody"] = evidence
     return Outcome(summary=f"{dockeradapter.describe(container)}", detail=detail, value=container.name)
+
+
+def _prosody_evidence(session: ContainerSession, container: Container, labels: Mapping[str, str]) -> str:
+    """Why this is a prosody container ("" when its compose service or image says so); raises DOCKER-NOT-PROSODY.
+
+    Without a prosody label or image name, the facts exec decides: a prosody process, a rendered prosody
+    config or the prosody binary (a custom image may be named anything; an LDAP server's container has none).
+    """
+    service = labels.get(dockeradapter.COMPOSE_SERVICE_LABEL, "")
+    image = dockeradapter.image_name(container)
+    if service == "prosody" or "prosody" in image.lower():
+        return ""
+    f = session.facts()
+    if f.prosody():
+        return f"a prosody process (pid {f.prosody()[0].pid})"
+    config = next((p for p in PROSODY_CONFIGS if p in f.files), None)
+    if config is not None:
+        return f"prosody config at {config}"
+    if f.has_binary("prosody"):
+        return f"prosody binary at {f.binaries['prosody']}"
+    project = labels.get(dockeradapter.COMPOSE_PROJECT_LABEL, "")
+    example = f"{project}-prosody-1" if project else UPSTREAM_NAME
+    what = f"image {image}" + (f", compose service {service}" if service else "")
+    raise CheckFailed(
+        ids.DOCKER_NOT_PROSODY,
+        f"{session.name} is not a prosody container: {what}; no prosody process, no prosody config "
+        f"({', '.join(PROSODY_CONFIGS)}) and no prosody binary in it; pass the prosody container, e.g. {example}",
+        hint="Pass the prosody container with --container, or leave --container out to find it by its compose "
+        "label (service prosody).",
+        detail={"image": image, "compose service": service or "(none)"},
+        reproduce=f"docker ps --filter label={dockeradapter.COMPOSE_SERVICE_LABEL}=prosody "
+        "--format '{{.Names}}\t{{.Image}}\t{{.Status}}'",
+    )
 
 
 def generation_step(notes: Mapping[str, str] | None = None) -> Step[S]:
@@ -68,6 +114,8 @@ def generation_step(notes: Mapping[str, str] | None = None) -> Step[S]:
             warn=not evidence,
             value=gen,
             reproduce=f"docker exec {session.name} ls -l {paths}",
+            # A guessed layout is ldapcheck's uncertainty, not something that breaks a login.
+            facts={fact.LOGIN_UNAFFECTED: True} if not evidence else {},
         )
 
     return Step(id=GENERATION, title="Image generation", run=run, requires=frozenset({FIND}))

@@ -98,6 +98,12 @@ def test_texts() -> None:
             assert text.isascii(), entry.id
 
 
+def test_a_password_variable_in_a_fix_says_where_it_comes_from() -> None:
+    for entry in catalogue.ENTRIES.values():
+        if "$PW" in entry.fix:
+            assert "read -rs PW" in entry.fix, entry.id
+
+
 def test_lookup_result_codes() -> None:
     success = catalogue.lookup("RC-0")
     assert success is not None and success.id == "RC-0" and success.family == "RC"

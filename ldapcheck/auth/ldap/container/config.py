@@ -10,8 +10,9 @@ from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.auth.ldap.container import view
 from ldapcheck.auth.ldap.container.view import SaslauthdView
 from ldapcheck.core import catalogue as ids
+from ldapcheck.core import facts as fact
 from ldapcheck.core.secrets import MASK
-from ldapcheck.core.step import CheckFailed, Outcome
+from ldapcheck.core.step import CheckFailed, Outcome, StepSkipped
 from ldapcheck.jitsi import modes
 from ldapcheck.jitsi.container import steps as jsteps
 from ldapcheck.jitsi.container.session import ContainerSession
@@ -91,10 +92,69 @@ def saslauthd_conf(ctx: SaslauthdView) -> Outcome:
             detail=detail,
             reproduce=reproduce,
         )
-    summary = f"{path} matches the template rendered from the container's env ({len(conf.entries)} settings)"
-    if mounted:
-        summary += "; it is a mounted file (JM-CUSTOM-CONF) that happens to agree"
+    # Agreeing settings that are spelled out on one side only, or spelled differently: a note, not a finding.
+    notes: list[str] = []
+    defaulted = configs.defaulted_keys(conf, expected)
+    if defaulted:
+        detail["left at saslauthd's defaults"] = [f"{k} ({configs.LAK_DEFAULTS[k]})" for k in defaulted]
+        notes.append(f"keys left at saslauthd's defaults: {', '.join(defaulted)}")
+    respelled = configs.respelled_keys(conf, expected)
+    if respelled:
+        detail["written differently, read alike"] = respelled
+        notes.append(f"written differently but read alike by saslauthd: {', '.join(respelled)}")
+    note = f" ({'; '.join(notes)})" if notes else ""
+    if custom:
+        summary = f"mounted /etc/saslauthd.conf agrees with the container's env{note}"
+    else:
+        summary = f"{path} matches the template rendered from the container's env ({len(conf.entries)} settings){note}"
+        if mounted:
+            summary += "; a mounted /etc/saslauthd.conf exists too (JM-CUSTOM-CONF)"
     return Outcome(summary=summary, detail=detail, reproduce=reproduce, value=conf.values)
+
+
+def saslauthd_conf_perms(ctx: SaslauthdView) -> Outcome:
+    """Who may read saslauthd.conf, which holds the service account's password (SA-CONF-PERMS; logins unaffected)."""
+    path = ctx.conf_path()
+    st = ctx.facts().stats.get(path)
+    conf = ctx.effective_conf()
+    if st is None or conf is None:
+        raise StepSkipped(f"{path} does not exist (see container.saslauthd_conf)")
+    mode = int(st.mode, 8) if st.mode.isdigit() else 0
+    owner = f"{st.owner}:{st.group}"
+    holds_password = bool(conf.get("ldap_bind_pw") or conf.get("ldap_password"))
+    detail: dict[str, object] = {"path": path, "mode": f"{mode:04o}", "owner": owner}
+    reproduce = f"docker exec {ctx.name} stat -c '%a %U:%G %n' {path}"
+    if not holds_password:
+        return Outcome(summary=f"{path} holds no bind password (anonymous bind)", detail=detail, reproduce=reproduce)
+    if not mode & 0o004:
+        return Outcome(
+            summary=f"{path} is mode {mode:04o} ({owner}): other users cannot read ldap_bind_pw",
+            detail=detail,
+            reproduce=reproduce,
+        )
+    if ctx.generation()[0] == "current":
+        narrow = (
+            "To narrow it, mount your own /etc/saslauthd.conf with mode 0600 owned by uid 1000 (the image's user "
+            "s6 copies it to /run/saslauthd.conf and the copy keeps the mode; a file only root can read cannot be "
+            "copied, and saslauthd then has no config). Everything in rootless images runs as s6, so this keeps "
+            "out only other users."
+        )
+    else:
+        narrow = (
+            "To narrow it, mount your own /etc/saslauthd.conf with mode 0600 owned by root (saslauthd runs as "
+            "root in these images and reads it in place); prosody's user then cannot read it."
+        )
+    return Outcome(
+        summary=f"{path} holds ldap_bind_pw and is mode {mode:04o} ({owner}): readable by every process in the "
+        "prosody container",
+        detail=detail,
+        warn=True,
+        failure_id=ids.SA_CONF_PERMS,
+        hint=f"Logins are not affected. {narrow} Or accept it, with LDAP_BINDDN a read-only account that can only "
+        "search users (never an administrator).",
+        reproduce=reproduce,
+        facts={fact.LOGIN_UNAFFECTED: True},
+    )
 
 
 def sasl_app_conf(ctx: SaslauthdView) -> Outcome:

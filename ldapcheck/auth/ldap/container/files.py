@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ldapcheck.adapters.ldap.ber import wrapped
 from ldapcheck.core.secrets import MASK
 
 SECRET_KEYS = frozenset({"ldap_bind_pw", "ldap_password"})
@@ -78,10 +79,74 @@ def masked_diff(actual: LakConf, expected: LakConf, *, actual_label: str, expect
     return "\n".join(diff)
 
 
+# What saslauthd uses for a key its file leaves out (lak_config, cyrus-sasl 2.1.28). Keys without a default
+# here (bind DN and password, TLS files, ldap_tls_check_peer) change behaviour by being present at all.
+LAK_DEFAULTS: dict[str, str] = {
+    "ldap_servers": "ldap://localhost/",
+    "ldap_version": "3",
+    "ldap_filter": "(uid=%u)",
+    "ldap_auth_method": "bind",
+    "ldap_timeout": "5",
+    "ldap_time_limit": "5",
+    "ldap_size_limit": "1",
+    "ldap_deref": "never",
+    "ldap_referrals": "no",
+    "ldap_restart": "yes",
+    "ldap_scope": "sub",
+    "ldap_start_tls": "no",
+}
+_LAK_INTS = frozenset({"ldap_version", "ldap_timeout", "ldap_time_limit", "ldap_size_limit"})
+_LAK_SWITCHES = frozenset({"ldap_referrals", "ldap_restart", "ldap_start_tls"})
+_LAK_WORDS = {
+    "ldap_auth_method": (("custom", "fastbind"), "bind"),
+    "ldap_deref": (("search", "find", "always", "never"), "never"),
+    "ldap_scope": (("one", "base"), "sub"),
+}
+
+
+def _lak_int(value: str) -> str:
+    """lak_config_int: atoi of a leading (optionally negative) number, else 0."""
+    match = re.match(r"-?\d+", value)
+    return str(int(match.group(0))) if match else "0"
+
+
+def lak_reading(key: str, value: str) -> str:
+    """A value as lak reads it, so that two spellings of one setting compare equal."""
+    if key == "ldap_filter":
+        return wrapped(value)  # libldap takes a bare `uid=%u` as `(uid=%u)`
+    if key in _LAK_INTS:
+        return _lak_int(value)
+    if key in _LAK_SWITCHES:
+        return "yes" if lak_bool(value) else "no"
+    if key in _LAK_WORDS:
+        words, default = _LAK_WORDS[key]
+        return value.lower() if value.lower() in words else default
+    return value
+
+
+def effective_values(conf: LakConf) -> dict[str, str]:
+    """Every setting saslauthd ends up with: the file's values, saslauthd's defaults for keys it leaves out."""
+    values = {**LAK_DEFAULTS, **conf.values}
+    return {k: lak_reading(k, v) for k, v in values.items()}
+
+
 def differing_keys(actual: LakConf, expected: LakConf) -> list[str]:
-    """Keys whose effective value differs (added, removed or changed)."""
-    a, e = actual.values, expected.values
+    """Keys whose effective value differs (added, removed or changed), saslauthd's defaults applied on both sides."""
+    a, e = effective_values(actual), effective_values(expected)
     return sorted(k for k in set(a) | set(e) if a.get(k) != e.get(k))
+
+
+def defaulted_keys(actual: LakConf, expected: LakConf) -> list[str]:
+    """Keys that agree only because one side leaves them out and saslauthd's default fills in."""
+    a, e = actual.values, expected.values
+    agree = set(LAK_DEFAULTS) - set(differing_keys(actual, expected))
+    return sorted(k for k in agree if (k in a) != (k in e))
+
+
+def respelled_keys(actual: LakConf, expected: LakConf) -> list[str]:
+    """Keys both sides set, written differently but read the same by lak (`uid=%u` / `(uid=%u)`, `BIND` / `bind`)."""
+    a, e = actual.values, expected.values
+    return sorted(k for k in set(a) & set(e) if a[k] != e[k] and lak_reading(k, a[k]) == lak_reading(k, e[k]))
 
 
 def parse_sasl_app_conf(text: str) -> dict[str, str]:

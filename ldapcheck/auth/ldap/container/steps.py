@@ -124,6 +124,12 @@ def container_steps(servers: Sequence[tuple[str, int]] = (), *, login_only: bool
     config: list[Step[SaslauthdView]] = [
         jsteps.env_drift_step(cfg.DRIFT_KEYS, cfg.SECRET_ENV, cfg.DRIFT_SHOWN),
         Step(id="container.saslauthd_conf", title="saslauthd.conf vs env", run=cfg.saslauthd_conf, requires=gen),
+        Step(
+            id="container.saslauthd_conf_perms",
+            title="saslauthd.conf permissions",
+            run=cfg.saslauthd_conf_perms,
+            requires=gen,
+        ),
         process,
         sock,
         Step(id="container.sasl_app_conf", title="SASL app config (xmpp.conf)", run=cfg.sasl_app_conf, requires=gen),
