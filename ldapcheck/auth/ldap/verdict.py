@@ -18,7 +18,7 @@ from ldapcheck.core import facts as F
 from ldapcheck.core.model import Status, StepResult, Verdict
 from ldapcheck.core.verdict import Evidence, Rule, fact_line
 from ldapcheck.core.verdict import decide as decide_with
-from ldapcheck.jitsi.container.steps import RECREATE
+from ldapcheck.jitsi.fixes import RECREATE
 
 # Step id (or id prefix, ending in "[") → the link it tests. Steps not listed are not links of the login chain.
 _LINK_OF_STEP = {

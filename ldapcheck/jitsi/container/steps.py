@@ -22,7 +22,7 @@ from ldapcheck.jitsi.prosody import ProsodyHost, parse_prosody_hosts
 if TYPE_CHECKING:
     from docker.models.containers import Container
 
-RECREATE = "docker compose up -d --force-recreate prosody"
+from ldapcheck.jitsi.fixes import RECREATE
 
 FIND = "container.find"
 GENERATION = "container.generation"

@@ -16,6 +16,7 @@ from ldapcheck.core.step import CheckFailed, Outcome, StepSkipped
 from ldapcheck.jitsi import modes
 from ldapcheck.jitsi.container import steps as jsteps
 from ldapcheck.jitsi.container.session import ContainerSession
+from ldapcheck.jitsi.fixes import RECREATE
 from ldapcheck.jitsi.prosody import ProsodyHost
 
 # The variables docker-compose.yml passes through to prosody that decide the LDAP login path: the ones the
@@ -45,7 +46,7 @@ def saslauthd_conf(ctx: SaslauthdView) -> Outcome:
         raise CheckFailed(
             ids.JM_AUTH_TYPE if gate else ids.SA_CONF_INVALID,
             f"{path} does not exist" + (f": {gate}" if gate else ""),
-            hint="Set AUTH_TYPE=ldap (lower case) in .env and recreate prosody: " + jsteps.RECREATE,
+            hint="Set AUTH_TYPE=ldap (lower case) in .env and recreate prosody: " + RECREATE,
             detail={"AUTH_TYPE": env.get("AUTH_TYPE", "(unset)")},
             reproduce=reproduce,
         )
@@ -79,16 +80,14 @@ def saslauthd_conf(ctx: SaslauthdView) -> Outcome:
             raise CheckFailed(
                 ids.JM_CUSTOM_CONF,
                 f"the mounted /etc/saslauthd.conf overrides the container's LDAP_* values ({', '.join(keys)} differ)",
-                hint="saslauthd uses the mounted file, not .env. Fix the file or remove the mount, then "
-                + jsteps.RECREATE,
+                hint="saslauthd uses the mounted file, not .env. Fix the file or remove the mount, then " + RECREATE,
                 detail=detail,
                 reproduce=reproduce,
             )
         raise CheckFailed(
             ids.JM_STALE_CONFIG,
             f"{path} is stale: {', '.join(keys)} differ from what the container's environment renders",
-            hint="The file was rendered from older values (e.g. a persisted config volume). Remove it and "
-            + jsteps.RECREATE,
+            hint="The file was rendered from older values (e.g. a persisted config volume). Remove it and " + RECREATE,
             detail=detail,
             reproduce=reproduce,
         )

@@ -12,6 +12,7 @@ from ldapcheck.auth.ldap.container.view import CURRENT_CONF, LEGACY_CONF, Saslau
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 from ldapcheck.jitsi.container import steps as jsteps
+from ldapcheck.jitsi.fixes import RECREATE
 
 
 def saslauthd_process(ctx: SaslauthdView) -> Outcome:
@@ -27,7 +28,7 @@ def saslauthd_process(ctx: SaslauthdView) -> Outcome:
             "saslauthd is not running"
             + (f": {gate}" if gate else " although AUTH_TYPE=ldap (it exited or was killed)"),
             hint=(
-                "Set AUTH_TYPE=ldap (exactly, lower case) in .env, then " + jsteps.RECREATE
+                "Set AUTH_TYPE=ldap (exactly, lower case) in .env, then " + RECREATE
                 if gate
                 else f"Read saslauthd's last words in `docker logs {ctx.name}`, then `docker compose restart prosody`."
             ),
