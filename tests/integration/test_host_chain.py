@@ -539,3 +539,31 @@ def test_starttls_not_offered(tmp_path: Path) -> None:
         write_env_file(path, values)
         _, report, _, _ = run("diagnose", "--env-file", str(path))
     assert first_failure(report) == (f"tls.handshake[127.0.0.1:{spec.ldap_port}]", "TLS-STARTTLS-UNSUPPORTED")
+
+
+# --- saslauthd and several servers in LDAP_URL (issue item 3) ------------------------------------------------
+
+
+def test_saslauthd_does_not_fail_over_from_a_server_that_never_answers(
+    lab: LabInfo, prosody_factory: Any, silent_server: int
+) -> None:
+    """Real saslauthd (libldap): the first URL accepts TCP and hangs → NO after its 2 x 5 s, the second is not tried."""
+    from ldapcheck.lab.probe import probe_saslauthd
+
+    container, info = prosody_factory({"LDAP_URL": f"ldap://127.0.0.1:{silent_server} {lab.ldap_url}"})
+    start = time.monotonic()
+    answer = probe_saslauthd(container, "alice", lab.users["alice"], realm=info.xmpp_domain)
+    elapsed = time.monotonic() - start
+    assert not answer.ok and "NO" in answer.stdout, answer
+    # lak waits ldap_timeout (5 s), retries once, then answers NO: about 10 s.
+    assert elapsed >= 8, f"answered after {elapsed:.1f} s: it did not wait for the hanging server"
+
+
+def test_saslauthd_fails_over_from_a_server_that_refuses(lab: LabInfo, prosody_factory: Any) -> None:
+    """Real saslauthd (libldap): a refused connection to the first URL → the second server answers, login OK."""
+    from ldapcheck.lab.probe import probe_saslauthd
+
+    port = free_port()
+    container, info = prosody_factory({"LDAP_URL": f"ldap://127.0.0.1:{port} {lab.ldap_url}"})
+    answer = probe_saslauthd(container, "alice", lab.users["alice"], realm=info.xmpp_domain)
+    assert answer.ok, answer
