@@ -567,3 +567,23 @@ def test_saslauthd_fails_over_from_a_server_that_refuses(lab: LabInfo, prosody_f
     container, info = prosody_factory({"LDAP_URL": f"ldap://127.0.0.1:{port} {lab.ldap_url}"})
     answer = probe_saslauthd(container, "alice", lab.users["alice"], realm=info.xmpp_domain)
     assert answer.ok, answer
+
+
+def test_host_chain_reports_no_failover_when_the_first_server_hangs(
+    lab: LabInfo, tmp_path: Path, silent_server: int
+) -> None:
+    path = env_file(lab, tmp_path, LDAP_URL=f"ldap://127.0.0.1:{silent_server} {lab.ldap_url}")
+    code, report, _, _ = run("diagnose", "--env-file", path, "--timeout", "2")
+    assert code == 1
+    assert first_failure(report) == (f"net.plain[127.0.0.1:{silent_server}]", "NET-TIMEOUT")
+    select = step(report, "net.select")
+    assert (select["status"], select["failure_id"]) == ("fail", "NET-NO-FAILOVER")
+    assert "does not fail over" in select["hint"]
+    # The facts are not in the JSON report: read them from the chain itself.
+    from ldapcheck.auth.ldap import chain
+    from ldapcheck.auth.ldap.settings import from_env, read_env_file
+
+    settings = from_env(read_env_file(path)).with_overrides(timeout=2.0)
+    result = chain.run_chain("diagnose", chain.diagnose_steps, settings, chain.ChainOptions())
+    facts = next(s.facts for s in result.steps if s.id == "net.select")
+    assert facts == {"link": "tcp", "net": "timeout"}

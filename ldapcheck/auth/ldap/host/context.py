@@ -50,6 +50,8 @@ class HostContext:
     server: ServerUrl | None = None
     # Whether the certificate of each server verified (key: ServerUrl.url); False = we connect like saslauthd.
     tls_ok: dict[str, bool] = field(default_factory=dict)
+    # How the last network step of each server failed (key: ServerUrl.url; value: facts[NET]), for net.select.
+    net_failed: dict[str, str] = field(default_factory=dict)
     directory: DirectoryLike | None = None
     user_dn: str | None = None
     is_ad: bool = False
