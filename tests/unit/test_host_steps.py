@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from ldapcheck.auth.ldap.host import network
+from ldapcheck.adapters.ldap import ber
+from ldapcheck.adapters.ldap.directory import Result
+from ldapcheck.auth.ldap.host import network, user
 from ldapcheck.auth.ldap.host.context import ChainOptions, HostContext
 from ldapcheck.auth.ldap.settings import from_env
 from ldapcheck.core import catalogue as ids
-from ldapcheck.core.facts import LINK, NET
+from ldapcheck.core.facts import (
+    ACCOUNT,
+    BIND,
+    EMPTY_PASSWORD,
+    ENTRIES,
+    FILTER,
+    LINK,
+    LOGIN_SEEN,
+    LOGIN_TYPED,
+    NET,
+)
+from ldapcheck.core.secrets import Secret
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 HANG, GOOD, SHUT = "ldap://hang.example:389", "ldap://good.example:389", "ldap://shut.example:389"
@@ -79,3 +92,133 @@ def test_the_recorded_step_notes_how_a_server_failed() -> None:
     with pytest.raises(CheckFailed):
         step.run(ctx)
     assert ctx.net_failed == {HANG: "timeout"}
+
+
+# --- the user steps: facts the verdict reads (issue items A, 4, 7) --------------------------------------
+
+
+class FakeDirectory:
+    """What the user steps ask of a connection, answered from fixed values."""
+
+    def __init__(
+        self,
+        dns: list[str] | None = None,
+        attrs: dict[str, list[str]] | None = None,
+        bind: Result | None = None,
+    ) -> None:
+        self.dns = dns or []
+        self.attrs = attrs or {}
+        self.bound = bind or Result(code=0)
+        self.binds: list[tuple[str, str]] = []
+
+    def __enter__(self) -> FakeDirectory:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def bind(self, dn: str, password: str, controls: object = None) -> Result:
+        self.binds.append((dn, password))
+        return self.bound
+
+    def read_entry(self, dn: str, attributes: object = ()) -> tuple[Result, dict[str, list[str]]]:
+        return Result(code=0), self.attrs
+
+    def search_dns(self, base: str, filter_text: str, *, limit: int = 50) -> tuple[Result, list[str]]:
+        return Result(code=0), self.dns
+
+
+def _user_ctx(directory: FakeDirectory, login: str, password: str = "pw", **env: str) -> HostContext:  # noqa: S107
+    ctx = _ctx(GOOD, ChainOptions(user=login, password=Secret(password)), **env)
+    ctx.directory = directory
+    ctx.user_dn = directory.dns[0] if directory.dns else None
+    return ctx
+
+
+@pytest.mark.parametrize("dns", [[], ["uid=a,dc=example,dc=org"], ["uid=a,dc=example,dc=org", "uid=a,ou=x"]])
+def test_user_search_facts(dns: list[str]) -> None:
+    ctx = _user_ctx(FakeDirectory(dns), "alice@meet.jitsi", LDAP_FILTER="mail=%u@example.org")
+    step = user.user_search_step()
+    expected = {
+        ENTRIES: len(dns),
+        LOGIN_TYPED: "alice@meet.jitsi",
+        LOGIN_SEEN: "alice",
+        FILTER: "(mail=%u@example.org)",
+    }
+    if len(dns) == 1:
+        assert step.run(ctx).facts == expected
+        return
+    with pytest.raises(CheckFailed) as caught:
+        step.run(ctx)
+    assert caught.value.failure_id == ids.SA_ENTRY_COUNT
+    assert caught.value.facts == expected
+
+
+def test_locked_ppolicy_account_fails_the_account_step() -> None:
+    directory = FakeDirectory(["uid=l,dc=example,dc=org"], {"pwdAccountLockedTime": ["000001010000Z"]})
+    with pytest.raises(CheckFailed) as caught:
+        user.account_state_step().run(_user_ctx(directory, "l"))
+    assert (caught.value.failure_id, caught.value.facts) == (ids.OL_PPOLICY, {ACCOUNT: "locked"})
+
+
+@pytest.mark.parametrize(
+    ("uac", "lockout", "fid", "state"),
+    [("514", "0", ids.AD_533, "disabled"), ("512", "133000000000000000", ids.AD_775, "locked")],
+)
+def test_disabled_or_locked_ad_account_fails_the_account_step(uac: str, lockout: str, fid: str, state: str) -> None:
+    attrs = {"userAccountControl": [uac], "lockoutTime": [lockout]}
+    ctx = _user_ctx(FakeDirectory(["cn=d,dc=example,dc=org"], attrs), "d")
+    ctx.is_ad = True
+    with pytest.raises(CheckFailed) as caught:
+        user.account_state_step().run(ctx)
+    assert (caught.value.failure_id, caught.value.facts) == (fid, {ACCOUNT: state})
+
+
+@pytest.mark.parametrize(
+    ("message", "fid", "state"),
+    [
+        (
+            "80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 533, v4563",
+            ids.AD_533,
+            "disabled",
+        ),
+        (
+            "80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 775, v4563",
+            ids.AD_775,
+            "locked",
+        ),
+    ],
+)
+def test_user_bind_carries_the_account_state_the_server_names(
+    monkeypatch: pytest.MonkeyPatch, message: str, fid: str, state: str
+) -> None:
+    directory = FakeDirectory(["cn=d,dc=example,dc=org"], bind=Result(code=49, message=message))
+    monkeypatch.setattr(user, "connection", lambda _ctx, wire=False: directory)
+    with pytest.raises(CheckFailed) as caught:
+        user.user_bind_step().run(_user_ctx(directory, "d"))
+    assert caught.value.failure_id == fid
+    assert caught.value.facts == {BIND: "user", ACCOUNT: state}
+
+
+def test_user_bind_ppolicy_locked_carries_the_account_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    control = {"value": bytes.fromhex("3003810101")}  # PasswordPolicyResponseValue: error accountLocked (1)
+    directory = FakeDirectory(["uid=l,dc=example,dc=org"], bind=Result(code=49, controls={ber.PPOLICY_OID: control}))
+    monkeypatch.setattr(user, "connection", lambda _ctx, wire=False: directory)
+    with pytest.raises(CheckFailed) as caught:
+        user.user_bind_step().run(_user_ctx(directory, "l"))
+    assert caught.value.failure_id == ids.OL_PPOLICY
+    assert caught.value.facts == {BIND: "user", ACCOUNT: "locked"}
+
+
+@pytest.mark.parametrize(("code", "fid"), [(53, ids.RC_53), (0, ids.OL_UNAUTH_BIND)])
+def test_user_bind_with_an_empty_password(monkeypatch: pytest.MonkeyPatch, code: int, fid: str) -> None:
+    directory = FakeDirectory(["uid=a,dc=example,dc=org"], bind=Result(code=code))
+    monkeypatch.setattr(user, "connection", lambda _ctx, wire=False: directory)
+    with pytest.raises(CheckFailed) as caught:
+        user.user_bind_step().run(_user_ctx(directory, "a", password=""))
+    assert caught.value.failure_id == fid
+    assert caught.value.facts == {BIND: "user", EMPTY_PASSWORD: True}
+    assert directory.binds == [("uid=a,dc=example,dc=org", "")]
