@@ -199,6 +199,15 @@ def test_base_typo(lab: LabInfo, tmp_path: Path) -> None:
     assert step(report, "ldap.base")["detail"]["matched_dn"] == lab.suffix
 
 
+def test_base_outside_the_naming_contexts_is_reported_at_the_base(lab: LabInfo, tmp_path: Path) -> None:
+    path = env_file(lab, tmp_path, LDAP_BASE="dc=elsewhere,dc=test")
+    _, report, _, _ = run("diagnose", "--env-file", path)
+    assert step(report, "ldap.rootdse")["status"] == "pass"
+    assert step(report, "ldap.service_bind")["status"] == "pass"
+    assert first_failure(report) == ("ldap.base", "RC-32")
+    assert f"not under any naming context ({lab.suffix})" in step(report, "ldap.base")["summary"]
+
+
 def test_base_in_the_wrong_subtree(lab: LabInfo, tmp_path: Path) -> None:
     path = env_file(lab, tmp_path, LDAP_BASE=f"ou=services,{lab.suffix}")
     _, report, _, _ = run("diagnose", "--env-file", path, "--user", "alice", "--no-bind")

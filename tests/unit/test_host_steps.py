@@ -6,7 +6,7 @@ import pytest
 
 from ldapcheck.adapters.ldap import ber
 from ldapcheck.adapters.ldap.directory import Result
-from ldapcheck.auth.ldap.host import network, user
+from ldapcheck.auth.ldap.host import directory, network, user
 from ldapcheck.auth.ldap.host.context import ChainOptions, HostContext
 from ldapcheck.auth.ldap.settings import from_env
 from ldapcheck.core import catalogue as ids
@@ -222,3 +222,27 @@ def test_user_bind_with_an_empty_password(monkeypatch: pytest.MonkeyPatch, code:
     assert caught.value.failure_id == fid
     assert caught.value.facts == {BIND: "user", EMPTY_PASSWORD: True}
     assert directory.binds == [("uid=a,dc=example,dc=org", "")]
+
+
+# --- a base outside the server's naming contexts (issue item 18) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("base", "outside"),
+    [("dc=example,dc=com", True), ("dc=myexample,dc=org", True), ("ou=users,dc=example,dc=org", False)],
+)
+def test_a_base_outside_the_naming_contexts_fails_at_the_base_step(base: str, outside: bool) -> None:
+    dse = {"namingContexts": ["dc=example,dc=org"], "supportedLDAPVersion": ["3"]}
+    ctx = _ctx(GOOD, LDAP_BASE=base)
+    ctx.directory = FakeDirectory(attrs=dse)
+    rootdse = directory.rootdse_step(frozenset()).run(ctx)
+    assert not rootdse.warn and rootdse.failure_id is None
+    assert directory.service_bind_step().run(ctx).summary.startswith("bound as")
+    if not outside:
+        assert directory.base_step().run(ctx).summary == f"{base} exists"
+        return
+    with pytest.raises(CheckFailed) as caught:
+        directory.base_step().run(ctx)
+    assert caught.value.failure_id == ids.RC_32
+    assert "not under any naming context (dc=example,dc=org)" in caught.value.message
+    assert "LDAP_BASE" in caught.value.hint
