@@ -596,3 +596,29 @@ def test_host_chain_reports_no_failover_when_the_first_server_hangs(
     result = chain.run_chain("diagnose", chain.diagnose_steps, settings, chain.ChainOptions())
     facts = next(s.facts for s in result.steps if s.id == "net.select")
     assert facts == {"link": "tcp", "net": "timeout"}
+
+
+# --- values as saslauthd reads them; client-side refusals (issue item 9) -------------------------------------
+
+
+def test_quoted_leading_space_in_the_base_is_dropped_like_saslauthd_does(lab: LabInfo, tmp_path: Path) -> None:
+    path = env_file(lab, tmp_path, LDAP_BASE=f"' {lab.users_base}'")
+    code, report, _, _ = run("user", "alice", "--env-file", path, "--password-stdin", stdin=lab.users["alice"] + "\n")
+    assert code == 0, json.dumps(report, indent=1)[:3000]
+    assert step(report, "ldap.base")["detail"]["base"] == lab.users_base
+
+
+def test_password_stdin_with_a_windows_line_end(lab: LabInfo, tmp_path: Path) -> None:
+    path = env_file(lab, tmp_path)
+    code, report, _, _ = run("user", "alice", "--env-file", path, "--password-stdin", stdin=lab.users["alice"] + "\r\n")
+    assert code == 0, json.dumps(report, indent=1)[:3000]
+    assert step(report, "ldap.user_bind")["status"] == "pass"
+
+
+def test_password_with_a_control_character_is_a_client_refusal(lab: LabInfo, tmp_path: Path) -> None:
+    path = env_file(lab, tmp_path)
+    code, report, raw, _ = run("user", "alice", "--env-file", path, "--password-stdin", stdin="pw\x07x\n")
+    assert code == 1
+    assert first_failure(report) == ("ldap.user_bind", "CL-SASLPREP")
+    assert "the user's password" in step(report, "ldap.user_bind")["hint"]
+    assert "pw\x07x" not in raw

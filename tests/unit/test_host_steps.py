@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
+from ldapcheck.adapters.errors import Operation
 from ldapcheck.adapters.ldap import ber
 from ldapcheck.adapters.ldap.directory import Result
 from ldapcheck.auth.ldap.host import directory, network, user
@@ -246,3 +249,75 @@ def test_a_base_outside_the_naming_contexts_fails_at_the_base_step(base: str, ou
     assert caught.value.failure_id == ids.RC_32
     assert "not under any naming context (dc=example,dc=org)" in caught.value.message
     assert "LDAP_BASE" in caught.value.hint
+
+
+# --- values as saslauthd sees them; client-side refusals (issue item 9) ----------------------------------
+
+
+def test_settings_drop_leading_whitespace_like_saslauthd() -> None:
+    settings = from_env(
+        {
+            "LDAP_URL": "\tldap://good.example",
+            "LDAP_BASE": " dc=example,dc=org",
+            "LDAP_BINDDN": " \tcn=svc,dc=example,dc=org",
+            "LDAP_BINDPW": "  secret ",
+            "LDAP_FILTER": " (uid=%u)",
+            "XMPP_DOMAIN": "meet.jitsi",
+        }
+    )
+    assert (settings.base, settings.bind_dn, settings.filter) == (
+        "dc=example,dc=org",
+        "cn=svc,dc=example,dc=org",
+        "(uid=%u)",
+    )
+    assert settings.bind_password is not None and settings.bind_password.reveal() == "secret "  # trailing ones stay
+
+
+@pytest.mark.parametrize(
+    ("stdin", "expected"), [("pw\r\n", "pw"), ("pw\n", "pw"), ("pw\r\r\n", "pw\r"), ("pw\r", "pw\r"), ("pw", "pw")]
+)
+def test_password_stdin_drops_only_the_line_ending(monkeypatch: pytest.MonkeyPatch, stdin: str, expected: str) -> None:
+    from ldapcheck.cli.common import read_password
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin, newline="\n"))
+    assert read_password(from_stdin=True, prompt="").reveal() == expected
+
+
+def test_ldap3_client_refusals_are_their_own_adapter_errors() -> None:
+    from ldap3.core import exceptions as e
+
+    from ldapcheck.adapters.errors import DnSyntaxError, Operation, PasswordPrepError
+    from ldapcheck.adapters.ldap.directory import ldap3_error
+
+    dn = ldap3_error(e.LDAPInvalidDnError("character ' ' not allowed"), "h", 389, 5.0, Operation.LDAP)
+    prep = ldap3_error(e.LDAPSASLPrepError("ASCII control character present"), "h", 389, 5.0, Operation.LDAP)
+    assert isinstance(dn, DnSyntaxError) and isinstance(prep, PasswordPrepError)
+
+
+def test_client_refusals_get_client_ids_that_name_the_setting() -> None:
+    from ldapcheck.adapters.errors import DnSyntaxError, PasswordPrepError
+    from ldapcheck.auth.ldap.failures import failure
+
+    dn = failure(DnSyntaxError("character ' ' not allowed in attribute type"), dn="LDAP_BASE")
+    assert dn.failure_id == ids.CL_DN_SYNTAX and "LDAP_BASE" in dn.message and "LDAP_BASE" in dn.hint
+    prep = failure(PasswordPrepError("SASLprep error: ASCII control character present"), credential="LDAP_BINDPW")
+    assert prep.failure_id == ids.CL_SASLPREP and "LDAP_BINDPW" in prep.message and "LDAP_BINDPW" in prep.hint
+
+
+def test_a_password_with_a_control_character_is_cl_saslprep_at_the_user_bind() -> None:
+    class Refusing(FakeDirectory):
+        def bind(self, dn: str, password: str, controls: object = None) -> Result:
+            from ldap3.core import exceptions as e
+
+            from ldapcheck.adapters.ldap.directory import ldap3_error
+
+            raise ldap3_error(e.LDAPSASLPrepError("ASCII control character present"), "h", 389, 5.0, Operation.LDAP)
+
+    directory_ = Refusing(["uid=a,dc=example,dc=org"])
+    ctx = _user_ctx(directory_, "a", password="pw\x07")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(user, "connection", lambda _ctx, wire=False: directory_)
+        with pytest.raises(CheckFailed) as caught:
+            user.user_bind_step().run(ctx)
+    assert caught.value.failure_id == ids.CL_SASLPREP
+    assert "the user's password" in caught.value.hint

@@ -176,14 +176,20 @@ def _validated(settings: Settings) -> Settings:
     return settings
 
 
+def saslauthd_value(key: str, value: str) -> str:
+    """A value as saslauthd reads it back from saslauthd.conf: lak_config_read skips the spaces and tabs after
+    `key:`, so a leading one never reaches the server (trailing ones do). Keys not written there are unchanged."""
+    return value.lstrip(" \t") if key.startswith("LDAP_") else value
+
+
 def from_env(env: Mapping[str, str], *, source: str = ".env", ca_file: str = "") -> Settings:
     """Settings from a docker-jitsi-meet environment, with the template's defaults and boolean rules."""
     import os
 
     def get(key: str) -> str:
-        return env.get(key, "") or ""
+        return saslauthd_value(key, env.get(key, "") or "")
 
-    password = env.get("LDAP_BINDPW")
+    password = saslauthd_value("LDAP_BINDPW", env.get("LDAP_BINDPW") or "") or None
     cacert = get("LDAP_TLS_CACERT_FILE")
     if not ca_file and cacert and os.path.isfile(cacert):
         ca_file = cacert

@@ -96,7 +96,8 @@ def service_bind_step() -> Step[HostContext]:
         s = ctx.settings
         who = s.bind_dn or "anonymous"
         password = s.bind_password.reveal() if s.bind_password else ""
-        result = shared_directory(ctx).bind(s.bind_dn, password)
+        with classified(dn="LDAP_BINDDN", credential="LDAP_BINDPW"):
+            result = shared_directory(ctx).bind(s.bind_dn, password)
         verdict = ldapcodes.classify_bind(result.code, result.message, who=who, service=True)
         detail: dict[str, object] = {"identity": who, "result_code": result.code}
         if result.message:
@@ -148,7 +149,8 @@ def base_step() -> Step[HostContext]:
                 "server (or AD Global Catalog port 3268) that holds it.",
                 detail={"base": base, "naming_contexts": list(ctx.naming_contexts)},
             )
-        result, _ = shared_directory(ctx).read_entry(base)
+        with classified(dn="LDAP_BASE"):
+            result, _ = shared_directory(ctx).read_entry(base)
         detail: dict[str, object] = {"base": base, "result_code": result.code, "matched_dn": result.matched_dn}
         if result.code == 0:
             return Outcome(summary=f"{base} exists", detail=detail)

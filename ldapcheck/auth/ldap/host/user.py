@@ -35,7 +35,8 @@ def user_search_step() -> Step[HostContext]:
     def run(ctx: HostContext) -> Outcome:
         prosody, tester = _requests(ctx)
         start = time.perf_counter()
-        result, dns = shared_directory(ctx).search_dns(prosody.base, saslfilter.wrapped(prosody.filter), limit=50)
+        with classified(dn="LDAP_BASE"):
+            result, dns = shared_directory(ctx).search_dns(prosody.base, saslfilter.wrapped(prosody.filter), limit=50)
         seconds = time.perf_counter() - start
         detail: dict[str, object] = {
             "typed_login": prosody.typed,
@@ -237,7 +238,7 @@ def user_bind_step() -> Step[HostContext]:
                 detail=detail,
                 facts=facts,
             )
-        with connection(ctx) as directory:
+        with classified(dn=f"the user's DN {dn}", credential="the user's password"), connection(ctx) as directory:
             bound = directory.bind(dn, password, controls=[(ldapwire.PPOLICY_OID, False, None)])
         detail["result_code"] = bound.code
         if bound.message:
