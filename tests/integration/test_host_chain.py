@@ -622,3 +622,35 @@ def test_password_with_a_control_character_is_a_client_refusal(lab: LabInfo, tmp
     assert first_failure(report) == ("ldap.user_bind", "CL-SASLPREP")
     assert "the user's password" in step(report, "ldap.user_bind")["hint"]
     assert "pw\x07x" not in raw
+
+
+# --- the .env's gates in front of saslauthd (issue item 5) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "failure_id"),
+    [({"ENABLE_AUTH": "0"}, "LINT-ENABLE-AUTH"), ({"AUTH_TYPE": "LDAP"}, "JM-AUTH-TYPE")],
+)
+def test_a_closed_gate_fails_the_settings_step(
+    lab: LabInfo, tmp_path: Path, overrides: dict[str, str], failure_id: str
+) -> None:
+    path = env_file(lab, tmp_path, **overrides)
+    code, report, _, _ = run("diagnose", "--env-file", path, "--user", "alice", "--no-bind")
+    assert code == 1
+    assert first_failure(report) == ("config.parse", failure_id)
+    assert step(report, "ldap.service_bind")["status"] == "pass"  # the directory is still diagnosed
+
+
+def test_saslauthd_logs_in_over_plain_ldap_with_use_tls(lab: LabInfo, prosody_factory: Any, tmp_path: Path) -> None:
+    """LDAP_USE_TLS=1 on an ldap:// URL only adds TLS settings: the real saslauthd still says OK (in clear text)."""
+    from ldapcheck.lab.probe import probe_saslauthd
+
+    assert lab.ldap_url.startswith("ldap://")
+    container, info = prosody_factory({"LDAP_USE_TLS": "1", "LDAP_START_TLS": "0"})
+    assert "ldap_tls_cert" in info.saslauthd_conf_text or "ldap_tls" in info.saslauthd_conf_text
+    answer = probe_saslauthd(container, "alice", lab.users["alice"], realm=info.xmpp_domain)
+    assert answer.ok, answer
+    path = env_file(lab, tmp_path, LDAP_USE_TLS="1", LDAP_START_TLS="0")
+    _, report, _, _ = run("diagnose", "--env-file", path)
+    settings = step(report, "config.parse")
+    assert (settings["status"], settings["failure_id"]) == ("warn", "TLS-USE-TLS-SCHEME")

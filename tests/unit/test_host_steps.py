@@ -19,13 +19,14 @@ from ldapcheck.core.facts import (
     EMPTY_PASSWORD,
     ENTRIES,
     FILTER,
+    GATE,
     LINK,
     LOGIN_SEEN,
     LOGIN_TYPED,
     NET,
 )
 from ldapcheck.core.secrets import Secret
-from ldapcheck.core.step import CheckFailed, Outcome, Step
+from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 
 HANG, GOOD, SHUT = "ldap://hang.example:389", "ldap://good.example:389", "ldap://shut.example:389"
 
@@ -321,3 +322,60 @@ def test_a_password_with_a_control_character_is_cl_saslprep_at_the_user_bind() -
             user.user_bind_step().run(ctx)
     assert caught.value.failure_id == ids.CL_SASLPREP
     assert "the user's password" in caught.value.hint
+
+
+# --- config.parse: the .env's gates in front of saslauthd (issue item 5) ---------------------------------
+
+
+def _config(**env: str) -> Outcome:
+    return network.config_step().run(_ctx(GOOD, **env))
+
+
+@pytest.mark.parametrize(
+    ("env", "fid", "gate"),
+    [
+        ({"ENABLE_AUTH": "0", "AUTH_TYPE": "ldap"}, ids.LINT_ENABLE_AUTH, "ENABLE_AUTH"),
+        ({"ENABLE_AUTH": "1", "AUTH_TYPE": "LDAP"}, ids.JM_AUTH_TYPE, "AUTH_TYPE"),
+        ({"ENABLE_AUTH": "1", "AUTH_TYPE": "internal"}, ids.JM_AUTH_TYPE, "AUTH_TYPE"),
+        (
+            {"ENABLE_AUTH": "1", "AUTH_TYPE": "ldap", "PROSODY_AUTH_TYPE": "internal"},
+            ids.JM_AUTH_TYPE,
+            "PROSODY_AUTH_TYPE",
+        ),
+        ({"ENABLE_AUTH": "0", "AUTH_TYPE": "LDAP"}, ids.LINT_ENABLE_AUTH, "ENABLE_AUTH"),
+    ],
+)
+def test_a_gate_that_keeps_jitsi_from_asking_saslauthd_fails_the_settings(
+    env: dict[str, str], fid: str, gate: str
+) -> None:
+    with pytest.raises(CheckFailed) as caught:
+        _config(**env)
+    assert caught.value.failure_id == fid
+    assert caught.value.facts == {LINK: "settings", GATE: gate}
+    assert gate in caught.value.hint or "AUTH_TYPE" in caught.value.hint
+
+
+def test_use_tls_on_an_ldap_url_warns() -> None:
+    outcome = _config(ENABLE_AUTH="1", AUTH_TYPE="ldap", LDAP_USE_TLS="yes")
+    assert outcome.warn and outcome.failure_id == ids.TLS_USE_TLS_SCHEME
+    assert "ldaps://" in outcome.hint
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"ENABLE_AUTH": "1", "AUTH_TYPE": "ldap"},
+        {"ENABLE_AUTH": "true", "AUTH_TYPE": "ldap", "LDAP_USE_TLS": "1", "LDAP_START_TLS": "1"},
+        {},  # only --url / LDAP_* given: no gate to judge
+    ],
+)
+def test_open_gates_pass(env: dict[str, str]) -> None:
+    outcome = _config(**env)
+    assert not outcome.warn and outcome.failure_id is None
+
+
+def test_the_service_bind_no_longer_waits_for_the_settings_step() -> None:
+    assert directory.service_bind_step().requires == frozenset({"ldap.rootdse"})
+    ctx = _ctx(GOOD, LDAP_BINDDN="cn=svc,dc=example,dc=org")
+    with pytest.raises(StepSkipped):
+        directory.service_bind_step().run(ctx)

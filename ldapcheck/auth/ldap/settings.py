@@ -19,6 +19,9 @@ DEFAULT_TIMEOUT = 5.0
 CONTAINER_DEFAULT_CA = "/etc/ssl/certs/ca-certificates.crt"
 
 _DEFAULT_PORTS = {"ldap": 389, "ldaps": 636}
+# The .env keys that decide whether Jitsi asks saslauthd at all (and whether LDAP_USE_TLS misleads): kept as the
+# file sets them, for the settings step (lint/gate.py login_gates).
+GATE_KEYS = ("ENABLE_AUTH", "AUTH_TYPE", "PROSODY_AUTH_TYPE", "LDAP_USE_TLS", "LDAP_START_TLS", "LDAP_URL")
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,8 @@ class Settings:
     xmpp_domain: str = DEFAULT_XMPP_DOMAIN
     timeout: float = DEFAULT_TIMEOUT
     source: str = "options"
+    # The .env's keys in front of saslauthd (ENABLE_AUTH, AUTH_TYPE, ...: lint.gate.GATE_KEYS), as the file sets them.
+    gates: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def anonymous(self) -> bool:
@@ -207,6 +212,7 @@ def from_env(env: Mapping[str, str], *, source: str = ".env", ca_file: str = "")
             ca_file=ca_file,
             xmpp_domain=get("XMPP_DOMAIN") or DEFAULT_XMPP_DOMAIN,
             source=source,
+            gates={k: env[k] for k in GATE_KEYS if k in env},
         )
     )
 

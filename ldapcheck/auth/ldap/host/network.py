@@ -8,9 +8,10 @@ from dataclasses import replace
 from ldapcheck.adapters import net
 from ldapcheck.auth.ldap.failures import guarded
 from ldapcheck.auth.ldap.host.context import HostContext
+from ldapcheck.auth.ldap.lint.gate import login_gates
 from ldapcheck.auth.ldap.settings import ServerUrl
 from ldapcheck.core import catalogue as ids
-from ldapcheck.core.facts import LINK, NET
+from ldapcheck.core.facts import GATE, LINK, NET
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 
@@ -53,7 +54,31 @@ def config_step() -> Step[HostContext]:
             )
         who = "anonymous" if s.anonymous else s.bind_dn
         origin = f"{s.source}: " if s.source != "options" else ""
-        return Outcome(summary=f"{origin}{servers}, base {s.base or '(empty)'}, bind {who}, TLS {tls}", detail=detail)
+        summary = f"{origin}{servers}, base {s.base or '(empty)'}, bind {who}, TLS {tls}"
+        findings = login_gates(s.gates) if s.gates else []
+        if findings:
+            detail["gates"] = [f"{f.id}: {f.message}" for f in findings]
+        blocking = [f for f in findings if f.id != ids.TLS_USE_TLS_SCHEME]
+        if blocking:
+            # ENABLE_AUTH is the outer gate: without it prosody never asks for a password at all.
+            first = min(blocking, key=lambda f: f.id != ids.LINT_ENABLE_AUTH)
+            gate = "ENABLE_AUTH" if first.id == ids.LINT_ENABLE_AUTH else (first.key or "AUTH_TYPE")
+            raise CheckFailed(
+                first.id,
+                f"{first.message} (no login reaches saslauthd, whatever the directory says)",
+                hint=first.hint[:1].upper() + first.hint[1:] + ".",
+                detail=detail,
+                facts={LINK: "settings", GATE: gate},
+            )
+        for f in findings:  # TLS-USE-TLS-SCHEME: logins work, in clear text (research §3.7)
+            return Outcome(
+                summary=f"{summary}; {f.message}",
+                detail=detail,
+                warn=True,
+                failure_id=f.id,
+                hint=f.hint[:1].upper() + f.hint[1:] + ".",
+            )
+        return Outcome(summary=summary, detail=detail)
 
     return Step(id="config.parse", title="Settings (as saslauthd gets them)", run=run)
 
