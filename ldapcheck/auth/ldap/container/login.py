@@ -276,7 +276,7 @@ def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
     facts: dict[str, object] = {LOGIN_TYPED: req.typed, LOGIN_SEEN: req.user}
     reproduce = _login_reproduce(ctx)
     if _password(ctx) == "":
-        # Not a socket problem: saslauthd drops a request with an empty field without a reply.
+        # Not a socket problem, whatever the socket exchange shows (the reply is kept in the detail).
         reply = p.get("sasl_reply")
         detail["reply"] = (reply.field(0) or "(empty)") if reply is not None else "(not asked)"
         raise CheckFailed(
