@@ -95,6 +95,14 @@ class FilterError(LdapProtocolError):
     """A search filter that is not RFC 4515 (it cannot be encoded, so it is never sent)."""
 
 
+class DnSyntaxError(AdapterError, ValueError):
+    """A DN the client library refuses to send (not RFC 4514 syntax); nothing reached the server."""
+
+
+class PasswordPrepError(AdapterError, ValueError):
+    """A password the client library cannot prepare (SASLprep, RFC 4013: e.g. control characters); never sent."""
+
+
 def hostport(host: str, port: int) -> str:
     """`host:port`, the host in brackets when it is an IPv6 address."""
     shown = f"[{host}]" if ":" in host else host

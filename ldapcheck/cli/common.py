@@ -39,7 +39,7 @@ def read_password(*, from_stdin: bool, prompt: str, env_var: str = PASSWORD_ENV)
     """A password from stdin (first line), the environment, or a hidden prompt. Never from argv."""
     if from_stdin:
         line = sys.stdin.readline()
-        return Secret(line[:-1] if line.endswith("\n") else line)
+        return Secret(line.removesuffix("\n").removesuffix("\r") if line.endswith("\n") else line)
     if env_var in os.environ:
         return Secret(os.environ[env_var])
     if not sys.stdin.isatty():

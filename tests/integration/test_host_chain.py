@@ -199,6 +199,15 @@ def test_base_typo(lab: LabInfo, tmp_path: Path) -> None:
     assert step(report, "ldap.base")["detail"]["matched_dn"] == lab.suffix
 
 
+def test_base_outside_the_naming_contexts_is_reported_at_the_base(lab: LabInfo, tmp_path: Path) -> None:
+    path = env_file(lab, tmp_path, LDAP_BASE="dc=elsewhere,dc=test")
+    _, report, _, _ = run("diagnose", "--env-file", path)
+    assert step(report, "ldap.rootdse")["status"] == "pass"
+    assert step(report, "ldap.service_bind")["status"] == "pass"
+    assert first_failure(report) == ("ldap.base", "RC-32")
+    assert f"not under any naming context ({lab.suffix})" in step(report, "ldap.base")["summary"]
+
+
 def test_base_in_the_wrong_subtree(lab: LabInfo, tmp_path: Path) -> None:
     path = env_file(lab, tmp_path, LDAP_BASE=f"ou=services,{lab.suffix}")
     _, report, _, _ = run("diagnose", "--env-file", path, "--user", "alice", "--no-bind")
@@ -539,3 +548,109 @@ def test_starttls_not_offered(tmp_path: Path) -> None:
         write_env_file(path, values)
         _, report, _, _ = run("diagnose", "--env-file", str(path))
     assert first_failure(report) == (f"tls.handshake[127.0.0.1:{spec.ldap_port}]", "TLS-STARTTLS-UNSUPPORTED")
+
+
+# --- saslauthd and several servers in LDAP_URL (issue item 3) ------------------------------------------------
+
+
+def test_saslauthd_does_not_fail_over_from_a_server_that_never_answers(
+    lab: LabInfo, prosody_factory: Any, silent_server: int
+) -> None:
+    """Real saslauthd (libldap): the first URL accepts TCP and hangs → NO after its 2 x 5 s, the second is not tried."""
+    from ldapcheck.lab.probe import probe_saslauthd
+
+    container, info = prosody_factory({"LDAP_URL": f"ldap://127.0.0.1:{silent_server} {lab.ldap_url}"})
+    start = time.monotonic()
+    answer = probe_saslauthd(container, "alice", lab.users["alice"], realm=info.xmpp_domain)
+    elapsed = time.monotonic() - start
+    assert not answer.ok and "NO" in answer.stdout, answer
+    # lak waits ldap_timeout (5 s), retries once, then answers NO: about 10 s.
+    assert elapsed >= 8, f"answered after {elapsed:.1f} s: it did not wait for the hanging server"
+
+
+def test_saslauthd_fails_over_from_a_server_that_refuses(lab: LabInfo, prosody_factory: Any) -> None:
+    """Real saslauthd (libldap): a refused connection to the first URL → the second server answers, login OK."""
+    from ldapcheck.lab.probe import probe_saslauthd
+
+    port = free_port()
+    container, info = prosody_factory({"LDAP_URL": f"ldap://127.0.0.1:{port} {lab.ldap_url}"})
+    answer = probe_saslauthd(container, "alice", lab.users["alice"], realm=info.xmpp_domain)
+    assert answer.ok, answer
+
+
+def test_host_chain_reports_no_failover_when_the_first_server_hangs(
+    lab: LabInfo, tmp_path: Path, silent_server: int
+) -> None:
+    path = env_file(lab, tmp_path, LDAP_URL=f"ldap://127.0.0.1:{silent_server} {lab.ldap_url}")
+    code, report, _, _ = run("diagnose", "--env-file", path, "--timeout", "2")
+    assert code == 1
+    assert first_failure(report) == (f"net.plain[127.0.0.1:{silent_server}]", "NET-TIMEOUT")
+    select = step(report, "net.select")
+    assert (select["status"], select["failure_id"]) == ("fail", "NET-NO-FAILOVER")
+    assert "does not fail over" in select["hint"]
+    # The facts are not in the JSON report: read them from the chain itself.
+    from ldapcheck.auth.ldap import chain
+    from ldapcheck.auth.ldap.settings import from_env, read_env_file
+
+    settings = from_env(read_env_file(path)).with_overrides(timeout=2.0)
+    result = chain.run_chain("diagnose", chain.diagnose_steps, settings, chain.ChainOptions())
+    facts = next(s.facts for s in result.steps if s.id == "net.select")
+    assert facts == {"link": "tcp", "net": "timeout"}
+
+
+# --- values as saslauthd reads them; client-side refusals (issue item 9) -------------------------------------
+
+
+def test_quoted_leading_space_in_the_base_is_dropped_like_saslauthd_does(lab: LabInfo, tmp_path: Path) -> None:
+    path = env_file(lab, tmp_path, LDAP_BASE=f"' {lab.users_base}'")
+    code, report, _, _ = run("user", "alice", "--env-file", path, "--password-stdin", stdin=lab.users["alice"] + "\n")
+    assert code == 0, json.dumps(report, indent=1)[:3000]
+    assert step(report, "ldap.base")["detail"]["base"] == lab.users_base
+
+
+def test_password_stdin_with_a_windows_line_end(lab: LabInfo, tmp_path: Path) -> None:
+    path = env_file(lab, tmp_path)
+    code, report, _, _ = run("user", "alice", "--env-file", path, "--password-stdin", stdin=lab.users["alice"] + "\r\n")
+    assert code == 0, json.dumps(report, indent=1)[:3000]
+    assert step(report, "ldap.user_bind")["status"] == "pass"
+
+
+def test_password_with_a_control_character_is_a_client_refusal(lab: LabInfo, tmp_path: Path) -> None:
+    path = env_file(lab, tmp_path)
+    code, report, raw, _ = run("user", "alice", "--env-file", path, "--password-stdin", stdin="pw\x07x\n")
+    assert code == 1
+    assert first_failure(report) == ("ldap.user_bind", "CL-SASLPREP")
+    assert "the user's password" in step(report, "ldap.user_bind")["hint"]
+    assert "pw\x07x" not in raw
+
+
+# --- the .env's gates in front of saslauthd (issue item 5) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "failure_id"),
+    [({"ENABLE_AUTH": "0"}, "LINT-ENABLE-AUTH"), ({"AUTH_TYPE": "LDAP"}, "JM-AUTH-TYPE")],
+)
+def test_a_closed_gate_fails_the_settings_step(
+    lab: LabInfo, tmp_path: Path, overrides: dict[str, str], failure_id: str
+) -> None:
+    path = env_file(lab, tmp_path, **overrides)
+    code, report, _, _ = run("diagnose", "--env-file", path, "--user", "alice", "--no-bind")
+    assert code == 1
+    assert first_failure(report) == ("config.parse", failure_id)
+    assert step(report, "ldap.service_bind")["status"] == "pass"  # the directory is still diagnosed
+
+
+def test_saslauthd_logs_in_over_plain_ldap_with_use_tls(lab: LabInfo, prosody_factory: Any, tmp_path: Path) -> None:
+    """LDAP_USE_TLS=1 on an ldap:// URL only adds TLS settings: the real saslauthd still says OK (in clear text)."""
+    from ldapcheck.lab.probe import probe_saslauthd
+
+    assert lab.ldap_url.startswith("ldap://")
+    container, info = prosody_factory({"LDAP_USE_TLS": "1", "LDAP_START_TLS": "0"})
+    assert "ldap_tls_cert" in info.saslauthd_conf_text or "ldap_tls" in info.saslauthd_conf_text
+    answer = probe_saslauthd(container, "alice", lab.users["alice"], realm=info.xmpp_domain)
+    assert answer.ok, answer
+    path = env_file(lab, tmp_path, LDAP_USE_TLS="1", LDAP_START_TLS="0")
+    _, report, _, _ = run("diagnose", "--env-file", path)
+    settings = step(report, "config.parse")
+    assert (settings["status"], settings["failure_id"]) == ("warn", "TLS-USE-TLS-SCHEME")

@@ -12,7 +12,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ldapcheck.adapters.errors import AdapterError, FilterError, NetError, NetKind, Operation, hostport
+from ldapcheck.adapters.errors import (
+    AdapterError,
+    DnSyntaxError,
+    FilterError,
+    NetError,
+    NetKind,
+    Operation,
+    PasswordPrepError,
+    hostport,
+)
 from ldapcheck.adapters.tls import ldap3_tls
 
 
@@ -41,6 +50,10 @@ def ldap3_error(exc: Exception, host: str, port: int, timeout: float, operation:
     where: dict[str, Any] = {"operation": operation, "host": host, "port": port, "timeout": timeout}
     if isinstance(exc, e.LDAPInvalidFilterError):
         return FilterError(text)
+    if isinstance(exc, e.LDAPInvalidDnError):
+        return DnSyntaxError(text)
+    if isinstance(exc, e.LDAPSASLPrepError):
+        return PasswordPrepError(text)
     if isinstance(exc, e.LDAPStartTLSError):
         return NetError(NetKind.STARTTLS_REFUSED, text, **{**where, "operation": Operation.STARTTLS})
     if isinstance(exc, e.LDAPCertificateError):

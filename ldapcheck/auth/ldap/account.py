@@ -39,6 +39,10 @@ FACTS = {
     State.PPOLICY_RESET: "must-change",
 }
 
+# The ACCOUNT fact a failed bind's own answer shows: AD's `data XXX` sub-code, the ppolicy response control's error.
+AD_DATA_FACTS = {"533": "disabled", "775": "locked", "701": "expired", "532": "must-change", "773": "must-change"}
+PPOLICY_ERROR_FACTS = {"accountLocked": "locked", "passwordExpired": "must-change", "changeAfterReset": "must-change"}
+
 
 def filetime(unix_seconds: float) -> int:
     """A Unix time as AD FILETIME."""

@@ -28,10 +28,10 @@ def _server_steps(settings: Settings) -> tuple[list[Step[HostContext]], frozense
         if server.host not in seen_hosts:
             seen_hosts.add(server.host)
             steps.append(host.dns_step(server.host, timeout))
-        steps.append(host.tcp_step(server, timeout))
+        steps.append(host.recorded(host.tcp_step(server, timeout), server))
         encrypted = server.tls or settings.start_tls
         step = host_tls.tls_step(server) if encrypted else host.plain_step(server, timeout)
-        steps.append(step)
+        steps.append(host.recorded(step, server))
         last[server.url] = step.id
     if len(settings.servers) == 1:
         return steps, frozenset({last[settings.servers[0].url]})

@@ -14,11 +14,13 @@ from typing import TypeVar
 
 from ldapcheck.adapters.errors import (
     AdapterError,
+    DnSyntaxError,
     FilterError,
     LdapProtocolError,
     NetError,
     NetKind,
     Operation,
+    PasswordPrepError,
     os_error,
 )
 from ldapcheck.adapters.ldap.rootdse import RootDseHidden
@@ -57,14 +59,36 @@ def short(text: str) -> str:
     return text if len(text) < 160 else text[:157] + "..."
 
 
-def failure(exc: BaseException, *, during: str = "", hint: str = "") -> CheckFailed:
+# Which setting a client-side refusal is about, when the step does not say (see `classified`).
+ANY_DN = "LDAP_BASE or LDAP_BINDDN"
+ANY_PASSWORD = "LDAP_BINDPW or the user's password"
+
+
+def failure(
+    exc: BaseException, *, during: str = "", hint: str = "", dn: str = ANY_DN, credential: str = ANY_PASSWORD
+) -> CheckFailed:
     """The catalogue failure for an adapter error (or an OSError/ssl error that escaped one).
 
     `during` names an exchange on an open connection ("the count stopped"): a failure in it is reported as
-    `during: <what the peer or the OS said>` with `hint`, as NET-TIMEOUT or LDAP-SERVER-DOWN.
+    `during: <what the peer or the OS said>` with `hint`, as NET-TIMEOUT or LDAP-SERVER-DOWN. `dn` and
+    `credential` name the setting a DN or a password the client refuses to send came from.
     """
     if isinstance(exc, OSError) and not isinstance(exc, AdapterError):
         exc = os_error(exc, operation=Operation.LDAP)
+    if isinstance(exc, DnSyntaxError):
+        return CheckFailed(
+            ids.CL_DN_SYNTAX,
+            f"{dn} is not valid DN syntax, so the client refuses to send it: {exc}",
+            hint=f"Fix {dn}: attribute=value pairs separated by commas (e.g. ou=users,dc=example,dc=org), no "
+            "quotes or stray spaces, special characters escaped with a backslash.",
+        )
+    if isinstance(exc, PasswordPrepError):
+        return CheckFailed(
+            ids.CL_SASLPREP,
+            f"{credential} cannot be prepared for sending (SASLprep): {exc}",
+            hint=f"Remove the control characters from {credential}; feed --password-stdin without a Windows line "
+            "end (printf '%s' \"$PW\" |).",
+        )
     if isinstance(exc, FilterError):
         return CheckFailed(ids.CL_FILTER, f"invalid search filter: {exc}", hint="Fix LDAP_FILTER's syntax.")
     if isinstance(exc, RootDseHidden):
@@ -223,12 +247,12 @@ def _mismatch(e: NetError, hp: str, host: str, port: int) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def classified(*, during: str = "", hint: str = "") -> Iterator[None]:
+def classified(*, during: str = "", hint: str = "", dn: str = ANY_DN, credential: str = ANY_PASSWORD) -> Iterator[None]:
     """Raise adapter errors (and escaping OSErrors) of the block as their catalogue failure."""
     try:
         yield
     except (AdapterError, OSError) as exc:
-        raise failure(exc, during=during, hint=hint) from None
+        raise failure(exc, during=during, hint=hint, dn=dn, credential=credential) from None
 
 
 def guarded(step: Step[C]) -> Step[C]:

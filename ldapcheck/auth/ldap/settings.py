@@ -19,6 +19,9 @@ DEFAULT_TIMEOUT = 5.0
 CONTAINER_DEFAULT_CA = "/etc/ssl/certs/ca-certificates.crt"
 
 _DEFAULT_PORTS = {"ldap": 389, "ldaps": 636}
+# The .env keys that decide whether Jitsi asks saslauthd at all (and whether LDAP_USE_TLS misleads): kept as the
+# file sets them, for the settings step (lint/gate.py login_gates).
+GATE_KEYS = ("ENABLE_AUTH", "AUTH_TYPE", "PROSODY_AUTH_TYPE", "LDAP_USE_TLS", "LDAP_START_TLS", "LDAP_URL")
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,8 @@ class Settings:
     xmpp_domain: str = DEFAULT_XMPP_DOMAIN
     timeout: float = DEFAULT_TIMEOUT
     source: str = "options"
+    # The .env's keys in front of saslauthd (ENABLE_AUTH, AUTH_TYPE, ...: lint.gate.GATE_KEYS), as the file sets them.
+    gates: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def anonymous(self) -> bool:
@@ -176,14 +181,20 @@ def _validated(settings: Settings) -> Settings:
     return settings
 
 
+def saslauthd_value(key: str, value: str) -> str:
+    """A value as saslauthd reads it back from saslauthd.conf: lak_config_read skips the spaces and tabs after
+    `key:`, so a leading one never reaches the server (trailing ones do). Keys not written there are unchanged."""
+    return value.lstrip(" \t") if key.startswith("LDAP_") else value
+
+
 def from_env(env: Mapping[str, str], *, source: str = ".env", ca_file: str = "") -> Settings:
     """Settings from a docker-jitsi-meet environment, with the template's defaults and boolean rules."""
     import os
 
     def get(key: str) -> str:
-        return env.get(key, "") or ""
+        return saslauthd_value(key, env.get(key, "") or "")
 
-    password = env.get("LDAP_BINDPW")
+    password = saslauthd_value("LDAP_BINDPW", env.get("LDAP_BINDPW") or "") or None
     cacert = get("LDAP_TLS_CACERT_FILE")
     if not ca_file and cacert and os.path.isfile(cacert):
         ca_file = cacert
@@ -201,6 +212,7 @@ def from_env(env: Mapping[str, str], *, source: str = ".env", ca_file: str = "")
             ca_file=ca_file,
             xmpp_domain=get("XMPP_DOMAIN") or DEFAULT_XMPP_DOMAIN,
             source=source,
+            gates={k: env[k] for k in GATE_KEYS if k in env},
         )
     )
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from ldapcheck.adapters import docker as dockeradapter
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core import facts as fact
+from ldapcheck.core.facts import LINK, NET
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 from ldapcheck.jitsi import modes
 from ldapcheck.jitsi.container.session import ContainerSession
@@ -254,6 +255,7 @@ def net_step(host: str, port: int) -> Step[S]:
                 "fix the container's DNS, or add it with extra_hosts in docker-compose.override.yml.",
                 detail=detail,
                 reproduce=reproduce,
+                facts={LINK: "dns", NET: "dns"},
             )
         if tcp_rc != 0:
             fid = ids.NET_TIMEOUT if tcp_rc == 124 else ids.NET_REFUSED
@@ -265,11 +267,13 @@ def net_step(host: str, port: int) -> Step[S]:
                 else f"Check that the server listens on {hostport} and the firewall lets the container through.",
                 detail=detail,
                 reproduce=reproduce,
+                facts={LINK: "tcp", NET: "timeout" if tcp_rc == 124 else "refused"},
             )
         return Outcome(
             summary=f"{host} resolves ({addresses.split()[0] if addresses else host}) and {hostport} accepts TCP",
             detail=detail,
             reproduce=reproduce,
+            facts={LINK: "tcp"},
         )
 
     return Step(

@@ -23,7 +23,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ldapcheck.jitsi.env.parse import EnvFile
+from ldapcheck.jitsi.env.parse import EnvEntry, EnvFile
 
 
 class Severity(enum.StrEnum):
@@ -84,6 +84,25 @@ class LintContext:
 
 
 LintRule = Callable[[LintContext], Iterable[Finding]]
+
+
+def values_context(values: Mapping[str, str], keys: LintKeys | None = None) -> LintContext:
+    """A context over values already resolved (no file: findings carry no line), for checks outside `lint`."""
+    entries = tuple(
+        EnvEntry(
+            key=k,
+            value=v,
+            quote="",
+            line=0,
+            end_line=0,
+            raw_value=v,
+            value_start=0,
+            value_end=0,
+            line_start=0,
+        )
+        for k, v in values.items()
+    )
+    return LintContext(EnvFile(path="", text="", entries=entries), keys=keys or LintKeys())
 
 
 def lint_env(

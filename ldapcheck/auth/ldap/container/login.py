@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import shlex
+import time
 
+from ldapcheck.auth.ldap import account, saslfilter
+from ldapcheck.auth.ldap import codes as ldapcodes
 from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.auth.ldap.container import probe
 from ldapcheck.auth.ldap.container.view import SaslauthdView
 from ldapcheck.core import catalogue as ids
+from ldapcheck.core.facts import (
+    ACCOUNT,
+    BIND,
+    CACHED,
+    EMPTY_PASSWORD,
+    ENTRIES,
+    FILTER,
+    LINK,
+    LOGIN_SEEN,
+    LOGIN_TYPED,
+    NET,
+)
 from ldapcheck.core.step import CheckFailed, Outcome, StepSkipped
 
 SASL_ANSWER = "container.sasl_answer"
@@ -39,6 +54,38 @@ def _missing_tls_files(ctx: SaslauthdView, conf: configs.LakConf) -> list[str]:
     keys = ("ldap_tls_cacert_file", "ldap_tls_cacert_dir", "ldap_tls_cert", "ldap_tls_key")
     exists = ctx.facts().exists
     return [conf.get(k) for k in keys if conf.get(k) and exists.get(conf.get(k)) is False]
+
+
+EMPTY_PASSWORD_TEXT = (
+    "empty password: the directory would take it as an anonymous bind; Jitsi users must type a password"
+)
+EMPTY_PASSWORD_HINT = "Type the user's password (prompt, LDAPCHECK_PASSWORD or --password-stdin)."
+CACHED_LINE = "auth success (cached)"  # saslauthd -d, when its credential cache (-c) answered
+
+
+def _password(ctx: SaslauthdView) -> str | None:
+    return ctx.options.password.reveal() if ctx.options.password is not None else None
+
+
+def _service_bind_link(ctx: SaslauthdView, servers: str, fid: str, tls: bool) -> str:
+    """The link a failed in-container service bind stopped at: dns/tcp (per the facts exec), tls, service_bind."""
+    if fid == ids.TLS_STARTTLS_UNSUPPORTED:
+        return "tls"
+    if fid not in (ids.LDAP_SERVER_DOWN, ids.NET_TIMEOUT, ids.NET_CONTAINER):
+        return "service_bind"
+    from ldapcheck.auth.ldap.settings import parse_servers
+    from ldapcheck.core.errors import ConfigError
+
+    try:
+        parsed = parse_servers(servers)
+    except ConfigError:
+        return "tcp"
+    f = ctx.facts()
+    if all(f.dns.get(s.host, (0, ""))[0] != 0 for s in parsed):
+        return "dns"
+    if all(f.tcp.get((s.host, s.port), 0) != 0 for s in parsed):
+        return "tcp"
+    return "tls" if tls or any(s.tls for s in parsed) else "tcp"
 
 
 def _host_reached(ctx: SaslauthdView, servers: str) -> bool:
@@ -72,6 +119,8 @@ def ldap_chain(ctx: SaslauthdView) -> Outcome:
             base=req.base,
         )
     reproduce = _bind_reproduce(ctx, conf.get("ldap_servers", "ldap://localhost/"), conf.get("ldap_bind_dn"), "BINDPW")
+    password = _password(ctx)
+    facts: dict[str, object] = {EMPTY_PASSWORD: True} if password == "" else {}
     module = p.get("ldap_module")
     if module is not None:
         raise CheckFailed(ids.JM_IMAGE, f"lua-ldap is missing in the container: {module.field(0)}", detail=detail)
@@ -86,6 +135,13 @@ def ldap_chain(ctx: SaslauthdView) -> Outcome:
             fid = ids.NET_CONTAINER
         detail["service bind"] = f"{who}: {sb.field(0)}"
         missing = _missing_tls_files(ctx, conf)
+        servers = conf.get("ldap_servers", "ldap://localhost/")
+        link = "tls" if missing else _service_bind_link(ctx, servers, fid, configs.lak_bool(conf.get("ldap_start_tls")))
+        facts[LINK] = link
+        if link == "service_bind":
+            facts[BIND] = "service"
+        elif fid == ids.NET_TIMEOUT:
+            facts[NET] = "timeout"
         if missing:
             detail["missing in the container"] = missing
             raise CheckFailed(
@@ -97,6 +153,7 @@ def ldap_chain(ctx: SaslauthdView) -> Outcome:
                 "XMPP domain's certificate and key under the config dir.",
                 detail=detail,
                 reproduce=f"docker exec {ctx.name} ls -l {' '.join(shlex.quote(m) for m in missing)}",
+                facts=facts,
             )
         raise CheckFailed(
             fid,
@@ -108,12 +165,23 @@ def ldap_chain(ctx: SaslauthdView) -> Outcome:
             else "Check LDAP_URL, LDAP_BINDDN and LDAP_BINDPW (`$` must be written `$$` in .env).",
             detail=detail,
             reproduce=reproduce,
+            facts=facts,
         )
     detail["service bind"] = f"{who}: ok ({sb.field(1)} ms)"
     if req is None:
         return Outcome(
-            summary=f"service bind as {who} ok (no login given: search and user bind not run)", detail=detail
+            summary=f"service bind as {who} ok (no login given: search and user bind not run)",
+            detail=detail,
+            facts={**facts, LINK: "service_bind"},
         )
+    facts.update(
+        {
+            LINK: "user_search",
+            LOGIN_TYPED: req.typed,
+            LOGIN_SEEN: req.user,
+            FILTER: saslfilter.wrapped(conf.get("ldap_filter", "(uid=%u)")),
+        }
+    )
     search = p.get("search")
     if search is None or not search.ok:
         msg = search.field(0) if search else "not run"
@@ -122,8 +190,10 @@ def ldap_chain(ctx: SaslauthdView) -> Outcome:
             f"search {req.filter} under {req.base!r} failed: {msg}",
             detail=detail,
             reproduce=reproduce,
+            facts=facts,
         )
     count = p.entry_count or 0
+    facts[ENTRIES] = count
     detail["entries"] = p.entries or "(none)"
     if count != 1:
         many = "two or more entries" if count > 1 else "no entry"
@@ -135,26 +205,47 @@ def ldap_chain(ctx: SaslauthdView) -> Outcome:
             else "Narrow LDAP_FILTER (e.g. add an objectClass) or LDAP_BASE so one entry matches.",
             detail=detail,
             reproduce=reproduce,
+            facts=facts,
         )
     ub = p.get("user_bind")
     if ub is None:
         return Outcome(
-            summary=f"service bind ok, {req.filter} → {p.entries[0]} (no password: user bind not run)", detail=detail
+            summary=f"service bind ok, {req.filter} → {p.entries[0]} (no password: user bind not run)",
+            detail=detail,
+            facts=facts,
+        )
+    facts.update({LINK: "user_bind", BIND: "user"})
+    reproduce = _bind_reproduce(ctx, conf.get("ldap_servers", "ldap://localhost/"), p.entries[0], "PW")
+    if password == "":
+        detail["user bind"] = f"{p.entries[0]}: {ub.field(0) if not ub.ok else 'accepted'} (empty password)"
+        raise CheckFailed(
+            ids.RC_53 if not ub.ok else ids.OL_UNAUTH_BIND,
+            EMPTY_PASSWORD_TEXT
+            + ("" if not ub.ok else " (this server even ACCEPTS it as an unauthenticated bind: not a login)"),
+            hint=EMPTY_PASSWORD_HINT,
+            detail=detail,
+            reproduce=reproduce,
+            facts=facts,
         )
     if not ub.ok:
         detail["user bind"] = f"{p.entries[0]}: {ub.field(0)}"
-        reproduce = _bind_reproduce(ctx, conf.get("ldap_servers", "ldap://localhost/"), p.entries[0], "PW")
+        sub = ldapcodes.ad_subcode(ub.field(0))
+        if sub is not None and sub.data in account.AD_DATA_FACTS:
+            facts[ACCOUNT] = account.AD_DATA_FACTS[sub.data]
         raise CheckFailed(
-            ldap_error_id(ub.field(0)),
+            sub.failure_id if sub is not None else ldap_error_id(ub.field(0)),
             f"user bind as {p.entries[0]} fails inside the container: {ub.field(0)}",
             hint="The password is wrong for this entry (or the account is locked)."
             if "credentials" in ub.field(0)
             else "Check the server's log for this bind.",
             detail=detail,
             reproduce=reproduce,
+            facts=facts,
         )
     detail["user bind"] = f"{p.entries[0]}: ok ({ub.field(1)} ms)"
-    return Outcome(summary=f"service bind, search {req.filter} → 1 entry, user bind: all ok", detail=detail)
+    return Outcome(
+        summary=f"service bind, search {req.filter} → 1 entry, user bind: all ok", detail=detail, facts=facts
+    )
 
 
 def _bind_reproduce(ctx: SaslauthdView, servers: str, dn: str, var: str) -> str:
@@ -182,7 +273,20 @@ def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
     p = ctx.probe()
     ctx.charge("probe", p.ms("sasl_reply"))
     detail: dict[str, object] = {"typed": req.typed, "login": req.user, "service": req.service, "realm": req.realm}
+    facts: dict[str, object] = {LOGIN_TYPED: req.typed, LOGIN_SEEN: req.user}
     reproduce = _login_reproduce(ctx)
+    if _password(ctx) == "":
+        # Not a socket problem, whatever the socket exchange shows (the reply is kept in the detail).
+        reply = p.get("sasl_reply")
+        detail["reply"] = (reply.field(0) or "(empty)") if reply is not None else "(not asked)"
+        raise CheckFailed(
+            ids.RC_53,
+            EMPTY_PASSWORD_TEXT,
+            hint=EMPTY_PASSWORD_HINT,
+            detail=detail,
+            reproduce=reproduce,
+            facts={**facts, EMPTY_PASSWORD: True},
+        )
     connect = p.get("sasl_connect")
     if connect is None or not connect.ok:
         raise CheckFailed(
@@ -190,6 +294,7 @@ def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
             f"cannot connect to saslauthd: {connect.field(0) if connect else 'not run'}",
             detail=detail,
             reproduce=reproduce,
+            facts=facts,
         )
     reply = p.get("sasl_reply")
     if reply is None or not reply.ok:
@@ -198,6 +303,7 @@ def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
             f"saslauthd did not answer: {reply.field(0) if reply else 'no reply'}",
             detail=detail,
             reproduce=reproduce,
+            facts=facts,
         )
     answer = probe.classify_reply(reply.field(0))
     ctx.values[SASL_ANSWER] = answer  # for the testsaslauthd comparison, also when this step fails
@@ -205,15 +311,17 @@ def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
     via = "(password sent on the socket, in no process arguments)"
     with contextlib.suppress(Exception):  # the log is supporting evidence only
         lines = ctx.login_log()
+        facts[CACHED] = any(CACHED_LINE in line for line in lines)
         if lines:
             detail["saslauthd log"] = lines[-3:]
-            detail["answered from cache"] = any("(cached)" in line for line in lines)
+            detail["answered from cache"] = facts[CACHED]
     if answer == "OK":
         return Outcome(
             summary=f"saslauthd: OK for {req.user}@{req.realm} service {req.service} {via}",
             detail=detail,
             value="OK",
             reproduce=reproduce,
+            facts=facts,
         )
     raise CheckFailed(
         ids.SA_OPAQUE_NO,
@@ -221,6 +329,7 @@ def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
         hint="The verdict combines the other steps into the cause.",
         detail=detail,
         reproduce=reproduce,
+        facts=facts,
     )
 
 
@@ -235,16 +344,28 @@ def testsaslauthd(ctx: SaslauthdView) -> Outcome:
             "(--testsaslauthd runs it; the socket-protocol step asks saslauthd the same question without that)"
         )
     password = ctx.options.password.reveal()
+    facts: dict[str, object] = {LOGIN_TYPED: req.typed, LOGIN_SEEN: req.user}
+    reproduce = _login_reproduce(ctx)
+    if password == "":
+        raise CheckFailed(
+            ids.RC_53,
+            EMPTY_PASSWORD_TEXT + " (testsaslauthd not run)",
+            hint=EMPTY_PASSWORD_HINT,
+            reproduce=reproduce,
+            facts={**facts, EMPTY_PASSWORD: True},
+        )
     argv = ["testsaslauthd", "-u", req.user, "-p", password, "-s", req.service, "-r", req.realm]
+    started = time.time()
     result = ctx.exec(argv, user=ctx.prosody_user(), timeout=30)
     parsed = probe.parse_testsaslauthd(result.stdout, result.stderr, result.exit_code)
+    with contextlib.suppress(Exception):  # the log is supporting evidence only
+        facts[CACHED] = any(CACHED_LINE in line for line in ctx.login_log_since(started))
     detail: dict[str, object] = {
         "stdout": parsed.stdout.strip(),
         "stderr": parsed.reason or "(empty)",
         "exit": parsed.exit_code,
         "note": "the password was in testsaslauthd's argv inside the container while it ran (--testsaslauthd)",
     }
-    reproduce = _login_reproduce(ctx)
     other_answer = ctx.values.get(SASL_ANSWER)
     if other_answer is not None and parsed.verdict in ("OK", "NO") and other_answer != parsed.verdict:
         raise CheckFailed(
@@ -253,13 +374,24 @@ def testsaslauthd(ctx: SaslauthdView) -> Outcome:
             hint="A password change or cache expiry between the two calls, or a bug: rerun.",
             detail=detail,
             reproduce=reproduce,
+            facts=facts,
         )
     if parsed.verdict == "OK":
         return Outcome(
-            summary=f"testsaslauthd: {parsed.stdout.strip()}", detail=detail, value="OK", reproduce=reproduce
+            summary=f"testsaslauthd: {parsed.stdout.strip()}",
+            detail=detail,
+            value="OK",
+            reproduce=reproduce,
+            facts=facts,
         )
     if parsed.verdict == "SOCKET":
-        raise CheckFailed(ids.SA_SOCKET, f"testsaslauthd: {parsed.reason}", detail=detail, reproduce=reproduce)
+        raise CheckFailed(
+            ids.SA_SOCKET, f"testsaslauthd: {parsed.reason}", detail=detail, reproduce=reproduce, facts=facts
+        )
     raise CheckFailed(
-        ids.SA_OPAQUE_NO, f"testsaslauthd: {parsed.stdout.strip() or parsed.reason}", detail=detail, reproduce=reproduce
+        ids.SA_OPAQUE_NO,
+        f"testsaslauthd: {parsed.stdout.strip() or parsed.reason}",
+        detail=detail,
+        reproduce=reproduce,
+        facts=facts,
     )

@@ -216,6 +216,11 @@ class SaslauthdView:
             return []
         return self.session.memo("log", lambda: _log_lines(self.session.logs(since=probe.started_at), req.user))
 
+    def login_log_since(self, since: float) -> list[str]:
+        """saslauthd's `-d` lines about this login since a wall-clock time (not memoised: testsaslauthd's own)."""
+        req = self.request()
+        return _log_lines(self.session.logs(since=since), req.user) if req is not None else []
+
     # --- login request ---------------------------------------------------------------------------
     def request(self) -> saslfilter.SaslRequest | None:
         """What saslauthd receives for the typed login, with the filter and base of the conf in use."""

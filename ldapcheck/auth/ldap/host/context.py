@@ -50,9 +50,12 @@ class HostContext:
     server: ServerUrl | None = None
     # Whether the certificate of each server verified (key: ServerUrl.url); False = we connect like saslauthd.
     tls_ok: dict[str, bool] = field(default_factory=dict)
+    # How the last network step of each server failed (key: ServerUrl.url; value: facts[NET]), for net.select.
+    net_failed: dict[str, str] = field(default_factory=dict)
     directory: DirectoryLike | None = None
     user_dn: str | None = None
     is_ad: bool = False
+    naming_contexts: tuple[str, ...] = ()  # from the root DSE (empty: not readable or none listed)
 
     def __post_init__(self) -> None:
         if self.server is None and len(self.settings.servers) == 1:
@@ -72,6 +75,12 @@ class HostContext:
         if "%" not in self.settings.base:
             return self.settings.base
         return expand(self.settings.base, prosody_login(self.options.user or ""), realm=self.settings.xmpp_domain)
+
+    def outside_naming_contexts(self) -> bool:
+        """Whether the search base lies under none of the server's naming contexts (unknown contexts: False)."""
+        base = _squeezed(self.search_base())
+        contexts = [_squeezed(c) for c in self.naming_contexts]
+        return bool(base and contexts) and not any(base == c or base.endswith("," + c) or not c for c in contexts)
 
     # --- reproduce helpers: standard tools, never a password (-W prompts) -------------------
 
@@ -106,3 +115,8 @@ class HostContext:
             f"{self.env_prefix()}ldapsearch {self.ldap_args()}{self.bind_args()}{extra}{scope_arg} "
             f"-b {shlex.quote(base)} {shlex.quote(filter_text)} {tail}"
         )
+
+
+def _squeezed(dn: str) -> str:
+    """A DN compared loosely: lower case, no spaces."""
+    return dn.lower().replace(" ", "")

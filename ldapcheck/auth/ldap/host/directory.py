@@ -14,7 +14,7 @@ from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import DirectoryLike, HostContext
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core.facts import BIND
-from ldapcheck.core.step import CheckFailed, Outcome, Step
+from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 
 
 def connection(ctx: HostContext, *, wire: bool = False) -> Directory | WireDirectory:
@@ -64,15 +64,10 @@ def rootdse_step(requires: frozenset[str]) -> Step[HostContext]:
             "starttls_offered": starttls,
             "ldap_versions": list(dse.supported_ldap_versions),
         }
-        base = ctx.search_base().lower().replace(" ", "")
-        if base and contexts and not any(base.endswith(c.lower().replace(" ", "")) for c in contexts):
-            raise CheckFailed(
-                ids.RC_10,
-                f"LDAP_BASE {ctx.search_base()} is outside this server's naming contexts ({', '.join(contexts)})",
-                hint="Fix LDAP_BASE (check the dc= parts), or point LDAP_URL at the server (or AD Global Catalog "
-                "port 3268) that holds it.",
-                detail=detail,
-            )
+        ctx.naming_contexts = tuple(contexts)
+        if ctx.outside_naming_contexts():
+            # Reported by ldap.base: the service bind does not depend on the base and is still tested.
+            detail["LDAP_BASE"] = f"{ctx.search_base()}: not under any naming context (see ldap.base)"
         if ctx.settings.start_tls and not starttls and ctx.server is not None and not ctx.server.tls:
             return Outcome(
                 summary=f"{vendor}; StartTLS not listed in supportedExtension",
@@ -99,9 +94,12 @@ def service_bind_step() -> Step[HostContext]:
 
     def run(ctx: HostContext) -> Outcome:
         s = ctx.settings
+        if not s.anonymous and not s.bind_password:
+            raise StepSkipped("LDAP_BINDDN without LDAP_BINDPW: saslauthd rejects its config (see config.parse)")
         who = s.bind_dn or "anonymous"
         password = s.bind_password.reveal() if s.bind_password else ""
-        result = shared_directory(ctx).bind(s.bind_dn, password)
+        with classified(dn="LDAP_BINDDN", credential="LDAP_BINDPW"):
+            result = shared_directory(ctx).bind(s.bind_dn, password)
         verdict = ldapcodes.classify_bind(result.code, result.message, who=who, service=True)
         detail: dict[str, object] = {"identity": who, "result_code": result.code}
         if result.message:
@@ -125,7 +123,9 @@ def service_bind_step() -> Step[HostContext]:
         id="ldap.service_bind",
         title="Service bind",
         run=run,
-        requires=frozenset({"ldap.rootdse", "config.parse"}),  # config.parse fails on a DN without password
+        requires=frozenset(
+            {"ldap.rootdse"}
+        ),  # not config.parse: a gate there (AUTH_TYPE…) leaves the directory testable
         reproduce=reproduce,
     )
 
@@ -143,7 +143,18 @@ def base_step() -> Step[HostContext]:
                 hint="Set LDAP_BASE to the DN that holds the users, e.g. ou=users,dc=example,dc=org.",
             )
         base = ctx.search_base()
-        result, _ = shared_directory(ctx).read_entry(base)
+        if ctx.outside_naming_contexts():
+            contexts = ", ".join(ctx.naming_contexts)
+            raise CheckFailed(
+                ids.RC_32,
+                f"LDAP_BASE {base} is not under any naming context ({contexts}) of this server: saslauthd finds "
+                "nobody there",
+                hint=f"Fix LDAP_BASE (check the dc= parts: this server holds {contexts}), or point LDAP_URL at the "
+                "server (or AD Global Catalog port 3268) that holds it.",
+                detail={"base": base, "naming_contexts": list(ctx.naming_contexts)},
+            )
+        with classified(dn="LDAP_BASE"):
+            result, _ = shared_directory(ctx).read_entry(base)
         detail: dict[str, object] = {"base": base, "result_code": result.code, "matched_dn": result.matched_dn}
         if result.code == 0:
             return Outcome(summary=f"{base} exists", detail=detail)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 
 from ldapcheck.adapters import net
+from ldapcheck.auth.ldap.failures import guarded
 from ldapcheck.auth.ldap.host.context import HostContext
+from ldapcheck.auth.ldap.lint.gate import login_gates
 from ldapcheck.auth.ldap.settings import ServerUrl
 from ldapcheck.core import catalogue as ids
+from ldapcheck.core.facts import GATE, LINK, NET
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 
@@ -50,7 +54,31 @@ def config_step() -> Step[HostContext]:
             )
         who = "anonymous" if s.anonymous else s.bind_dn
         origin = f"{s.source}: " if s.source != "options" else ""
-        return Outcome(summary=f"{origin}{servers}, base {s.base or '(empty)'}, bind {who}, TLS {tls}", detail=detail)
+        summary = f"{origin}{servers}, base {s.base or '(empty)'}, bind {who}, TLS {tls}"
+        findings = login_gates(s.gates) if s.gates else []
+        if findings:
+            detail["gates"] = [f"{f.id}: {f.message}" for f in findings]
+        blocking = [f for f in findings if f.id != ids.TLS_USE_TLS_SCHEME]
+        if blocking:
+            # ENABLE_AUTH is the outer gate: without it prosody never asks for a password at all.
+            first = min(blocking, key=lambda f: f.id != ids.LINT_ENABLE_AUTH)
+            gate = "ENABLE_AUTH" if first.id == ids.LINT_ENABLE_AUTH else (first.key or "AUTH_TYPE")
+            raise CheckFailed(
+                first.id,
+                f"{first.message} (no login reaches saslauthd, whatever the directory says)",
+                hint=first.hint[:1].upper() + first.hint[1:] + ".",
+                detail=detail,
+                facts={LINK: "settings", GATE: gate},
+            )
+        for f in findings:  # TLS-USE-TLS-SCHEME: logins work, in clear text (research §3.7)
+            return Outcome(
+                summary=f"{summary}; {f.message}",
+                detail=detail,
+                warn=True,
+                failure_id=f.id,
+                hint=f.hint[:1].upper() + f.hint[1:] + ".",
+            )
+        return Outcome(summary=summary, detail=detail)
 
     return Step(id="config.parse", title="Settings (as saslauthd gets them)", run=run)
 
@@ -105,8 +133,32 @@ def plain_step(server: ServerUrl, timeout: float) -> Step[HostContext]:
     )
 
 
+def recorded(step: Step[HostContext], server: ServerUrl) -> Step[HostContext]:
+    """A network step of `server` (TCP or the last one) that notes how it failed (facts[NET]) for net.select."""
+    run = guarded(step).run
+
+    def recording_run(ctx: HostContext) -> Outcome:
+        try:
+            return run(ctx)
+        except CheckFailed as exc:
+            ctx.net_failed.setdefault(server.url, str(exc.facts.get(NET, "")))
+            raise
+
+    return replace(step, run=recording_run)
+
+
+def _hung(ctx: HostContext, srv: ServerUrl) -> bool:
+    """The server accepted TCP and then did not answer: libldap holds on to that connection (no failover)."""
+    return f"net.tcp[{srv.hostport}]" in ctx.values and ctx.net_failed.get(srv.url) == "timeout"
+
+
 def select_step(last_ids: dict[str, str]) -> Step[HostContext]:
-    """`net.select`: the first server of LDAP_URL whose network steps passed (libldap fails over in order)."""
+    """`net.select`: the server saslauthd ends up using, in LDAP_URL's order.
+
+    Checked against the real saslauthd (tests/integration/test_host_chain.py): libldap moves on to the next URL
+    when a connection fails (refused, unreachable, no answer to the SYN), but a server that accepts TCP and then
+    never answers keeps it: lak waits 5 s, retries once and answers NO, the next server is never asked.
+    """
 
     def run(ctx: HostContext) -> Outcome:
         servers = ctx.settings.servers
@@ -115,9 +167,7 @@ def select_step(last_ids: dict[str, str]) -> Step[HostContext]:
             if last_ids[srv.url] in ctx.values:
                 ctx.server = srv
                 note = (
-                    f" (after {', '.join(failed)} failed: saslauthd fails over, each login first waits)"
-                    if failed
-                    else ""
+                    f" (after {', '.join(failed)} failed: saslauthd moves on, each login first waits)" if failed else ""
                 )
                 return Outcome(
                     summary=f"LDAP steps use {srv.url}{note}",
@@ -125,12 +175,26 @@ def select_step(last_ids: dict[str, str]) -> Step[HostContext]:
                     warn=bool(failed),
                     failure_id=ids.LDAP_SERVER_DOWN if failed else None,
                     hint="Fix or remove the failing servers from LDAP_URL." if failed else "",
+                    facts={LINK: "tcp"},
+                )
+            if _hung(ctx, srv) and any(last_ids[later.url] in ctx.values for later in servers):
+                working = next(later.url for later in servers if last_ids[later.url] in ctx.values)
+                raise CheckFailed(
+                    ids.NET_NO_FAILOVER,
+                    f"{srv.url} accepts TCP but never answers: saslauthd waits about 10 s on it and answers NO; "
+                    f"it does not fail over to {working}",
+                    hint=f"Remove or fix the first server ({srv.url}) in LDAP_URL; saslauthd does not fail over "
+                    "when a server accepts and hangs.",
+                    detail={"hanging": srv.url, "working": working, "failed_before": failed},
+                    facts={LINK: "tcp", NET: "timeout"},
                 )
             failed.append(srv.url)
+        first = servers[0].url
         raise CheckFailed(
             ids.LDAP_SERVER_DOWN,
             f"none of the {len(servers)} servers in LDAP_URL works (see the steps above)",
             hint="Fix the first failing step of each server.",
+            facts={LINK: "tcp", NET: ctx.net_failed.get(first) or "dns"},  # no record: its DNS step failed
         )
 
     return Step(id="net.select", title="Server for the LDAP steps", run=run)

@@ -13,7 +13,7 @@ from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import HostContext
 from ldapcheck.auth.ldap.host.directory import connection, shared_directory
 from ldapcheck.core import catalogue as ids
-from ldapcheck.core.facts import ACCOUNT, BIND
+from ldapcheck.core.facts import ACCOUNT, BIND, EMPTY_PASSWORD, ENTRIES, FILTER, LOGIN_SEEN, LOGIN_TYPED
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 MAX_LISTED = 10
@@ -35,7 +35,8 @@ def user_search_step() -> Step[HostContext]:
     def run(ctx: HostContext) -> Outcome:
         prosody, tester = _requests(ctx)
         start = time.perf_counter()
-        result, dns = shared_directory(ctx).search_dns(prosody.base, saslfilter.wrapped(prosody.filter), limit=50)
+        with classified(dn="LDAP_BASE"):
+            result, dns = shared_directory(ctx).search_dns(prosody.base, saslfilter.wrapped(prosody.filter), limit=50)
         seconds = time.perf_counter() - start
         detail: dict[str, object] = {
             "typed_login": prosody.typed,
@@ -48,6 +49,12 @@ def user_search_step() -> Step[HostContext]:
             "search_ms": round(seconds * 1000, 1),
             "dns": dns[:MAX_LISTED],
         }
+        facts: dict[str, object] = {
+            ENTRIES: len(dns),
+            LOGIN_TYPED: prosody.typed,
+            LOGIN_SEEN: prosody.user,
+            FILTER: saslfilter.wrapped(ctx.settings.filter),
+        }
         if tester.filter != prosody.filter:
             detail["testsaslauthd_filter"] = (
                 f"{tester.filter} (testsaslauthd -u {prosody.typed} passes the login uncut; prosody sends "
@@ -59,12 +66,14 @@ def user_search_step() -> Step[HostContext]:
                 "the user search hit the time limit (timeLimitExceeded, 3); saslauthd gives up after 5 s",
                 hint="Narrow LDAP_BASE, index the filter's attribute, avoid 1.2.840.113556.1.4.1941 on big trees.",
                 detail=detail,
+                facts=facts,
             )
         if result.code not in (0, 4):
             raise CheckFailed(
                 f"RC-{result.code}",
                 f"user search failed: {ldapcodes.result_name(result.code)} ({result.code}) {result.message}",
                 detail=detail,
+                facts=facts,
             )
         if not dns:
             hint = "Check LDAP_FILTER's attribute and LDAP_BASE's subtree"
@@ -81,6 +90,7 @@ def user_search_step() -> Step[HostContext]:
                 "answers NO",
                 hint=hint + ".",
                 detail=detail,
+                facts=facts,
             )
         if len(dns) > 1 or result.code == 4:
             listed = "; ".join(dns[:MAX_LISTED])
@@ -91,6 +101,7 @@ def user_search_step() -> Step[HostContext]:
                 hint="Make the filter unique: narrow LDAP_BASE to the users' OU or add an objectClass / group "
                 "condition to LDAP_FILTER, or remove the duplicate entry.",
                 detail=detail,
+                facts=facts,
             )
         ctx.user_dn = dns[0]
         summary = f"1 entry: {dns[0]} (filter {prosody.filter})"
@@ -102,8 +113,9 @@ def user_search_step() -> Step[HostContext]:
                 failure_id=ids.RC_3,
                 hint="Narrow LDAP_BASE or index the filter's attribute before logins start timing out.",
                 value=dns[0],
+                facts=facts,
             )
-        return Outcome(summary=summary, detail=detail, value=dns[0])
+        return Outcome(summary=summary, detail=detail, value=dns[0], facts=facts)
 
     def reproduce(ctx: HostContext) -> str:
         prosody, _ = _requests(ctx)
@@ -186,6 +198,14 @@ def _unauthenticated_probe(ctx: HostContext, dn: str) -> Result:
         return directory.bind(dn, "")
 
 
+def _account_fact(code: int, message: str, ppolicy_error: str | None) -> str | None:
+    """The account state a failed bind's answer shows (AD `data 533/775/…`, the ppolicy control), if any."""
+    sub = ldapcodes.ad_subcode(message) if code == 49 else None
+    if sub is not None and sub.data in account.AD_DATA_FACTS:
+        return account.AD_DATA_FACTS[sub.data]
+    return account.PPOLICY_ERROR_FACTS.get(ppolicy_error or "")
+
+
 def user_bind_step() -> Step[HostContext]:
     """`ldap.user_bind`: one bind as the user's DN with the password (never retried)."""
 
@@ -193,8 +213,9 @@ def user_bind_step() -> Step[HostContext]:
         dn = ctx.user_dn or ""
         password = ctx.options.password.reveal() if ctx.options.password else ""
         detail: dict[str, object] = {"dn": dn}
-        facts = {BIND: "user"}
+        facts: dict[str, object] = {BIND: "user"}
         if not password:
+            facts[EMPTY_PASSWORD] = True
             result = _unauthenticated_probe(ctx, dn)
             detail["result_code"] = result.code
             if result.message:
@@ -217,7 +238,7 @@ def user_bind_step() -> Step[HostContext]:
                 detail=detail,
                 facts=facts,
             )
-        with connection(ctx) as directory:
+        with classified(dn=f"the user's DN {dn}", credential="the user's password"), connection(ctx) as directory:
             bound = directory.bind(dn, password, controls=[(ldapwire.PPOLICY_OID, False, None)])
         detail["result_code"] = bound.code
         if bound.message:
@@ -230,6 +251,9 @@ def user_bind_step() -> Step[HostContext]:
                 detail["ppolicy"] = {"warning": warning, "error": error}
         verdict = ldapcodes.classify_bind(bound.code, bound.message, who=dn, service=False)
         if not verdict.ok:
+            state = _account_fact(bound.code, bound.message, error)
+            if state:
+                facts[ACCOUNT] = state
             if error:
                 raise CheckFailed(
                     ids.OL_PPOLICY,
@@ -249,8 +273,11 @@ def user_bind_step() -> Step[HostContext]:
                 warn=True,
                 failure_id=ids.OL_PPOLICY,
                 hint="The password expires soon or grace logins are being used: set a new one.",
+                facts=facts,
             )
-        return Outcome(summary=f"password accepted for {dn}: saslauthd's LDAP part would say OK", detail=detail)
+        return Outcome(
+            summary=f"password accepted for {dn}: saslauthd's LDAP part would say OK", detail=detail, facts=facts
+        )
 
     def reproduce(ctx: HostContext) -> str:
         return f"{ctx.env_prefix()}ldapwhoami {ctx.ldap_args()} -D {shlex.quote(ctx.user_dn or '<user DN>')} -W"

@@ -6,11 +6,12 @@ parses saslauthd.conf (a line without a value fails the whole configuration).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from ldapcheck.auth.ldap.render import TEMPLATE_VARIABLES
 from ldapcheck.core import catalogue as ids
-from ldapcheck.jitsi.lint.model import Finding, LintContext, Severity
+from ldapcheck.jitsi.lint.model import Finding, LintContext, Severity, values_context
+from ldapcheck.jitsi.lint.rules import rule_enable_auth
 from ldapcheck.jitsi.modes import auth_modes
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -147,3 +148,22 @@ def rule_bind_account(ctx: LintContext) -> Iterator[Finding]:
             "LDAP_BINDPW is set but LDAP_BINDDN is not: the password is ignored and saslauthd binds anonymously",
             "set LDAP_BINDDN to the service account's full DN, or remove LDAP_BINDPW",
         )
+
+
+def login_gates(values: Mapping[str, str]) -> list[Finding]:
+    """The lint findings about the gates in front of saslauthd, for the host chain's settings step.
+
+    Each rule speaks only about keys the file sets: ENABLE_AUTH's rule when ENABLE_AUTH is there, AUTH_TYPE's
+    when AUTH_TYPE or PROSODY_AUTH_TYPE is, LDAP_USE_TLS's when it is (a bare --url has none of them).
+    """
+    from ldapcheck.auth.ldap.lint.values import rule_tls_scheme
+
+    ctx = values_context(values)
+    found: list[Finding] = []
+    if "ENABLE_AUTH" in values:
+        found += [f for f in rule_enable_auth(ctx) if f.id == ids.LINT_ENABLE_AUTH]
+    if "AUTH_TYPE" in values or "PROSODY_AUTH_TYPE" in values:
+        found += [f for f in rule_auth_type(ctx) if f.id == ids.JM_AUTH_TYPE]
+    if "LDAP_USE_TLS" in values:
+        found += [f for f in rule_tls_scheme(ctx) if f.id == ids.TLS_USE_TLS_SCHEME]
+    return found
