@@ -58,6 +58,11 @@ def load_settings(source: LdapSource, environ: Mapping[str, str] = os.environ) -
     if not env.get("LDAP_URL"):
         where = f"{env_file} has no LDAP_URL" if env_file else "no LDAP_URL and no ./.env here"
         raise ConfigError(f"{where}: pass --env-file PATH (docker-jitsi-meet .env) or --url ldap://host:389")
+    # A DN typed on the command line is a usage error; one from the .env is a finding (config.parse: CL-DN-SYNTAX).
+    for flag, value, ad in (("--base", source.base, False), ("--bind-dn", source.bind_dn, True)):
+        problem = s.dn_problem(flag, value or "", allow_ad_forms=ad)
+        if problem is not None:
+            raise ConfigError(problem)
     if source.ca_file and not os.path.isfile(source.ca_file):
         raise ConfigError(f"--ca-file {source.ca_file}: no such file (or not a regular file)")
     settings = s.from_env(env, source=env_file or "options", ca_file=source.ca_file or "")

@@ -30,6 +30,9 @@ GATE: Final = "gate"
 CACHED: Final = "cached"
 # `.env` keys whose value in the running container differs from the file.
 DIFFERING: Final = "differing"
+# "env" on a container step that tested a value only the .env has (a server the container does not use): it
+# belongs to the path a recreate would give, not to today's.
+PATH: Final = "path"
 # The password given was empty (servers treat it as an anonymous bind).
 EMPTY_PASSWORD: Final = "empty_password"
 # A warning that does not change whether logins work (e.g. a security finding): not a verdict's cause, and

@@ -314,7 +314,7 @@ def test_mounted_conf_leaving_keys_at_saslauthds_defaults_agrees(lab: LabInfo, p
         "ldap_auth_method, ldap_filter, ldap_version)"
     )
     assert status(report, "container.saslauthd_protocol") is Status.PASS
-    assert report.verdict is None
+    assert report.verdict is not None and report.verdict.failure_id is None
 
 
 def test_saslauthd_conf_readable_by_everyone_is_a_warning_only(lab: LabInfo, prosody_factory: Any) -> None:
@@ -330,7 +330,7 @@ def test_saslauthd_conf_readable_by_everyone_is_a_warning_only(lab: LabInfo, pro
     assert (step.status, step.failure_id, step.facts) == (Status.WARN, "SA-CONF-PERMS", {"login_unaffected": True})
     assert "holds ldap_bind_pw and is mode 0644" in step.summary
     assert status(report, "container.saslauthd_protocol") is Status.PASS
-    assert report.verdict is None
+    assert report.verdict is not None and report.verdict.failure_id is None
     text = render_report(report, Format.TEXT)
     assert [line for line in text.splitlines() if "SA-CONF-PERMS" in line] == []  # one line, no details
     assert len([line for line in text.splitlines() if line.startswith("! saslauthd.conf permissions")]) == 1

@@ -334,7 +334,11 @@ def _config(**env: str) -> Outcome:
 @pytest.mark.parametrize(
     ("env", "fid", "gate"),
     [
-        ({"ENABLE_AUTH": "0", "AUTH_TYPE": "ldap"}, ids.LINT_ENABLE_AUTH, "ENABLE_AUTH"),
+        (
+            {"ENABLE_AUTH": "0", "AUTH_TYPE": "ldap"},
+            ids.JM_AUTH_TYPE,
+            "ENABLE_AUTH",
+        ),  # one id for the gates in every step
         ({"ENABLE_AUTH": "1", "AUTH_TYPE": "LDAP"}, ids.JM_AUTH_TYPE, "AUTH_TYPE"),
         ({"ENABLE_AUTH": "1", "AUTH_TYPE": "internal"}, ids.JM_AUTH_TYPE, "AUTH_TYPE"),
         (
@@ -342,7 +346,11 @@ def _config(**env: str) -> Outcome:
             ids.JM_AUTH_TYPE,
             "PROSODY_AUTH_TYPE",
         ),
-        ({"ENABLE_AUTH": "0", "AUTH_TYPE": "LDAP"}, ids.LINT_ENABLE_AUTH, "ENABLE_AUTH"),
+        (
+            {"ENABLE_AUTH": "0", "AUTH_TYPE": "LDAP"},
+            ids.JM_AUTH_TYPE,
+            "ENABLE_AUTH",
+        ),  # one id for the gates in every step
     ],
 )
 def test_a_gate_that_keeps_jitsi_from_asking_saslauthd_fails_the_settings(

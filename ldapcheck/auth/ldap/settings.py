@@ -92,22 +92,21 @@ _UPN = re.compile(r"^[^@\s=,]+@[^@\s=,]+$")
 _DOWNLEVEL = re.compile(r"^[^\\\s=,]+\\[^\\\s=,]+$")
 
 
-def check_dn(name: str, value: str, *, allow_ad_forms: bool = False) -> None:
-    """Raise ConfigError if `value` is not an RFC 4514 DN (AD bind names may be UPN or DOMAIN\\user)."""
+def dn_problem(name: str, value: str, *, allow_ad_forms: bool = False) -> str | None:
+    """Why `value` is not an RFC 4514 DN (AD bind names may be UPN or DOMAIN\\user); None when it is one."""
     if not value:
-        return
+        return None
     if value[:1] in "\"'" or value[-1:] in "\"'":
-        raise ConfigError(
-            f"{name} {value!r} contains quotes; saslauthd passes them to the server verbatim, remove them"
-        )
+        return f"{name} {value!r} contains quotes; saslauthd passes them to the server verbatim, remove them"
     if allow_ad_forms and (_UPN.match(value) or _DOWNLEVEL.match(value)):
-        return
+        return None
     if not is_dn(value):
         extra = " (Active Directory also accepts user@domain or DOMAIN\\user)" if allow_ad_forms else ""
-        raise ConfigError(
+        return (
             f"{name} {value!r} is not a valid DN: write it as attribute=value pairs separated by commas, "
-            f"e.g. cn=saslauthd,ou=services,dc=example,dc=org{extra} [RC-34]"
-        ) from None
+            f"e.g. cn=saslauthd,ou=services,dc=example,dc=org{extra}"
+        )
+    return None
 
 
 _ATTR_TYPE = re.compile(r"^\s*(?:[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+)\s*=")
@@ -143,6 +142,8 @@ class Settings:
     source: str = "options"
     # The .env's keys in front of saslauthd (ENABLE_AUTH, AUTH_TYPE, ...: lint.gate.GATE_KEYS), as the file sets them.
     gates: Mapping[str, str] = field(default_factory=dict)
+    # LDAP_BASE / LDAP_BINDDN values that are not DNs (saslauthd would send them anyway): see `dn_problem`.
+    dn_problems: tuple[str, ...] = ()
 
     @property
     def anonymous(self) -> bool:
@@ -172,8 +173,16 @@ class Settings:
 
 
 def _validated(settings: Settings) -> Settings:
-    check_dn("LDAP_BASE", settings.base)
-    check_dn("LDAP_BINDDN", settings.bind_dn, allow_ad_forms=True)
+    # A DN saslauthd would send as it is: a finding of the settings step (CL-DN-SYNTAX), not a usage error.
+    problems = [
+        p
+        for p in (
+            dn_problem("LDAP_BASE", settings.base),
+            dn_problem("LDAP_BINDDN", settings.bind_dn, allow_ad_forms=True),
+        )
+        if p is not None
+    ]
+    settings = replace(settings, dn_problems=tuple(problems))
     if settings.timeout <= 0:
         raise ConfigError("--timeout must be a positive number of seconds")
     if not settings.filter.strip():

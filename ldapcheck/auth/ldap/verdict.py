@@ -67,14 +67,23 @@ def link_of(r: StepResult) -> str | None:
 
 
 def in_container(r: StepResult) -> bool:
-    """Whether the step looked at the running container (today's path) rather than the `.env` (the host's)."""
-    return r.id.startswith("container.")
+    """Whether the step tells about today's path (the running container's values) rather than the `.env`'s."""
+    return r.id.startswith("container.") and r.facts.get(F.PATH) != "env"
+
+
+# The host checks a certificate against its own trust store, which is not saslauthd's: where the container's TLS
+# failed too, the container's failure says what saslauthd meets.
+_HOST_STORE_IDS = frozenset({ids.TLS_SELF_SIGNED, ids.TLS_CHAIN, ids.TLS_HOSTNAME, ids.TLS_EXPIRED})
+
+
+def _less_specific(r: StepResult) -> bool:
+    return r.id in _LESS_SPECIFIC or (not in_container(r) and r.failure_id in _HOST_STORE_IDS)
 
 
 def first_broken(results: Sequence[StepResult]) -> StepResult | None:
     """The failed step at the earliest link in chain order (at one link: the more specific, then the first)."""
     broken = [
-        (F.LINKS.index(link), r.id in _LESS_SPECIFIC, n, r)
+        (F.LINKS.index(link), _less_specific(r), n, r)
         for n, r in enumerate(results)
         if r.status is Status.FAIL and (link := link_of(r)) is not None
     ]
@@ -246,11 +255,17 @@ def _success(ev: Evidence, p: Paths, login: str | None) -> Verdict | None:
 
 
 def _gate(ev: Evidence) -> Verdict | None:
-    """Jitsi never asks saslauthd: AUTH_TYPE / ENABLE_AUTH, whichever path shows it."""
+    """Jitsi never asks saslauthd: AUTH_TYPE / ENABLE_AUTH. Today's gate (the container's) first; a gate only the
+    edited .env has is a future break, for the two-path rule to name."""
     gates = [r for r in ev.results if r.status is Status.FAIL and isinstance(r.facts.get(F.GATE), str)]
-    if not gates:
+    today = [r for r in gates if in_container(r)]
+    p = paths_of(ev)
+    if not today and p.inspected and p.drift is not None:
         return None
-    first = next((r for r in gates if in_container(r)), gates[0])  # today's gate, if the container shows one
+    chosen = today or gates
+    if not chosen:
+        return None
+    first = chosen[0]
     cause, fid = cause_of(first)
     return _verdict(cause, fid, gates[:3], _hint(first))
 
@@ -263,13 +278,14 @@ def _cached(ev: Evidence, p: Paths) -> Verdict | None:
     if bind.failure_id not in (ids.RC_49, ids.AD_52E):
         return None
     login = p.login
-    cached = " (saslauthd logged `auth success (cached)`)" if login is not None and login.facts.get(F.CACHED) else ""
+    cached = login is not None and bool(login.facts.get(F.CACHED))
     return _verdict(
         "saslauthd accepts a password the directory rejects: it answers from its credential cache (-c), "
-        f"so an old password keeps working for up to 8 hours after a change{cached}",
+        "so an old password keeps working for up to 8 hours after a change",
         ids.SA_CACHE,
         [bind, *([login] if login else [])],
         f"Recreate prosody to flush the cache (`{RECREATE}`); the directory itself is right.",
+        "saslauthd logged `auth success (cached)` for this login" if cached else "",
         recreate=True,
     )
 

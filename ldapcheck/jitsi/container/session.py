@@ -276,6 +276,19 @@ class ContainerSession:
         """All file/process/network facts, from one exec (run once)."""
         return self.memo("facts", self._run_facts)
 
+    def runs_target(self, host: str, port: int) -> bool:
+        """Whether the container's own environment names this server (what saslauthd uses today).
+
+        True when that cannot be told (no mode reader, an unreadable value): a probe then counts as today's.
+        """
+        from_env = self.options.targets_from_env
+        if from_env is None:
+            return True
+        try:
+            return (host, port) in list(from_env(self.env()))
+        except Exception:  # no container, or a value the host chain reports on anyway
+            return True
+
     def targets(self) -> list[tuple[str, int]]:
         """Servers to probe from inside: those of the options and those the container's own env names."""
         found = list(self.options.servers)

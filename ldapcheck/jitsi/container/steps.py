@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from ldapcheck.adapters import docker as dockeradapter
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core import facts as fact
-from ldapcheck.core.facts import LINK, NET
+from ldapcheck.core.facts import LINK, NET, PATH
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 from ldapcheck.jitsi import modes
 from ldapcheck.jitsi.container.session import ContainerSession
@@ -247,6 +247,8 @@ def net_step(host: str, port: int) -> Step[S]:
         if host_ok:
             detail["from the host"] = "reachable"
         container_fid = ids.NET_CONTAINER if host_ok else None
+        # A server only the .env names tells what a recreate would meet, not what saslauthd meets today.
+        path = {} if session.runs_target(host, port) else {PATH: "env"}
         if dns_rc != 0:
             raise CheckFailed(
                 container_fid or ids.NET_DNS,
@@ -255,7 +257,7 @@ def net_step(host: str, port: int) -> Step[S]:
                 "fix the container's DNS, or add it with extra_hosts in docker-compose.override.yml.",
                 detail=detail,
                 reproduce=reproduce,
-                facts={LINK: "dns", NET: "dns"},
+                facts={LINK: "dns", NET: "dns", **path},
             )
         if tcp_rc != 0:
             fid = ids.NET_TIMEOUT if tcp_rc == 124 else ids.NET_REFUSED
@@ -267,13 +269,13 @@ def net_step(host: str, port: int) -> Step[S]:
                 else f"Check that the server listens on {hostport} and the firewall lets the container through.",
                 detail=detail,
                 reproduce=reproduce,
-                facts={LINK: "tcp", NET: "timeout" if tcp_rc == 124 else "refused"},
+                facts={LINK: "tcp", NET: "timeout" if tcp_rc == 124 else "refused", **path},
             )
         return Outcome(
             summary=f"{host} resolves ({addresses.split()[0] if addresses else host}) and {hostport} accepts TCP",
             detail=detail,
             reproduce=reproduce,
-            facts={LINK: "tcp"},
+            facts={LINK: "tcp", **path},
         )
 
     return Step(

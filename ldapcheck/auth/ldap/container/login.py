@@ -85,7 +85,9 @@ def _service_bind_link(ctx: SaslauthdView, servers: str, fid: str, tls: bool) ->
         return "dns"
     if all(f.tcp.get((s.host, s.port), 0) != 0 for s in parsed):
         return "tcp"
-    return "tls" if tls or any(s.tls for s in parsed) else "tcp"
+    # TCP connected, then the exchange on the port failed (TLS, or no LDAP answer in time): the host's twin is
+    # its TLS handshake or plain-LDAP probe, the "tls/port" link.
+    return "tls"
 
 
 def _host_reached(ctx: SaslauthdView, servers: str) -> bool:

@@ -44,13 +44,23 @@ def config_step() -> Step[HostContext]:
         }
         if s.cacert_file and s.cacert_file != s.ca_file:
             detail["LDAP_TLS_CACERT_FILE"] = f"{s.cacert_file} (a container path; pass --ca-file to verify with it)"
+        if s.dn_problems:
+            raise CheckFailed(
+                ids.CL_DN_SYNTAX,
+                s.dn_problems[0],
+                hint="Fix the DN in .env (saslauthd sends it as written, and the server refuses it: "
+                "invalidDNSyntax), then recreate prosody.",
+                detail={**detail, "problems": list(s.dn_problems)},
+                facts={LINK: "settings"},
+            )
         if not s.anonymous and not s.bind_password:
             raise CheckFailed(
-                ids.RC_53,
-                f"LDAP_BINDDN is set but LDAP_BINDPW is empty (bind as {s.bind_dn} would be unauthenticated)",
-                hint="Set LDAP_BINDPW. saslauthd also rejects its whole config on an empty `ldap_bind_pw:` line, "
-                "so every login fails.",
+                ids.SA_CONF_INVALID,
+                "LDAP_BINDDN is set but LDAP_BINDPW is empty: saslauthd rejects its whole config on the empty "
+                f"`ldap_bind_pw:` line (and a bind as {s.bind_dn} without a password would be unauthenticated)",
+                hint="Set LDAP_BINDPW (single-quoted in .env), or remove LDAP_BINDDN for an anonymous bind.",
                 detail=detail,
+                facts={LINK: "settings"},
             )
         who = "anonymous" if s.anonymous else s.bind_dn
         origin = f"{s.source}: " if s.source != "options" else ""
@@ -63,8 +73,9 @@ def config_step() -> Step[HostContext]:
             # ENABLE_AUTH is the outer gate: without it prosody never asks for a password at all.
             first = min(blocking, key=lambda f: f.id != ids.LINT_ENABLE_AUTH)
             gate = "ENABLE_AUTH" if first.id == ids.LINT_ENABLE_AUTH else (first.key or "AUTH_TYPE")
+            # One id for the gates in every step (the container's too); lint keeps its finer ids.
             raise CheckFailed(
-                first.id,
+                ids.JM_AUTH_TYPE,
                 f"{first.message} (no login reaches saslauthd, whatever the directory says)",
                 hint=first.hint[:1].upper() + first.hint[1:] + ".",
                 detail=detail,

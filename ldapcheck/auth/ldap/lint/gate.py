@@ -153,16 +153,16 @@ def rule_bind_account(ctx: LintContext) -> Iterator[Finding]:
 def login_gates(values: Mapping[str, str]) -> list[Finding]:
     """The lint findings about the gates in front of saslauthd, for the host chain's settings step.
 
-    Each rule speaks only about keys the file sets: ENABLE_AUTH's rule when ENABLE_AUTH is there, AUTH_TYPE's
-    when AUTH_TYPE or PROSODY_AUTH_TYPE is, LDAP_USE_TLS's when it is (a bare --url has none of them).
+    The gates apply to a docker-jitsi-meet `.env` that chooses an auth mode (sets AUTH_TYPE or
+    PROSODY_AUTH_TYPE): ENABLE_AUTH is then read with its default (off) even when the file leaves it out.
+    LDAP_USE_TLS's rule speaks when the file sets it. A bare --url has none of them.
     """
     from ldapcheck.auth.ldap.lint.values import rule_tls_scheme
 
     ctx = values_context(values)
     found: list[Finding] = []
-    if "ENABLE_AUTH" in values:
-        found += [f for f in rule_enable_auth(ctx) if f.id == ids.LINT_ENABLE_AUTH]
     if "AUTH_TYPE" in values or "PROSODY_AUTH_TYPE" in values:
+        found += [f for f in rule_enable_auth(ctx) if f.id == ids.LINT_ENABLE_AUTH]
         found += [f for f in rule_auth_type(ctx) if f.id == ids.JM_AUTH_TYPE]
     if "LDAP_USE_TLS" in values:
         found += [f for f in rule_tls_scheme(ctx) if f.id == ids.TLS_USE_TLS_SCHEME]

@@ -210,6 +210,30 @@ ROWS = [
         "TLS-CA-PATH",
     ),
     Row(
+        "host's trust store and the container's missing CA file: the container says what saslauthd meets",
+        [*host_broken_at(SELF_SIGNED), *C_OK[:-1], c_chain_fail("TLS-CA-PATH", "tls"), LOGIN_NO],
+        "TLS-CA-PATH",
+    ),
+    Row(
+        "a server only the edited .env names is tried from inside too: that is the future, not today",
+        [
+            *host_broken_at(DNS),
+            *replace(C_OK, DRIFT),
+            fail("container.net[ldap.invalid:389]", "NET-DNS", net="dns", path="env"),
+            LOGIN_OK,
+        ],
+        "NET-DNS",
+        later="NET-DNS",
+        cause=("logins work now", "would break"),
+    ),
+    Row(
+        "a gate only in the edited .env is a future break",
+        [fail("config.parse", "JM-AUTH-TYPE", gate="AUTH_TYPE"), *HOST_OK[1:], *replace(C_OK, DRIFT), LOGIN_OK],
+        "JM-AUTH-TYPE",
+        later="JM-AUTH-TYPE",
+        cause=("logins work now", "would break"),
+    ),
+    Row(
         "stale saslauthd.conf",
         [*HOST_OK, *C_HEAD, ok("container.env_drift"), fail("container.saslauthd_conf", "JM-STALE-CONFIG"), LOGIN_NO],
         "JM-STALE-CONFIG",
