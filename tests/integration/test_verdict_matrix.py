@@ -148,6 +148,7 @@ SCENARIOS = [
         expected="RC-49",
     ),
     Scenario("empty bind password", lambda lab, p: {"LDAP_BINDPW": ""}, expected="SA-CONF-INVALID"),
+    Scenario("bind password left out", lambda lab, p: {"LDAP_BINDPW": None}, expected="LINT-BINDPW-MISSING"),
     Scenario(
         "user entry without a password",
         user=lambda lab: (lab.nopass_uid, "some-password"),

@@ -142,6 +142,9 @@ class Settings:
     source: str = "options"
     # The .env's keys in front of saslauthd (ENABLE_AUTH, AUTH_TYPE, ...: lint.gate.GATE_KEYS), as the file sets them.
     gates: Mapping[str, str] = field(default_factory=dict)
+    # LDAP_BINDPW is in the .env at all: unset, the template writes the literal `<no value>` as the password;
+    # empty, saslauthd rejects its whole config.
+    bind_password_written: bool = True
     # LDAP_BASE / LDAP_BINDDN values that are not DNs (saslauthd would send them anyway): see `dn_problem`.
     dn_problems: tuple[str, ...] = ()
 
@@ -222,6 +225,7 @@ def from_env(env: Mapping[str, str], *, source: str = ".env", ca_file: str = "")
             xmpp_domain=get("XMPP_DOMAIN") or DEFAULT_XMPP_DOMAIN,
             source=source,
             gates={k: env[k] for k in GATE_KEYS if k in env},
+            bind_password_written="LDAP_BINDPW" in env,
         )
     )
 

@@ -53,6 +53,15 @@ def config_step() -> Step[HostContext]:
                 detail={**detail, "problems": list(s.dn_problems)},
                 facts={LINK: "settings"},
             )
+        if not s.anonymous and not s.bind_password_written:
+            raise CheckFailed(
+                ids.LINT_BINDPW_MISSING,
+                "LDAP_BINDDN is set but LDAP_BINDPW is not: saslauthd binds with the literal text `<no value>` "
+                "as its password, and the directory refuses it",
+                hint="Set LDAP_BINDPW (single-quoted in .env), or remove LDAP_BINDDN for an anonymous bind.",
+                detail=detail,
+                facts={LINK: "settings"},
+            )
         if not s.anonymous and not s.bind_password:
             raise CheckFailed(
                 ids.SA_CONF_INVALID,
