@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ldapcheck.auth.jwt.lint import RULES as LINT_RULES
 from ldapcheck.core.verdict import Rule
 from ldapcheck.jitsi.lint.model import LintRule
 
@@ -42,7 +43,7 @@ class JwtMode:
     secret_keys: frozenset[str] = SECRET_KEYS
     identifying_keys: Sequence[str] = ("JWT_APP_ID", "XMPP_DOMAIN")
     prosody_authentication: str = "token"
-    lint_rules: Sequence[LintRule] = ()  # next commit
+    lint_rules: Sequence[LintRule] = LINT_RULES
     # No verdict rules yet: `ldapcheck token check` names the first failing rule itself.
     verdict_rules: Sequence[Rule] = ()
 
