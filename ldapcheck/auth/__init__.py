@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 @functools.cache
 def modes() -> dict[str, AuthMode]:
     """Every registered mode by name, in registration order."""
+    from ldapcheck.auth.jwt.mode import MODE as JWT
     from ldapcheck.auth.ldap.mode import MODE as LDAP
 
-    return {m.name: m for m in (LDAP,)}
+    return {m.name: m for m in (LDAP, JWT)}

@@ -13,7 +13,7 @@ import sys
 import typer
 
 from ldapcheck import __version__
-from ldapcheck.cli import container, diagnose, envcmd, explain, lab, lint, render, validate
+from ldapcheck.cli import container, diagnose, envcmd, explain, lab, lint, render, token, validate
 from ldapcheck.core.errors import ConfigError, DockerUnavailable, LdapCheckError
 from ldapcheck.core.model import ExitCode
 
@@ -43,7 +43,7 @@ def _root(
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
 
 
-for _module in (lab, render, lint, envcmd, diagnose, container, validate, explain):
+for _module in (lab, render, lint, envcmd, diagnose, container, validate, token, explain):
     _module.register(app)
 
 

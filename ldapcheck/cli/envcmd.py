@@ -13,7 +13,8 @@ from ldapcheck.commands.source import BIND_PASSWORD_ENV
 if TYPE_CHECKING:
     from ldapcheck.auth.ldap.envgen import Discovery
 
-env_app = typer.Typer(help="Generate and merge the .env LDAP block.", no_args_is_help=True, add_completion=False)
+env_app = typer.Typer(help="Generate and merge the .env LDAP or JWT block.", no_args_is_help=True, add_completion=False)
+JWT_SECRET_ENV = "LDAPCHECK_JWT_SECRET"
 
 
 def _ask(value: str | None, prompt: str, *, required: bool, default: str = "") -> str:
@@ -50,6 +51,18 @@ def _discover(url: str, ldaps_port: int | None, timeout: float) -> Discovery:
 
 @env_app.command("generate")
 def generate(
+    auth: Annotated[str, typer.Option("--auth", help="Which block: ldap or jwt.")] = "ldap",
+    app_id: Annotated[str | None, typer.Option("--app-id", help="JWT_APP_ID (--auth jwt): your tokens' iss.")] = None,
+    app_secret_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--app-secret-stdin",
+            help=f"--auth jwt: read JWT_APP_SECRET from stdin (or set {JWT_SECRET_ENV}); default: a random one.",
+        ),
+    ] = False,
+    show_secret: Annotated[
+        bool, typer.Option("--show-secret", help="--auth jwt: also print JWT_APP_SECRET on stdout.")
+    ] = False,
     url: Annotated[str | None, typer.Option("--url", help="LDAP_URL, e.g. ldaps://ldap.example.org:636")] = None,
     base: Annotated[str | None, typer.Option("--base", help="LDAP_BASE (search base DN).")] = None,
     bind_dn: Annotated[str | None, typer.Option("--bind-dn", help="LDAP_BINDDN (empty: anonymous).")] = None,
@@ -74,7 +87,17 @@ def generate(
     ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Network timeout in seconds.")] = 5.0,
 ) -> None:
-    """Print docker-jitsi-meet's LDAP block (ENABLE_AUTH, AUTH_TYPE, LDAP_*), or merge it into a .env."""
+    """Print docker-jitsi-meet's LDAP block (ENABLE_AUTH, AUTH_TYPE, LDAP_*) or JWT block, or merge it into a .env."""
+    if auth == "jwt":
+        ldap_given = [url, base, bind_dn, user_filter, start_tls, use_tls] != [None] * 6 or discover
+        if ldap_given:
+            raise typer.BadParameter("LDAP options do not apply to --auth jwt")
+        _generate_jwt(app_id, from_stdin=app_secret_stdin, show_secret=show_secret, write=write)
+        return
+    if auth != "ldap":
+        raise typer.BadParameter(f"--auth must be ldap or jwt, not {auth!r}")
+    if app_id is not None or app_secret_stdin or show_secret:
+        raise typer.BadParameter("--app-id, --app-secret-stdin and --show-secret are for --auth jwt")
     from ldapcheck.auth.ldap.envgen import LdapSettings, block_values, format_block, propose
     from ldapcheck.cli.common import read_password
     from ldapcheck.core.secrets import Secret
@@ -122,6 +145,35 @@ def generate(
     _self_check(write, values)
 
 
+def _generate_jwt(app_id: str | None, *, from_stdin: bool, show_secret: bool, write: Path | None) -> None:
+    import os
+
+    from ldapcheck.auth.jwt.envgen import block_values, format_block, random_secret
+    from ldapcheck.cli.common import read_password
+    from ldapcheck.core.errors import ConfigError
+
+    the_id = _ask(app_id, "JWT app id (the iss of your tokens)", required=True)
+    if not the_id.strip():
+        raise ConfigError("--app-id cannot be empty: tokens are checked against it (iss)")
+    given = from_stdin or JWT_SECRET_ENV in os.environ
+    secret = (
+        read_password(from_stdin=from_stdin, prompt="JWT app secret: ", env_var=JWT_SECRET_ENV)
+        if given
+        else random_secret()
+    )
+    if not secret:
+        raise ConfigError("the JWT app secret is empty")
+    values = block_values(the_id, secret)
+    sys.stdout.write(format_block(values, show_secret=show_secret))
+    sys.stdout.flush()
+    if write is not None:
+        _write(write, values)
+    elif not show_secret:
+        what = "the random JWT_APP_SECRET is lost" if not given else "JWT_APP_SECRET is not printed"
+        sys.stderr.write(f"ldapcheck: {what}: use --write PATH to store it in the .env, or --show-secret\n")
+    _self_check(write, values)
+
+
 def _write(path: Path, values: dict[str, str]) -> None:
     import stat
 
@@ -136,8 +188,8 @@ def _write(path: Path, values: dict[str, str]) -> None:
     else:
         sys.stderr.write(f"ldapcheck: {path} already has these values; not changed\n")
     mode = stat.S_IMODE(path.stat().st_mode)
-    if values.get("LDAP_BINDPW") and mode & 0o077:
-        sys.stderr.write(f"ldapcheck: note: {path} holds the bind password and has mode {mode:04o}; chmod 600 it\n")
+    if (values.get("LDAP_BINDPW") or values.get("JWT_APP_SECRET")) and mode & 0o077:
+        sys.stderr.write(f"ldapcheck: note: {path} holds a secret and has mode {mode:04o}; chmod 600 it\n")
 
 
 def _self_check(path: Path | None, values: dict[str, str]) -> None:

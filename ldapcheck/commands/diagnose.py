@@ -7,13 +7,14 @@ execs start as soon as `diagnose` knows the login and the servers, and overlap w
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ldapcheck.auth.ldap import chain
 from ldapcheck.auth.ldap.container.steps import container_steps
 from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView, session_options
 from ldapcheck.auth.ldap.settings import Settings, read_env_file
 from ldapcheck.auth.ldap.verdict import decide
+from ldapcheck.commands.secrets import env_secrets, secret_keys
 from ldapcheck.commands.source import LdapSource, load_settings
 from ldapcheck.core.model import Report
 from ldapcheck.core.runner import Run
@@ -41,15 +42,17 @@ class Inside:
 
 
 def open_session(options: ContainerOptions) -> ContainerSession:
-    """A session on the prosody container these options name (nothing runs yet)."""
-    return ContainerSession(
-        session_options(
-            container=options.container,
-            project=options.project,
-            docker_host=options.docker_host,
-            timeout=options.timeout,
-        )
+    """A session on the prosody container these options name (nothing runs yet).
+
+    Every mode's secrets (JWT_APP_SECRET too) in the container's environment are masked, not only LDAP's.
+    """
+    opts = session_options(
+        container=options.container,
+        project=options.project,
+        docker_host=options.docker_host,
+        timeout=options.timeout,
     )
+    return ContainerSession(replace(opts, secret_keys=opts.secret_keys | secret_keys()))
 
 
 def start_container(options: ContainerOptions) -> Inside:
@@ -108,6 +111,7 @@ def diagnose(
         )
     run = Run()
     secrets = chain.host_phase(run, chain.diagnose_steps, settings, host_options, progress=progress)
+    secrets |= env_secrets(expected_env)
     meta: dict[str, object] = {"servers": [s.url for s in settings.servers], "user": host_options.user}
     if view is not None:
         session = view.session

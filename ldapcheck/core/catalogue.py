@@ -211,6 +211,14 @@ JWT_MODULE = "JWT-MODULE"
 JWT_GUESTS_MIX = "JWT-GUESTS-MIX"
 JWT_ALL_MODERATOR = "JWT-ALL-MODERATOR"
 JWT_EMPTY_CREATES = "JWT-EMPTY-CREATES"
+JWT_ASAP_HEADER = "JWT-ASAP-HEADER"
+JWT_KID_ALG = "JWT-KID-ALG"
+JWT_KEY = "JWT-KEY"
+JWT_SIGNTYPE = "JWT-SIGNTYPE"
+JWT_NUMERIC = "JWT-NUMERIC"
+JWT_CONTEXT = "JWT-CONTEXT"
+JWT_JOIN = "JWT-JOIN"
+JWT_TENANT = "JWT-TENANT"
 
 HOST_SASL_GROUP = "HOST-SASL-GROUP"
 HOST_SASLAUTHD_OFF = "HOST-SASLAUTHD-OFF"
@@ -1345,6 +1353,66 @@ _JWT: tuple[_Row, ...] = (
         "and lets them create rooms.",
         "If creating a room must need a token, use ENABLE_GUESTS=1 with JWT_ALLOW_EMPTY=0, then "
         "`docker compose up -d`.",
+    ),
+    (
+        JWT_ASAP_HEADER,
+        "token header unreadable before the key lookup",
+        "With JWT_ASAP_KEYSERVER set, prosody decodes the text before the first '.' to find the kid: no '.' gives "
+        "'Invalid token', a header that is not base64url JSON gives 'bad token format' (or a Lua error for a "
+        "'Bearer ' prefix or spaces).",
+        "Send the compact token itself (header.payload.signature) with no 'Bearer ' prefix, quotes or spaces.",
+    ),
+    (
+        JWT_KID_ALG,
+        "key-server token without an RS algorithm",
+        "With JWT_ASAP_KEYSERVER set, the header's alg must be RS256/384/512: prosody answers \"'alg' claim is "
+        'missing" or "\'kid\' claim only support with RS family", also for HS tokens when JWT_APP_SECRET is set too.',
+        "Sign RS256 (or the configured RS algorithm) with the kid's private key, or unset JWT_ASAP_KEYSERVER to use "
+        "the app secret.",
+    ),
+    (
+        JWT_KEY,
+        "no key to verify the signature",
+        "prosody found neither an app secret nor a key-server key ('signature verification key is missing'); with "
+        "the settings docker renders this follows JWT-CONFIG.",
+        "Set JWT_APP_SECRET (HS tokens) or JWT_ASAP_KEYSERVER (RS tokens), then "
+        "`docker compose up -d --force-recreate prosody`.",
+    ),
+    (
+        JWT_SIGNTYPE,
+        "configured algorithm not supported",
+        "JWT_SIGN_TYPE names an algorithm the Lua library does not have (only HS256/384/512 and RS256/384/512): "
+        "prosody answers 'Algorithm not supported' for every token.",
+        "Set JWT_SIGN_TYPE to HS256, HS384, HS512, RS256, RS384 or RS512, or unset it; then "
+        "`docker compose up -d --force-recreate prosody`.",
+    ),
+    (
+        JWT_NUMERIC,
+        "exp or nbf is not a number",
+        "prosody requires exp and nbf, when present, to be JSON numbers and answers 'exp must be number' or 'nbf "
+        'must be number\' (a quoted "1767225600" or null fails).',
+        "Write exp and nbf as JSON numbers of seconds since the epoch, not as strings.",
+    ),
+    (
+        JWT_CONTEXT,
+        "token context is not an object",
+        "The token verified, but its context claim is a number, boolean or null: prosody raises a Lua error while "
+        "storing context.user/group/features on the session and the login fails.",
+        'Make context a JSON object such as {"user": {"id": "...", "name": "..."}}, or leave it out.',
+    ),
+    (
+        JWT_JOIN,
+        "room address refused at join",
+        "At the MUC join prosody refuses an invalid room address, a room that is not on the configured MUC domain, "
+        "or a tokenless user in a room that requires authentication.",
+        "Join <room>@<XMPP_MUC_DOMAIN>; keep XMPP_MUC_DOMAIN as <label>.<XMPP_DOMAIN>.",
+    ),
+    (
+        JWT_TENANT,
+        "token tenant differs from the URL tenant",
+        "The token's context.tenant (lower-cased) differs from the tenant in the meeting URL; prosody refuses the "
+        "join only for rooms that set allowUnauthenticatedAccess to false.",
+        "Set context.tenant to the tenant in the URL path, or drop it from the token.",
     ),
 )
 

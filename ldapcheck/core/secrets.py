@@ -66,6 +66,26 @@ def count_masked(text: str, secrets: Iterable[str]) -> int:
     return 0 if pattern is None else len(pattern.findall(text))
 
 
+# A compact JWT: "eyJ" (base64url of '{"') and two more base64url segments, not glued to other base64url text.
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*=*\.[A-Za-z0-9_-]+=*\.[A-Za-z0-9_-]*=*")
+TOKEN_MASK = f"<token {MASK}>"
+
+
+def looks_like_token(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of JWT-looking substrings in `text`: eyJ... followed by two more base64url segments."""
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
+def mask_tokens(text: str) -> str:
+    """Every JWT-looking substring replaced by a mask: a token is a credential wherever it appears."""
+    return _TOKEN.sub(TOKEN_MASK, text)
+
+
+def count_tokens(text: str) -> int:
+    """How many substrings `mask_tokens` would mask."""
+    return len(_TOKEN.findall(text))
+
+
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # A DN value runs to the next unescaped comma (spaces are allowed: "cn=No Login"); in a filter it ends
 # at ")" and in prose at a line end. Over-masking a following word is the safe way to be wrong.

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from ldapcheck.core.model import Report, StepResult
-from ldapcheck.core.secrets import count_masked, escape_controls, mask_secrets, sanitize_pii
+from ldapcheck.core.secrets import count_masked, count_tokens, escape_controls, mask_secrets, mask_tokens, sanitize_pii
 
 # Secrets this long are masked anywhere in the output: no word of ldapcheck's own text is that long.
 _LONG_SECRET = 12
@@ -27,10 +27,19 @@ class Format(enum.StrEnum):
     MARKDOWN = "markdown"
 
 
+def _mask(text: str, secrets: frozenset[str]) -> str:
+    """A value as it may be shown: secrets and tokens (eyJ...) masked, control characters escaped."""
+    return escape_controls(mask_tokens(mask_secrets(text, secrets)))
+
+
+def _found(text: str, secrets: frozenset[str]) -> int:
+    return count_masked(text, secrets) + count_tokens(text)
+
+
 def _safe(value: object, secrets: frozenset[str]) -> object:
     """A value with secrets masked and control characters escaped (strings inside lists and maps too)."""
     if isinstance(value, str):
-        return escape_controls(mask_secrets(value, secrets))
+        return _mask(value, secrets)
     if isinstance(value, list | tuple):
         return [_safe(v, secrets) for v in value]
     if isinstance(value, Mapping):
@@ -47,11 +56,11 @@ def _safe_step(step: StepResult, secrets: frozenset[str]) -> StepResult:
     return replace(
         step,
         title=_own(step.title),
-        summary=escape_controls(mask_secrets(step.summary, secrets)),
+        summary=_mask(step.summary, secrets),
         detail={escape_controls(k): _safe(v, secrets) for k, v in step.detail.items()},
         facts={k: _safe(v, secrets) for k, v in step.facts.items()},
         hint=_own(step.hint),
-        reproduce=escape_controls(mask_secrets(step.reproduce, secrets)),
+        reproduce=_mask(step.reproduce, secrets),
     )
 
 
@@ -59,15 +68,15 @@ def masked(report: Report) -> tuple[Report, int]:
     """The report ready to print: secrets masked where they are values, controls escaped; and how many masked."""
     secrets = report.secrets
     steps = [_safe_step(s, secrets) for s in report.steps]
-    found = sum(count_masked(f"{s.summary}\n{s.detail}\n{s.reproduce}", secrets) for s in report.steps)
+    found = sum(_found(f"{s.summary}\n{s.detail}\n{s.reproduce}", secrets) for s in report.steps)
     verdict = report.verdict
     if verdict is not None:
-        found += sum(count_masked(f, secrets) for f in verdict.facts)
+        found += sum(_found(f, secrets) for f in verdict.facts)
         verdict = replace(
             verdict,
             cause=_own(verdict.cause),
             hint=_own(verdict.hint),
-            facts=[escape_controls(mask_secrets(f, secrets)) for f in verdict.facts],
+            facts=[_mask(f, secrets) for f in verdict.facts],
         )
     meta = {k: _safe(v, secrets) for k, v in report.meta.items()}
     return replace(report, steps=steps, verdict=verdict, meta=meta), found
@@ -87,7 +96,7 @@ def render(report: Report, fmt: Format, *, color: bool = False, verbose: bool = 
             out = json_format.render(report)
         case Format.MARKDOWN:
             out = markdown.render(report)
-    out = mask_secrets(out, {s for s in report.secrets if len(s) >= _LONG_SECRET})
+    out = mask_tokens(mask_secrets(out, {s for s in report.secrets if len(s) >= _LONG_SECRET}))
 
     # Secrets are masked in every format; user DNs and e-mail addresses only on request (--sanitize).
     return sanitize_pii(out) if sanitize else out

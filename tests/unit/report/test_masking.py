@@ -69,3 +69,41 @@ def test_control_characters_in_a_login_are_escaped_in_every_format() -> None:
             assert "ali\\x01ce\\u202eevil\\nline" in out
         else:
             assert json.loads(out)["steps"][0]["detail"]["login"] == "ali\\x01ce\\u202eevil\\nline"
+
+
+TOKEN = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJteWFwcCIsImF1ZCI6ImppdHNpIiwicm9vbSI6IioifQ"
+    ".c2lnbmF0dXJlLWJ5dGVzLWhlcmUtMDEyMzQ1Njc4OWFiY2RlZg"
+)
+
+
+def test_tokens_are_masked_in_every_format() -> None:
+    step = StepResult(
+        id="jwt.sig",
+        title="Signature",
+        status=Status.FAIL,
+        summary=f"GET /room?jwt={TOKEN} refused",
+        detail={"token": TOKEN, "url": f"https://meet.example.org/room?jwt={TOKEN}&lang=en", "list": [TOKEN]},
+        facts={"token": TOKEN},
+        reproduce=f"curl 'https://meet.example.org/http-bind?token={TOKEN}'",
+        failure_id="JWT-SIG",
+    )
+    verdict = Verdict(cause="the signature does not verify", failure_id="JWT-SIG", facts=[f"token {TOKEN}"])
+    report = Report(command="token check", steps=[step], verdict=verdict, meta={"token": TOKEN})
+    for fmt in Format:
+        for verbose in (False, True):
+            out = render(report, fmt, verbose=verbose)
+            assert TOKEN not in out and TOKEN[-20:] not in out and TOKEN.split(".")[1] not in out, fmt
+            assert "<token ********>" in out
+    data = json.loads(render(report, Format.JSON))
+    assert data["meta"]["masked"] >= 4
+    assert data["steps"][0]["detail"]["url"] == "https://meet.example.org/room?jwt=<token ********>&lang=en"
+
+
+def test_every_modes_secret_is_registered() -> None:
+    from ldapcheck.commands.diagnose import ContainerOptions, open_session
+    from ldapcheck.commands.secrets import env_secrets, secret_keys
+
+    assert {"LDAP_BINDPW", "JWT_APP_SECRET"} <= secret_keys()
+    assert {"JWT_APP_SECRET", "LDAP_BINDPW"} <= open_session(ContainerOptions()).options.secret_keys
+    assert env_secrets({"JWT_APP_SECRET": "s3cret-jwt", "JWT_APP_ID": "app"}) == {"s3cret-jwt"}

@@ -1,0 +1,150 @@
+"""`ldapcheck token check` and `token mint`: a token judged as prosody would, and a token the deployment accepts.
+
+The token settings come from the `.env`, as docker-jitsi-meet's prosody template renders them; the running
+container's rendered config is not read (yet). Exit codes: 0 accepted, 1 refused, 2 unusable input.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ldapcheck.core.errors import ConfigError
+from ldapcheck.core.model import Report
+
+if TYPE_CHECKING:
+    from ldapcheck.auth.jwt.model import TokenConfig
+
+TTL_MAX = 24 * 3600
+DEFAULT_PUBLIC_URL = "https://localhost:8443"  # docker-jitsi-meet's default
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckOptions:
+    """What `token check` compares the token with."""
+
+    env_file: Path = Path(".env")
+    room: str | None = None
+    at: float | None = None  # None: now, by this host's clock
+
+
+def parse_at(text: str) -> float:
+    """--at: epoch seconds, or ISO 8601 (a time without a zone is UTC); ConfigError (exit 2) otherwise."""
+    from datetime import UTC, datetime
+
+    value = text.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(f"--at {text!r}: not ISO 8601 (2026-01-31T12:00:00Z) nor epoch seconds") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
+    if not math.isfinite(number):
+        raise ConfigError(f"--at {text!r}: not a finite number of seconds")
+    return number
+
+
+def parse_ttl(text: str) -> int:
+    """--ttl: seconds, or a number with s/m/h (90m, 1h); 1 s to 24 h."""
+    m = re.fullmatch(r"\s*([0-9]+)\s*([smh]?)\s*", text)
+    if m is None:
+        raise ConfigError(f"--ttl {text!r}: write seconds or a number with s, m or h (e.g. 3600, 90m, 1h)")
+    seconds = int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+    if not 1 <= seconds <= TTL_MAX:
+        raise ConfigError(f"--ttl {text!r}: must be between 1 s and {TTL_MAX // 3600} h (a token is a credential)")
+    return seconds
+
+
+def read_env(env_file: Path) -> dict[str, str]:
+    """The `.env` as Compose passes it on (EnvFileError, exit 2, when it cannot be read)."""
+    from ldapcheck.jitsi.env.parse import read_env_file
+
+    return read_env_file(env_file, environ=os.environ).values()
+
+
+def token_config(env: Mapping[str, str], env_file: Path) -> TokenConfig:
+    """The settings prosody's token module gets from this `.env` (ConfigError when the file does not use tokens)."""
+    from ldapcheck.auth.jwt.model import TokenConfig
+
+    try:
+        return TokenConfig.from_env(env)
+    except ValueError as exc:
+        message = str(exc)
+        if message.startswith("JWT_APP_SECRET"):  # never a character of the secret
+            message = "JWT_APP_SECRET holds a character prosody's Lua config cannot hold ('\"', '\\', a line break)"
+        raise ConfigError(f"{env_file}: {message}") from None
+
+
+def check(token: str, options: CheckOptions) -> Report:
+    """Judge `token` as prosody would with this `.env`; a Report of steps `jwt.<rule>` with a verdict."""
+    from ldapcheck.auth.jwt import report as jwt_report
+    from ldapcheck.auth.jwt.verify import verify, verify_room
+    from ldapcheck.commands.secrets import env_secrets
+
+    if not token.strip():
+        raise ConfigError("the token is empty")
+    env = read_env(options.env_file)
+    config = token_config(env, options.env_file)
+    now = time.time() if options.at is None else options.at
+    clock = "this host's clock" if options.at is None else "--at"
+    room_jid = None
+    if options.room is not None:
+        room_jid = f"{options.room.lower()}@{config.muc_domain}"  # the web app joins rooms in lower case
+    at = jwt_report.CheckInput(
+        now=now, clock=clock, env_file=str(options.env_file), room=options.room, room_jid=room_jid
+    )
+    verification = verify(token, config, now)
+    join = verify_room(verification, config, room_jid) if verification.ok and room_jid else None
+    results = jwt_report.steps(verification, join, config, at)
+    return Report(
+        command="token check",
+        steps=results,
+        verdict=jwt_report.verdict(verification, join, results, at),
+        meta={
+            "env_file": str(options.env_file),
+            "at": jwt_report.when(now),
+            "clock": clock,
+            "algorithm": config.algorithm,
+            "room": room_jid,
+        },
+        secrets=frozenset({*env_secrets(env), token}),
+    )
+
+
+@dataclass(frozen=True)
+class Minted:
+    """A fresh token and the meeting URL that carries it (both credentials: print them, never log them)."""
+
+    token: str
+    url: str
+    expires: float
+
+
+def mint(*, env_file: Path, user: str, room: str, moderator: bool, ttl: int) -> Minted:
+    """A token signed with the `.env`'s secret, with the claims this deployment accepts."""
+    from urllib.parse import quote
+
+    from ldapcheck.auth.jwt.mint import mint as sign
+
+    if not user.strip():
+        raise ConfigError("--user cannot be empty")
+    env = read_env(env_file)
+    config = token_config(env, env_file)
+    now = time.time()
+    try:
+        token = sign(config, user, room=room, moderator=moderator, ttl=ttl, now=now)
+    except ValueError as exc:
+        raise ConfigError(f"{env_file}: cannot mint: {exc}") from None
+    public = (env.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
+    path = "ROOM" if room == "*" else quote(room.lower(), safe="")
+    return Minted(token=token, url=f"{public}/{path}?jwt={token}", expires=math.floor(now) + ttl)
