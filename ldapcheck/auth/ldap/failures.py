@@ -87,7 +87,7 @@ def failure(
             ids.CL_SASLPREP,
             f"{credential} cannot be prepared for sending (SASLprep): {exc}",
             hint=f"Remove the control characters from {credential}; feed --password-stdin without a Windows line "
-            "end (printf '%s' \"$PW\" |).",
+            "end: `read -rs PW; printf '%s' \"$PW\" | ldapcheck … --password-stdin`.",
         )
     if isinstance(exc, FilterError):
         return CheckFailed(ids.CL_FILTER, f"invalid search filter: {exc}", hint="Fix LDAP_FILTER's syntax.")

@@ -253,7 +253,8 @@ def ldap_chain(ctx: SaslauthdView) -> Outcome:
 def _bind_reproduce(ctx: SaslauthdView, servers: str, dn: str, var: str) -> str:
     """A bind with the container's own libldap; the password comes from a shell variable, on stdin."""
     lua = f'local l=require"lualdap"; print(l.open_simple({_lua_str(servers)}, {_lua_str(dn)}, io.read("a")))'
-    return f"printf '%s' \"${var}\" | docker exec -i {ctx.name} lua5.4 -e {shlex.quote(lua)}"
+    # The password is read at a hidden prompt into a shell variable and fed on stdin: never in an argv.
+    return f"read -rs {var}; printf '%s' \"${var}\" | docker exec -i {ctx.name} lua5.4 -e {shlex.quote(lua)}"
 
 
 def _lua_str(text: str) -> str:
@@ -264,7 +265,9 @@ def _lua_str(text: str) -> str:
 def _login_reproduce(ctx: SaslauthdView) -> str:
     req = ctx.request()
     login = shlex.quote(req.user if req else "LOGIN")
-    return f'docker exec -it {ctx.name} testsaslauthd -u {login} -p "$PW" -s xmpp -r {shlex.quote(ctx.xmpp_domain)}'
+    # testsaslauthd takes the password only as an argument (inside the container): read it at a hidden prompt.
+    realm = shlex.quote(ctx.xmpp_domain)
+    return f'read -rs PW; docker exec -it {ctx.name} testsaslauthd -u {login} -p "$PW" -s xmpp -r {realm}'
 
 
 def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
@@ -328,7 +331,8 @@ def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
     raise CheckFailed(
         ids.SA_OPAQUE_NO,
         f"saslauthd: NO for {req.user}@{req.realm} service {req.service} (it never says why)",
-        hint="The verdict combines the other steps into the cause.",
+        hint="saslauthd never says why; the steps that test its LDAP chain (and `ldapcheck diagnose --user LOGIN`, "
+        "which runs them) name the cause.",
         detail=detail,
         reproduce=reproduce,
         facts=facts,
