@@ -14,9 +14,15 @@ import pytest
 from ldapcheck.auth.ldap.render import render
 from ldapcheck.cli.render import redact
 
+VECTORS = next(p for p in Path(__file__).parents if (p / "vectors").is_dir()) / "vectors"
+
 VECTORS = [
     json.loads(line)
-    for line in (Path(__file__).parents[1] / "vectors" / "saslauthd-render.jsonl").read_text().splitlines()
+    for line in (
+        next(p for p in Path(__file__).parents if (p / "vectors").is_dir()) / "vectors" / "saslauthd-render.jsonl"
+    )
+    .read_text()
+    .splitlines()
     if line.strip()
 ]
 BASE_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"}

@@ -9,9 +9,15 @@ import pytest
 
 from ldapcheck.auth.ldap.render import render, to_bool
 
+VECTORS = next(p for p in Path(__file__).parents if (p / "vectors").is_dir()) / "vectors"
+
 VECTORS = [
     json.loads(line)
-    for line in (Path(__file__).parents[1] / "vectors" / "saslauthd-render.jsonl").read_text().splitlines()
+    for line in (
+        next(p for p in Path(__file__).parents if (p / "vectors").is_dir()) / "vectors" / "saslauthd-render.jsonl"
+    )
+    .read_text()
+    .splitlines()
     if line.strip()
 ]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from test_container_parse_context import SASLAUTHD_CURRENT, session
 
 from ldapcheck.auth.ldap.container import login
 from ldapcheck.auth.ldap.container import probe as probemod
@@ -25,6 +24,7 @@ from ldapcheck.core.secrets import Secret
 from ldapcheck.core.step import CheckFailed
 from ldapcheck.jitsi.container.facts import ContainerFacts, Process
 from ldapcheck.jitsi.container.steps import net_step
+from testing.sessions import SASLAUTHD_CURRENT, session
 
 CONF = "ldap_servers: ldap://ldap.example:389/\nldap_search_base: dc=example,dc=org\nldap_filter: mail=%u@example.org\n"
 ENTRY = "uid=alice,dc=example,dc=org"

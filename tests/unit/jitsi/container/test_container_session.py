@@ -3,32 +3,9 @@ prosody's user."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView
 from ldapcheck.jitsi.container.facts import ContainerFacts, FileStat, Process
-from ldapcheck.jitsi.container.session import ContainerSession, SessionOptions
-
-SASLAUTHD_CURRENT = ("saslauthd", "-a", "ldap", "-O", "/run/saslauthd.conf", "-c", "-m", "/var/run/saslauthd")
-SASLAUTHD_LEGACY = ("saslauthd", "-a", "ldap", "-O", "/etc/saslauthd.conf", "-c", "-m", "/var/run/saslauthd")
-
-
-class FakeContainer:
-    """Only what `env()` reads: the engine's view of the container's environment."""
-
-    name = "jitsi-prosody-1"
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.attrs: dict[str, Any] = {"Config": {"Env": [f"{k}={v}" for k, v in env.items()]}}
-
-
-def session(facts: ContainerFacts, env: dict[str, str] | None = None) -> ContainerSession:
-    found = ContainerSession(options=SessionOptions())
-    container = FakeContainer(env or {"XMPP_DOMAIN": "meet.jitsi"})
-    found.container = container
-    found._memo["container"] = (True, container)
-    found._memo["facts"] = (True, facts)
-    return found
+from testing.sessions import SASLAUTHD_CURRENT, SASLAUTHD_LEGACY, session
 
 
 def context(facts: ContainerFacts, env: dict[str, str] | None = None) -> SaslauthdView:
