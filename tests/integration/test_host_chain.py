@@ -5,10 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -24,6 +22,7 @@ from ldapcheck.lab.envfile import write_env_file
 from ldapcheck.lab.manager import prepare_files
 from ldapcheck.lab.ready import wait_for_bind
 from ldapcheck.lab.spec import free_port, new_spec
+from testing import servers
 from testing.info import LabInfo
 
 pytestmark = pytest.mark.integration
@@ -305,29 +304,9 @@ def test_closed_port(lab: LabInfo, tmp_path: Path) -> None:
 
 @pytest.fixture
 def silent_server() -> Iterator[int]:
-    """A TCP server that accepts and never answers."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = int(listener.getsockname()[1])
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                conn, _ = listener.accept()
-                held.append(conn)
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
+    """A TCP server on 127.0.0.1 that accepts and never answers."""
+    with servers.silent_server() as port:
         yield port
-    finally:
-        stop.set()
-        thread.join(5)
-        for conn in held:
-            conn.close()
-        listener.close()
 
 
 @pytest.mark.parametrize(("scheme", "step_prefix"), [("ldap", "net.plain"), ("ldaps", "tls.handshake")])

@@ -13,13 +13,10 @@ the same table measures a change.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from testing import servers
 from testing.info import LabInfo
 
 pytestmark = pytest.mark.integration
@@ -205,29 +203,9 @@ SCENARIOS = [
 
 @pytest.fixture(scope="module")
 def silent_port() -> Iterator[int]:
-    """A TCP server on 127.0.0.1 that accepts and never answers (reachable from the host-network containers)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = int(listener.getsockname()[1])
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                conn, _ = listener.accept()
-                held.append(conn)
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
+    """A TCP server on 127.0.0.1 that accepts and never answers."""
+    with servers.silent_server() as port:
         yield port
-    finally:
-        stop.set()
-        thread.join(5)
-        for conn in held:
-            conn.close()
-        listener.close()
 
 
 def _env_text(values: dict[str, str], raw: dict[str, str]) -> str:
@@ -252,7 +230,10 @@ def diagnose_json(env_path: Path, login: str, password: str, *, container: str |
     args = [PYTHON, "-m", "ldapcheck", "diagnose", "--env-file", str(env_path), "--user", login, "--password-stdin"]
     args += ["--json", "--timeout", timeout]
     args += ["--container", container] if container else ["--no-container"]
-    proc = subprocess.run(args, input=password + "\n", capture_output=True, text=True, timeout=120, check=False)
+    # From the .env's folder, as an admin runs it (and so that `python -m ldapcheck` is the installed one).
+    proc = subprocess.run(
+        args, input=password + "\n", capture_output=True, text=True, timeout=120, check=False, cwd=env_path.parent
+    )
     assert proc.returncode in (0, 1), proc.stdout[-2000:] + proc.stderr[-2000:]
     report: dict[str, Any] = json.loads(proc.stdout)
     return report
