@@ -88,8 +88,10 @@ def stream_entries(
     request = w.search_request(base, filter_text, list(attributes) or ["1.1"])
     client.send(request, [w.paged_control(page_size, b"")])
     count = refs = pages = 0
+    expected = page_size  # entries in a full page (reads then wait for them in bulk); AD may cap pages silently
     while True:
-        page = client.read_page()
+        page = client.read_page(expected)
+        expected = max(1, len(page.entries) + page.references)
         done = page.done
         pages += 1
         refs += page.references
