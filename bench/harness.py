@@ -249,8 +249,9 @@ def report(title: str, peers: list[Peer], ours: int, warnings: list[str]) -> lis
             f"  {peer.name:<44} {peer.spread('wall'):>20} {peer.spread('slapd'):>24} "
             f"{peer.median('client'):>10.2f} {rss:>7.1f}{ratio}"
         )
+        cell = peer.name.replace("|", "\\|")  # a pipe inside a Markdown table cell, even in backticks
         rows.append(
-            f"| {title} | `{peer.name}` | {peer.spread('wall')} | {peer.spread('slapd')} | {peer.median('client'):.2f} "
+            f"| {title} | `{cell}` | {peer.spread('wall')} | {peer.spread('slapd')} | {peer.median('client'):.2f} "
             f"| {rss:.1f} | {'-' if peer is mine else f'{wall_ratio:.2f}x'} "
             f"| {'-' if peer is mine else f'{slapd_ratio:.2f}x'} | {next(iter(sorted(map(str, peer.values))))} |"
         )

@@ -89,7 +89,7 @@ def main() -> None:
             with harness.lab(n, Path(tmp), lab_env) as lab:
                 group = peers(lab)
                 warnings = harness.measure(group, harness.slapd_pid(lab.container), args.runs, env)
-                title = f"{next(iter(group[0].values)).split()[0]} entries"
+                title = f"{int(next(iter(group[0].values)).split()[0]):,} entries"
                 rows += harness.report(title, group, 0, warnings)
                 notes += [f"{title}: {w}" for w in warnings]
     lines = [harness.machine_line(load_before, args.runs), "", harness.HEADER, *rows, ""]
