@@ -49,7 +49,7 @@ def validate(
     ] = None,
     page_size: Annotated[
         int, typer.Option("--page-size", min=1, max=100_000, help="Entries per page of the scan.")
-    ] = 1000,
+    ] = 5000,
 ) -> None:
     """Scan the directory as saslauthd's service account: duplicates, unusable logins, locked accounts, security."""
     from ldapcheck.auth.ldap.validate import ValidateOptions

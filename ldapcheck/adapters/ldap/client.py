@@ -27,6 +27,15 @@ _RECV = 1 << 20
 DEFAULT_PAGE = 5000
 SAFE_PAGE = 1000
 TRUNCATING_CODES = {3: "timeLimitExceeded", 4: "sizeLimitExceeded", 11: "adminLimitExceeded"}
+# slapd writes each SearchResultEntry with its own write() on a TCP_NODELAY socket. A reader that sleeps in recv()
+# as soon as it has caught up (framing is faster than the server) is woken by every one of those writes: the
+# server then pays, per entry, the wake-up of the reader, often a preemption by it, and (each read that empties
+# the queue ACKs at once) a TCP segment of its own. On 1M entries that doubled slapd's CPU. So while a page
+# streams in, SO_RCVLOWAT asks the kernel to wake us only when BULK_LOWAT bytes are queued (fewer near the end
+# of a full page); if they do not come within BULK_WAIT (a short last page, a slow server) we take what came.
+BULK_LOWAT = 32 * 1024
+BULK_WAIT = 0.002
+_DONE_MIN = 14  # the smallest SearchResultDone: 30 0c 02 01 id 65 07 0a 01 00 04 00 04 00
 
 
 class WireError(LdapProtocolError):
@@ -70,6 +79,7 @@ class WireClient:
         self._pos = 0
         self._msgid = 0
         self._chunk = bytearray(_RECV)
+        self._lowat = 1  # SO_RCVLOWAT as set; 0: the platform has none
 
     @classmethod
     def connect(
@@ -127,14 +137,41 @@ class WireClient:
             raise self._net_error(exc) from None
         return msgid
 
-    def _fill(self) -> None:
-        """Receive more bytes; what precedes the read position is dropped first."""
+    def _set_lowat(self, n: int) -> None:
+        """SO_RCVLOWAT `n`; above 1 a read waits at most BULK_WAIT, back at 1 with the client's own timeout."""
+        if n == self._lowat or not self._lowat:
+            return
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, n)
+        except (OSError, AttributeError):  # no SO_RCVLOWAT here (or not settable): read as before
+            self._lowat = 0
+            return
+        if self._lowat == 1:
+            self.sock.settimeout(min(BULK_WAIT, self.timeout))
+        elif n == 1:
+            self.sock.settimeout(self.timeout)
+        self._lowat = n
+
+    def _fill(self, coming: int = 0) -> None:
+        """Receive more bytes; what precedes the read position is dropped first.
+
+        `coming`: bytes surely on their way (the rest of a page): the kernel need not wake us for fewer, up to
+        BULK_LOWAT. If they do not come within BULK_WAIT, what did come is taken, with the client's timeout.
+        """
         if self._pos:
             del self._buf[: self._pos]
             self._pos = 0
+        self._set_lowat(max(1, min(coming, BULK_LOWAT)))
         try:
-            n = self.sock.recv_into(self._chunk)
+            try:
+                n = self.sock.recv_into(self._chunk)
+            except TimeoutError:
+                if self._lowat <= 1:
+                    raise
+                self._set_lowat(1)
+                n = self.sock.recv_into(self._chunk)
         except OSError as exc:
+            self._set_lowat(1)
             raise self._net_error(exc) from None
         if n == 0:
             raise NetError(
@@ -160,10 +197,12 @@ class WireClient:
                 return _pdu(pdu, h[1] - start, end - start)
             self._fill()
 
-    def read_page(self) -> Page:
+    def read_page(self, expected: int = 0) -> Page:
         """Frame one page of a search response straight from the receive buffer, reading only BER headers.
 
         The page's bytes are kept in one piece (SearchResultEntry ops at `entries`); references are counted.
+        `expected`: the entries a full page holds (the page size asked, or the last page's count if the server
+        caps pages), so that reads wait for the bytes the page still surely brings (see BULK_LOWAT); 0: unknown.
         """
         entries: list[int] = []
         refs = 0
@@ -193,6 +232,7 @@ class WireClient:
                 elif tag == w.SEARCH_DONE:
                     page = bytes(buf[start:end])
                     self._pos = end
+                    self._set_lowat(1)  # other reads (and the socket timeout) as before
                     op = w.header(page, op_at - start, end - start)
                     if op is None:
                         raise WireError("truncated SearchResultDone")
@@ -201,7 +241,10 @@ class WireClient:
                     raise WireError(f"unexpected operation 0x{tag:02x} in a search response")
                 scan = end
             offset = scan - start
-            self._fill()  # the read position is still the page's start: what precedes it is dropped
+            got = len(entries) + refs
+            # The missing entries at half the mean size so far, and the Done, less the part already buffered.
+            coming = (expected - got) * offset // (2 * got) + _DONE_MIN - (avail - scan) if 0 < got < expected else 0
+            self._fill(coming)  # the read position is still the page's start: what precedes it is dropped
             start = self._pos
             scan = start + offset
 
@@ -240,7 +283,7 @@ class WireClient:
     def set_timeout(self, timeout: float) -> None:
         """A longer (or shorter) bound for each socket operation from now on (e.g. a slow page of a scan)."""
         self.timeout = timeout
-        self.sock.settimeout(timeout)
+        self.sock.settimeout(min(BULK_WAIT, timeout) if self._lowat > 1 else timeout)
 
 
 def _pdu(data: bytes, content: int, end: int) -> Pdu:
@@ -290,11 +333,13 @@ def _paged_count(
 ) -> CountResult:
     cookie = b""
     count = refs = pages = 0
+    expected = page_size  # entries in a full page; a server that caps pages silently (AD) sends fewer
     request = w.search_request(base, filter_text, ["1.1"])
     while True:
         client.send(request, [w.paged_control(page_size, cookie)])
         pages += 1
-        page = client.read_page()
+        page = client.read_page(expected)
+        expected = max(1, len(page.entries) + page.references)
         count += len(page.entries)
         refs += page.references
         if progress is not None:

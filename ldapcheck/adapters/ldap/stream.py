@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from ldapcheck.adapters.errors import FilterError
 from ldapcheck.adapters.ldap import ber as w
-from ldapcheck.adapters.ldap.client import CountResult, Entry, WireClient, WireError
+from ldapcheck.adapters.ldap.client import DEFAULT_PAGE, SAFE_PAGE, CountResult, Entry, WireClient, WireError
 
 
 def _content(p: bytes, pos: int) -> tuple[int, int]:
@@ -78,19 +78,26 @@ def stream_entries(
     filter_text: str,
     attributes: Sequence[str],
     *,
-    page_size: int = 1000,
+    page_size: int = DEFAULT_PAGE,
     on_done: Callable[[CountResult], None] | None = None,
 ) -> Iterator[Entry]:
     """Yield `(dn, {attribute: [raw values]})` for each entry (paged); attribute names as the server sends them.
 
-    `on_done` receives the final result (check `.truncated`: a size limit ends the stream early).
+    `on_done` receives the final result (check `.truncated`: a size limit ends the stream early). A page size the
+    server refuses outright (OpenLDAP's size.pr: adminLimitExceeded before any entry) is retried once at SAFE_PAGE.
     """
     request = w.search_request(base, filter_text, list(attributes) or ["1.1"])
     client.send(request, [w.paged_control(page_size, b"")])
     count = refs = pages = 0
+    expected = page_size  # entries in a full page (reads then wait for them in bulk); AD may cap pages silently
     while True:
-        page = client.read_page()
+        page = client.read_page(expected)
+        expected = max(1, len(page.entries) + page.references)
         done = page.done
+        if done.code == 11 and pages == 0 and not page.entries and page_size > SAFE_PAGE:
+            page_size = expected = SAFE_PAGE
+            client.send(request, [w.paged_control(page_size, b"")])
+            continue
         pages += 1
         refs += page.references
         cookie = w.paged_cookie(done.controls[w.PAGED_RESULTS_OID]) if w.PAGED_RESULTS_OID in done.controls else b""

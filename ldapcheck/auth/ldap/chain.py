@@ -11,7 +11,7 @@ from ldapcheck.auth.ldap.host import tls as host_tls
 from ldapcheck.auth.ldap.host import user as host_user
 from ldapcheck.auth.ldap.host.context import ChainOptions, HostContext
 from ldapcheck.auth.ldap.settings import Settings
-from ldapcheck.core.model import Report, StepResult, Verdict
+from ldapcheck.core.model import Report, Status, StepResult, Verdict
 from ldapcheck.core.runner import Run
 from ldapcheck.core.step import Step
 
@@ -77,6 +77,8 @@ def user_steps(settings: Settings, options: ChainOptions) -> list[Step[HostConte
 
 def verdict_of(results: list[StepResult], *, login: str | None = None, judge_success: bool = True) -> Verdict | None:
     """The most likely cause, from the rules in `ldapcheck.verdict` (the same for host-only and full runs)."""
+    if not judge_success and all(r.status in (Status.PASS, Status.SKIP) for r in results):
+        return None  # nothing failed: no cause to find (and `count` skips importing the rules and their modules)
     from ldapcheck.auth.ldap.verdict import decide
 
     found = decide(results, login=login)

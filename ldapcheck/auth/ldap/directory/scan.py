@@ -21,7 +21,7 @@ from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 SCAN = "dir.scan"
 PROGRESS_EVERY = 1024
-# A page of 1000 entries on a busy directory may take longer than saslauthd's 5 s for one lookup.
+# A page of 5000 entries on a busy directory may take longer than saslauthd's 5 s for one lookup.
 SCAN_PAGE_TIMEOUT = 30.0
 
 
@@ -159,7 +159,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
             ctx.settings.base,
             _login_filter(ctx).scan,
             *_login_filter(ctx).attr_names,
-            extra=" -E pr=1000/noprompt",
+            extra=f" -E pr={ctx.options.page_size}/noprompt",
         ),
     )
 

@@ -48,7 +48,7 @@ def anonymous_step() -> Step[HostContext]:
     def run(ctx: HostContext) -> Outcome:
         s = ctx.settings
         outcome = scan_outcome(ctx)
-        directory = connection(ctx)
+        directory = connection(ctx, wire=ctx.options.wire)  # validate: the raw client, no ldap3 import
         try:
             directory.open()
             bound = directory.bind("", "")

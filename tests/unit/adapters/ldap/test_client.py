@@ -143,3 +143,17 @@ def test_a_refused_page_size_is_retried_with_1000(fake_server: Callable[[list[by
     page = _entry(2, "uid=a,dc=x") + _done(2, 0, b"")
     result = count_entries(fake_server([refused, page]), "dc=x", "(uid=*)", page_size=5000)
     assert (result.count, result.result_code, result.page_size) == (1, 0, 1000)
+
+
+def test_a_refused_page_size_is_retried_with_1000_by_the_stream(
+    fake_server: Callable[[list[bytes]], WireClient],
+) -> None:
+    refused = w.message(
+        1,
+        w.sequence(w.integer(11, 0x0A), w.octets(""), w.octets("illegal pagedResults page size"), tag=w.SEARCH_DONE),
+    )
+    page = _entry(2, "uid=a,dc=x", {"uid": [b"a"]}) + _done(2, 0, b"")
+    finished: list[CountResult] = []
+    got = list(stream_entries(fake_server([refused, page]), "dc=x", "(uid=*)", ["uid"], on_done=finished.append))
+    assert got == [("uid=a,dc=x", {"uid": [b"a"]})]
+    assert (finished[0].count, finished[0].pages, finished[0].result_code) == (1, 1, 0)
