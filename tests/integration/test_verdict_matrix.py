@@ -142,7 +142,10 @@ SCENARIOS = [
     Scenario("ENABLE_AUTH unset", lambda lab, p: {"ENABLE_AUTH": None}, expected="JM-AUTH-TYPE"),
     Scenario(
         "bind password with an unescaped $ (Compose substitutes it)",
-        raw=lambda lab: {"LDAP_BINDPW": lab.bind_password[:4] + "$x" + lab.bind_password[4:]},
+        # Compose takes `$` and the word characters after it as a variable (unset: ""), or keeps a `$` that starts
+        # no name: either way the password saslauthd gets is not the account's (a fixed name after `$` would not
+        # be, when the password's next character ends the name).
+        raw=lambda lab: {"LDAP_BINDPW": lab.bind_password[:4] + "$" + lab.bind_password[4:]},
         expected="RC-49",
     ),
     Scenario("empty bind password", lambda lab, p: {"LDAP_BINDPW": ""}, expected="SA-CONF-INVALID"),
