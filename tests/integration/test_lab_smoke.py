@@ -204,7 +204,7 @@ def test_cli_up_status_down_is_idempotent(lab: LabInfo, tmp_path: Path) -> None:
     finally:
         down = _cli(["down"], env)
     assert down.returncode == 0, down.stderr
-    assert "removed 2 container(s)" in down.stderr
+    assert "removed 4 container(s)" in down.stderr  # openldap, prosody, web, jicofo
     assert not env_out.exists()
     second_down = _cli(["down"], env)
     assert second_down.returncode == 0
