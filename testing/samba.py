@@ -9,7 +9,7 @@ from typing import Any
 
 from ldapcheck.core.errors import LdapCheckError
 from ldapcheck.lab.engine import docker_client
-from ldapcheck.lab.images import EXTRA_IMAGES, _is_current, base_image, build_image
+from ldapcheck.lab.images import EXTRA_IMAGES, _is_current, base_image, build_image, pinned
 
 SAMBA_AD_IMAGE = next(iter(EXTRA_IMAGES))
 # Samba's AD LDAP server has no port setting: it always listens on 389 (and 636) of the loopback interface.
@@ -77,7 +77,7 @@ def ensure_samba_image() -> str:
     client = docker_client()
     if not _is_current(client, SAMBA_AD_IMAGE):
         build_image(client, SAMBA_AD_IMAGE, base_image(client))
-    return SAMBA_AD_IMAGE
+    return pinned(SAMBA_AD_IMAGE)
 
 
 def refuse_busy_port() -> None:

@@ -6,7 +6,9 @@
 #      -m /var/run/saslauthd -n 5 -d` (here in its own session: its master SIGTERMs its process group on exit);
 #   3. the prosody config (ENABLE_AUTH / PROSODY_AUTH_TYPE gate of jitsi-meet.cfg.lua), prosody in the foreground.
 # Environment: ENABLE_AUTH [0], AUTH_TYPE [internal], PROSODY_AUTH_TYPE [$AUTH_TYPE], XMPP_DOMAIN [meet.jitsi],
-#   C2S_PORT [5222], C2S_ADDRESS [127.0.0.1], LOG_LEVEL [info], SASLAUTHD_CONF (fallback content, see 1).
+#   ENABLE_GUESTS [0], XMPP_GUEST_DOMAIN [guest.meet.jitsi], PROSODY_GUEST_AUTH_TYPE [anonymous],
+#   XMPP_AUTH_DOMAIN [auth.meet.jitsi], C2S_PORT [5222], C2S_ADDRESS [127.0.0.1], HTTP_PORT [none: no BOSH/WebSocket],
+#   LOG_LEVEL [info], SASLAUTHD_CONF (fallback content, see 1).
 set -uo pipefail
 
 log() { echo "ldapcheck-prosody: $*" >&2; }
@@ -52,10 +54,12 @@ C2S_PORT="${C2S_PORT:-5222}"
 C2S_ADDRESS="${C2S_ADDRESS:-127.0.0.1}"
 LOG_LEVEL="${LOG_LEVEL:-info}"
 
-# Upstream: ldap → cyrus; internal → internal_hashed; a type no branch matches (e.g. "LDAP") leaves prosody's
-# default (internal_hashed); no ENABLE_AUTH → anonymous (jitsi-anonymous upstream). jwt/matrix are not emulated.
+# Upstream: ldap → cyrus; internal → internal_hashed (DIGEST-MD5/OAUTHBEARER disabled); a type no branch matches
+# (e.g. "LDAP") leaves prosody's default (internal_hashed); no ENABLE_AUTH → anonymous (jitsi-anonymous upstream,
+# a Jitsi plugin Debian does not ship). jwt/matrix are not emulated.
 host_auth='    authentication = "anonymous"'
 host_modules=''
+guest_host=''
 if to_bool "${ENABLE_AUTH:-0}"; then
   host_auth='    authentication = "internal_hashed"'
   if [[ "$PROSODY_AUTH_TYPE" == "ldap" ]]; then
@@ -63,7 +67,27 @@ if to_bool "${ENABLE_AUTH:-0}"; then
     cyrus_application_name = "xmpp"
     allow_unencrypted_plain_auth = true'
     host_modules='        "auth_cyrus";'
+  elif [[ "$PROSODY_AUTH_TYPE" == "internal" ]]; then
+    host_auth='    authentication = "internal_hashed"
+    disable_sasl_mechanisms = { "DIGEST-MD5", "OAUTHBEARER" }'
   fi
+  # Upstream: the guest host exists only when ENABLE_AUTH and ENABLE_GUESTS are both true.
+  if to_bool "${ENABLE_GUESTS:-0}"; then
+    guest_host="VirtualHost \"${XMPP_GUEST_DOMAIN:-guest.meet.jitsi}\"
+    authentication = \"${PROSODY_GUEST_AUTH_TYPE:-anonymous}\"
+    c2s_require_encryption = false"
+  fi
+fi
+XMPP_AUTH_DOMAIN="${XMPP_AUTH_DOMAIN:-auth.meet.jitsi}"
+
+# BOSH and WebSocket (upstream: on the main host, HTTP on 5280 behind the web container's nginx).
+HTTP_PORT="${HTTP_PORT:-}"
+http_ports=''
+if [[ -n "$HTTP_PORT" ]]; then
+  http_ports="$HTTP_PORT"
+  host_modules="$host_modules
+        \"bosh\";
+        \"websocket\";"
 fi
 
 mkdir -p /run/prosody/config /run/prosody/certs
@@ -79,7 +103,8 @@ c2s_ports = { $C2S_PORT }
 c2s_interfaces = { "$C2S_ADDRESS" }
 c2s_direct_tls_ports = { }
 s2s_ports = { }
-http_ports = { }
+http_ports = { $http_ports }
+http_interfaces = { "$C2S_ADDRESS" }
 https_ports = { }
 modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "posix" }
 modules_disabled = { "s2s"; "offline"; "c2s_direct_tls" }
@@ -88,15 +113,23 @@ s2s_require_encryption = false
 -- Jitsi's clients arrive over BOSH/websocket, which upstream marks secure (consider_*_secure = true); this lab's
 -- plaintext c2s stands in for them, so PLAIN is offered without TLS (upstream sets this for the ldap host too).
 allow_unencrypted_plain_auth = true
+-- upstream: nginx terminates TLS, so BOSH and WebSocket sessions count as secure (PLAIN is offered on them)
+consider_bosh_secure = true
+consider_websocket_secure = true
 
 VirtualHost "$XMPP_DOMAIN"
 $host_auth
     modules_enabled = {
 $host_modules
     }
+
+$guest_host
+
+VirtualHost "$XMPP_AUTH_DOMAIN"
+    authentication = "internal_hashed"
 EOF
 chown -R prosody:prosody /run/prosody /var/lib/prosody
-log "prosody: VirtualHost $XMPP_DOMAIN, c2s on $C2S_ADDRESS:$C2S_PORT, $(grep -m1 authentication /run/prosody/config/prosody.cfg.lua | xargs)"
+log "prosody: VirtualHost $XMPP_DOMAIN, c2s on $C2S_ADDRESS:$C2S_PORT, $(grep -m1 authentication /run/prosody/config/prosody.cfg.lua | xargs)${HTTP_PORT:+, BOSH/WebSocket on $C2S_ADDRESS:$HTTP_PORT}${guest_host:+, guests on ${XMPP_GUEST_DOMAIN:-guest.meet.jitsi}}"
 
 exec setpriv --reuid=prosody --regid=prosody --init-groups -- \
   prosody -F --config /run/prosody/config/prosody.cfg.lua

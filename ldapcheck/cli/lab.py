@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 
 lab_app = typer.Typer(
     name="lab",
-    help="A working copy of docker-jitsi-meet's LDAP login chain (OpenLDAP → saslauthd → prosody) in containers.",
+    help=(
+        "A working copy of docker-jitsi-meet's login chain in containers: LDAP (OpenLDAP → saslauthd → prosody) or "
+        "internal accounts, with guests if asked, behind nginx (BOSH/WebSocket)."
+    ),
     no_args_is_help=True,
 )
 
@@ -33,19 +36,29 @@ def _describe(status: LabStatus) -> list[str]:
     state = status.state
     if state is None:
         return ["lab: down"]
-    lines = [f"lab: {'up' if status.up else 'DEGRADED'} (project {state.project}, {state.n_users} generated users)"]
+    mode = f"AUTH_TYPE={state.auth}{', guests' if state.guests else ''}"
+    users = f", {state.n_users} generated users" if state.auth == "ldap" else ""
+    lines = [f"lab: {'up' if status.up else 'DEGRADED'} (project {state.project}, {mode}{users})"]
     for name, container_status in sorted(status.containers.items()):
-        lines.append(f"  container {name}: {container_status}")
+        role = status.roles.get(name, "")
+        lines.append(f"  container {name}: {container_status}{f' ({role})' if role else ''}")
     silent = [name for name, ok in status.answering.items() if not ok]
     if silent:
         lines.append(f"  not answering on 127.0.0.1: {', '.join(silent)}")
-    lines += [
-        f"  LDAP     ldap://127.0.0.1:{state.ldap_port} (StartTLS)  ldaps://127.0.0.1:{state.ldaps_port}",
-        f"  base     {state.suffix}",
-        f"  XMPP     c2s 127.0.0.1:{state.c2s_port}, domain {state.xmpp_domain}",
-        f"  CA       {state.ca_cert}",
-        f"  .env     {state.env_file} (0600; LAB_USER / LAB_PASSWORD inside)",
-    ]
+    if state.auth == "ldap":
+        lines += [
+            f"  LDAP     ldap://127.0.0.1:{state.ldap_port} (StartTLS)  ldaps://127.0.0.1:{state.ldaps_port}",
+            f"  base     {state.suffix}",
+        ]
+    lines.append(f"  XMPP     c2s 127.0.0.1:{state.c2s_port}, domain {state.xmpp_domain}")
+    if state.web_port:
+        lines += [
+            f"  web      {state.public_url} (config.js, /http-bind, /xmpp-websocket)"
+            f" → prosody 127.0.0.1:{state.http_port}",
+        ]
+    if state.ca_cert:
+        lines.append(f"  CA       {state.ca_cert}")
+    lines.append(f"  .env     {state.env_file} (0600; LAB_USER / LAB_PASSWORD inside)")
     return lines
 
 
@@ -58,12 +71,25 @@ def up_command(
         Path | None,
         typer.Option("--env-out", help="Write the lab's docker-jitsi-meet .env here (mode 0600). Default: lab dir."),
     ] = None,
+    auth: Annotated[
+        str,
+        typer.Option(
+            "--auth",
+            help="AUTH_TYPE the lab runs: ldap (OpenLDAP → saslauthd) or internal (prosody accounts; alice).",
+        ),
+    ] = "ldap",
+    guests: Annotated[
+        bool, typer.Option("--guests", help="ENABLE_GUESTS=1: the anonymous guest host and config.js anonymousdomain.")
+    ] = False,
 ) -> None:
-    """Build missing images, start the lab, wait until alice logs in through saslauthd, write the .env."""
+    """Build missing images, start the lab, wait until alice logs in through nginx, write the .env."""
     from ldapcheck.lab import manager
+    from ldapcheck.lab.spec import AUTH_MODES
 
+    if auth not in AUTH_MODES:
+        raise typer.BadParameter(f"choose one of {', '.join(AUTH_MODES)}", param_hint="--auth")
     progress = _progress_printer()
-    status = manager.up(users, env_out, progress=progress)
+    status = manager.up(users, env_out, progress=progress, auth=auth, guests=guests)
     if not status.already_running:
         progress("lab ready")
     print("\n".join(_describe(status)))
@@ -78,12 +104,18 @@ def down_command() -> None:
 
 
 @lab_app.command("status")
-def status_command() -> None:
+def status_command(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The lab's containers (role, name, status, ports) as JSON.")
+    ] = False,
+) -> None:
     """Show whether the lab runs, where it listens and where its .env is. Exit 1 when it is not up."""
+    import json
+
     from ldapcheck.lab import manager
 
     status = manager.status()
-    print("\n".join(_describe(status)))
+    print(json.dumps(status.as_json(), indent=2) if as_json else "\n".join(_describe(status)))
     if not status.up:
         raise typer.Exit(1)
 

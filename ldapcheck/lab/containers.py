@@ -14,14 +14,17 @@ from ldapcheck.adapters.docker import (
     COMPOSE_SERVICE_LABEL,
 )
 from ldapcheck.jitsi.env.write import atomic_write
+from ldapcheck.lab.images import pinned
 from ldapcheck.lab.spec import (
     CERTS_MOUNT,
     EXPORT_MOUNT,
+    JICOFO_IMAGE,
     OPENLDAP_IMAGE,
     PROSODY_CERTS_MOUNT,
     PROSODY_IMAGE,
     SASLAUTHD_CONF_MOUNT,
     SEED_MOUNT,
+    WEB_IMAGE,
     LabSpec,
 )
 
@@ -33,6 +36,10 @@ LABEL_PROJECT = COMPOSE_PROJECT_LABEL
 LABEL_SERVICE = COMPOSE_SERVICE_LABEL
 LABEL_NUMBER = COMPOSE_NUMBER_LABEL
 LABEL_ONEOFF = COMPOSE_ONEOFF_LABEL
+
+# The `.env` keys docker-jitsi-meet's compose file gives the web and jicofo services (of those the lab sets).
+WEB_ENV = frozenset({"ENABLE_AUTH", "ENABLE_GUESTS", "XMPP_DOMAIN", "XMPP_GUEST_DOMAIN", "PUBLIC_URL"})
+JICOFO_ENV = frozenset({"ENABLE_AUTH", "AUTH_TYPE", "XMPP_DOMAIN", "ENABLE_AUTO_LOGIN", "JICOFO_AUTH_LIFETIME"})
 
 
 @dataclass(frozen=True)
@@ -127,7 +134,7 @@ def openldap_plan(
     }
     return ContainerPlan(
         name=container_name(spec.project, "openldap"),
-        image=OPENLDAP_IMAGE,
+        image=pinned(OPENLDAP_IMAGE),
         environment=env,
         mounts=(
             Mount(str(paths.seed_dir), SEED_MOUNT, "ro"),
@@ -151,21 +158,51 @@ def prosody_plan(
     `saslauthd_conf` is the host file mounted at /etc/saslauthd.conf (the lab's rendered one by default).
     """
     env: dict[str, str] = {**spec.jitsi_env(), "C2S_PORT": str(spec.c2s_port)}
+    if spec.http_port:
+        env["HTTP_PORT"] = str(spec.http_port)
     for key, value in (env_overrides or {}).items():
         if value is None:
             env.pop(key, None)
         else:
             env[key] = value
     conf = saslauthd_conf if saslauthd_conf is not None else paths.saslauthd_conf
+    # Internal accounts need no saslauthd.conf: none is mounted (upstream renders none unless AUTH_TYPE=ldap).
+    sasl = (Mount(str(conf), SASLAUTHD_CONF_MOUNT, "ro"),) if spec.uses_ldap or saslauthd_conf is not None else ()
     return ContainerPlan(
         name=container_name(spec.project, "prosody", number),
-        image=PROSODY_IMAGE,
+        image=pinned(PROSODY_IMAGE),
         environment=env,
-        mounts=(
-            Mount(str(conf), SASLAUTHD_CONF_MOUNT, "ro"),
-            Mount(str(paths.export_dir), PROSODY_CERTS_MOUNT, "ro"),
-        ),
+        mounts=(*sasl, Mount(str(paths.export_dir), PROSODY_CERTS_MOUNT, "ro")),
         labels=_labels(spec.project, "prosody", number),
+    )
+
+
+def web_plan(spec: LabSpec) -> ContainerPlan:
+    """nginx in front of prosody's BOSH/WebSocket port, serving config.js (needs `spec.web_port`/`http_port`)."""
+    env = {
+        **{k: v for k, v in spec.jitsi_env().items() if k in WEB_ENV},
+        "PUBLIC_URL": spec.public_url,
+        "XMPP_BOSH_URL_BASE": f"http://127.0.0.1:{spec.http_port}",
+        "WEB_HTTP_PORT": str(spec.web_port),
+    }
+    return ContainerPlan(
+        name=container_name(spec.project, "web"),
+        image=pinned(WEB_IMAGE),
+        environment=env,
+        mounts=(),
+        labels=_labels(spec.project, "web", 1),
+    )
+
+
+def jicofo_plan(spec: LabSpec) -> ContainerPlan:
+    """The jicofo stand-in: renders jicofo.conf's authentication block only (no Java here, so no jicofo)."""
+    env = {k: v for k, v in spec.jitsi_env().items() if k in JICOFO_ENV}
+    return ContainerPlan(
+        name=container_name(spec.project, "jicofo"),
+        image=pinned(JICOFO_IMAGE),
+        environment=env,
+        mounts=(),
+        labels=_labels(spec.project, "jicofo", 1),
     )
 
 

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ldapcheck.core.errors import LdapCheckError
-from ldapcheck.lab.spec import OPENLDAP_IMAGE, PROSODY_IMAGE
+from ldapcheck.lab.spec import JICOFO_IMAGE, OPENLDAP_IMAGE, PROSODY_IMAGE, WEB_IMAGE
 
 if TYPE_CHECKING:
     from docker import DockerClient
 
 DEFAULT_BASE_IMAGE = "ldapcheck/debian-base:bookworm"
 UPSTREAM_BASE_IMAGE = "debian:bookworm-slim"
-LAB_IMAGES = {OPENLDAP_IMAGE: "openldap", PROSODY_IMAGE: "prosody"}
+LAB_IMAGES = {OPENLDAP_IMAGE: "openldap", PROSODY_IMAGE: "prosody", WEB_IMAGE: "web", JICOFO_IMAGE: "jicofo"}
 # Built on demand only (the AD tests), never by `lab up`.
 EXTRA_IMAGES = {"ldapcheck/lab-samba-ad:latest": "samba-ad"}
 
@@ -64,12 +64,25 @@ def _has_image(client: DockerClient, name: str) -> bool:
     return True
 
 
+def pinned(name: str) -> str:
+    """The tag the lab runs: `<repo>:ctx-<context hash>` of this checkout's compose/<service>, else `name` itself.
+
+    `:latest` is shared by every checkout on the engine (another worktree's `lab up` retags it), so containers are
+    started from the content-addressed tag, which no other checkout's build can move.
+    """
+    try:
+        digest = context_hash(compose_dir() / _context_name(name))
+    except LdapCheckError:
+        return name  # no Dockerfiles here (installed package): any image with that name will do
+    return f"{name.rsplit(':', 1)[0]}:ctx-{digest}"
+
+
 def _is_current(client: DockerClient, name: str) -> bool:
     """The image exists and was built from this checkout's compose/<service> files."""
     import docker.errors
 
     try:
-        image = client.images.get(name)
+        image = client.images.get(pinned(name))
     except docker.errors.ImageNotFound:
         return False
     built_from = (image.labels or {}).get(HASH_LABEL)
@@ -99,14 +112,17 @@ def missing_images(client: DockerClient) -> list[str]:
 
 
 def build_image(client: DockerClient, name: str, base: str) -> None:
-    """`docker build --network host --build-arg BASE_IMAGE=<base> -t <name> compose/<service>`."""
+    """`docker build --network host --build-arg BASE_IMAGE=<base> -t <pinned name> compose/<service>`.
+
+    `:latest` is left alone: other checkouts on the same engine run from it (compose/lab.yml builds its own).
+    """
     import docker.errors
 
     context = compose_dir() / _context_name(name)
     try:
         client.images.build(
             path=str(context),
-            tag=name,
+            tag=pinned(name),
             buildargs={"BASE_IMAGE": base},
             labels={HASH_LABEL: context_hash(context)},
             network_mode="host",

@@ -11,11 +11,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ldapcheck.lab.containers import LABEL_PROJECT, LabPaths, openldap_plan, prosody_plan, run_container, write_private
+from ldapcheck.lab.accounts import register
+from ldapcheck.lab.containers import (
+    LABEL_PROJECT,
+    LABEL_SERVICE,
+    LabPaths,
+    jicofo_plan,
+    openldap_plan,
+    prosody_plan,
+    run_container,
+    web_plan,
+    write_private,
+)
 from ldapcheck.lab.engine import docker_client
 from ldapcheck.lab.envfile import write_env_file
 from ldapcheck.lab.images import ensure_images
-from ldapcheck.lab.ready import wait_for_bind, wait_for_port, wait_for_saslauthd
+from ldapcheck.lab.ready import wait_for_bind, wait_for_login, wait_for_port, wait_for_saslauthd
 from ldapcheck.lab.seed import write_seed_dir
 from ldapcheck.lab.spec import DEFAULT_USERS, LAB_USER, LabSpec, new_spec
 from ldapcheck.lab.state import LabState, clear_state, lab_root, load_state, save_state
@@ -45,7 +56,32 @@ class LabStatus:
     state: LabState | None
     containers: dict[str, str] = field(default_factory=dict)  # name → docker status
     already_running: bool = False
-    answering: dict[str, bool] = field(default_factory=dict)  # "ldap"/"ldaps"/"c2s" → accepts TCP on 127.0.0.1
+    answering: dict[str, bool] = field(default_factory=dict)  # "ldap"/"ldaps"/"c2s"/… → accepts TCP on 127.0.0.1
+    roles: dict[str, str] = field(default_factory=dict)  # name → role (compose service: openldap, prosody, web …)
+
+    def as_json(self) -> dict[str, object]:
+        """`lab status --json`: the lab's containers with role, name, status and ports (no secrets)."""
+        state = self.state
+        ports = state.ports() if state is not None else {}
+        return {
+            "up": self.up,
+            "project": state.project if state is not None else None,
+            "auth": state.auth if state is not None else None,
+            "guests": state.guests if state is not None else None,
+            "xmpp_domain": state.xmpp_domain if state is not None else None,
+            "public_url": (state.public_url or None) if state is not None else None,
+            "env_file": state.env_file if state is not None else None,
+            "containers": [
+                {
+                    "role": self.roles.get(name, ""),
+                    "name": name,
+                    "status": status,
+                    "ports": ports.get(self.roles.get(name, ""), {}),
+                }
+                for name, status in sorted(self.containers.items())
+            ],
+            "answering": self.answering,
+        }
 
 
 def _answers(port: int) -> bool:
@@ -66,7 +102,8 @@ def prepare_files(spec: LabSpec, paths: LabPaths) -> None:
     if paths.export_dir.exists():
         shutil.rmtree(paths.export_dir)
     paths.export_dir.mkdir()
-    write_private(paths.saslauthd_conf, render(spec.jitsi_env()))
+    if spec.uses_ldap:
+        write_private(paths.saslauthd_conf, render(spec.jitsi_env()))
 
 
 def start_lab(
@@ -93,12 +130,57 @@ def start_lab(
         raise
 
 
+def start_services(
+    client: DockerClient, spec: LabSpec, paths: LabPaths, progress: Progress = _quiet
+) -> dict[str, Container]:
+    """The whole lab of `spec.auth`: [openldap], prosody (c2s + BOSH/WebSocket), web (nginx), jicofo (rendered only).
+
+    Ready when alice logs in through nginx over BOSH (LDAP: after saslauthd said OK; internal: after
+    `prosodyctl register`). Removes what it started on failure.
+    """
+    started: dict[str, Container] = {}
+    try:
+        if spec.uses_ldap:
+            progress(
+                f"starting openldap ({spec.n_users} generated users) on 127.0.0.1:{spec.ldap_port}/{spec.ldaps_port}"
+            )
+            started["openldap"] = run_container(client, openldap_plan(spec, paths))
+        progress(
+            f"starting prosody ({spec.auth}{', guests' if spec.guests else ''}; c2s 127.0.0.1:{spec.c2s_port}, "
+            f"BOSH/WebSocket 127.0.0.1:{spec.http_port}, domain {spec.xmpp_domain})"
+        )
+        started["prosody"] = run_container(client, prosody_plan(spec, paths))
+        progress(f"starting web (nginx on 127.0.0.1:{spec.web_port}) and jicofo (jicofo.conf rendered only)")
+        started["web"] = run_container(client, web_plan(spec))
+        started["jicofo"] = run_container(client, jicofo_plan(spec))
+        prosody = started["prosody"]
+        if spec.uses_ldap:
+            wait_for_bind(started["openldap"], spec.ldap_port, spec.bind_dn, spec.bind_password)
+            progress("slapd answers binds")
+        wait_for_port(prosody, spec.c2s_port, what="prosody")
+        wait_for_port(prosody, spec.http_port, what="prosody BOSH/WebSocket")
+        if spec.uses_ldap:
+            wait_for_saslauthd(prosody, LAB_USER, spec.lab_password, realm=spec.xmpp_domain)
+            progress(f"saslauthd: {LAB_USER} logs in (OK)")
+        else:
+            register(prosody, LAB_USER, spec.xmpp_domain, spec.lab_password)
+            progress(f"prosodyctl register {LAB_USER} {spec.xmpp_domain} (password on stdin)")
+        wait_for_port(started["web"], spec.web_port, what="nginx")
+        wait_for_login(started["web"], f"{spec.public_url}/http-bind", spec.xmpp_domain, LAB_USER, spec.lab_password)
+        progress(f"{LAB_USER} logs in through nginx over BOSH")
+        return started
+    except BaseException:
+        for container in started.values():
+            container.remove(force=True)
+        raise
+
+
 def _lab_containers(client: DockerClient, state: LabState | None) -> list[Container]:
     import docker.errors
 
     found = {c.id: c for c in client.containers.list(all=True, filters={"label": f"{LABEL_PROJECT}={project_name()}"})}
     if state is not None:
-        for ident in (state.openldap_id, state.prosody_id):
+        for ident, _name in state.containers().values():
             if ident not in found:
                 with contextlib.suppress(docker.errors.NotFound):
                     found[ident] = client.containers.get(ident)
@@ -121,20 +203,20 @@ def _remove_everything(client: DockerClient, root: Path, state: LabState | None)
 
 
 def _status(client: DockerClient, state: LabState | None) -> LabStatus:
-    containers = {str(c.name): str(c.status) for c in _lab_containers(client, state)}
+    found = _lab_containers(client, state)
+    containers = {str(c.name): str(c.status) for c in found}
+    roles = {str(c.name): str((c.labels or {}).get(LABEL_SERVICE, "")) for c in found}
     if state is None:
-        return LabStatus(up=False, state=None, containers=containers)
+        return LabStatus(up=False, state=None, containers=containers, roles=roles)
     answering = {
-        "ldap": _answers(state.ldap_port),
-        "ldaps": _answers(state.ldaps_port),
-        "c2s": _answers(state.c2s_port),
+        f"{role}/{listener}": _answers(port)
+        for role, ports in state.ports().items()
+        for listener, port in ports.items()
     }
-    up = (
-        containers.get(state.openldap_name) == "running"
-        and containers.get(state.prosody_name) == "running"
-        and all(answering.values())
+    up = all(containers.get(name) == "running" for _ident, name in state.containers().values()) and all(
+        answering.values()
     )
-    return LabStatus(up=up, state=state, containers=containers, answering=answering)
+    return LabStatus(up=up, state=state, containers=containers, answering=answering, roles=roles)
 
 
 def status() -> LabStatus:
@@ -142,46 +224,70 @@ def status() -> LabStatus:
     return _status(client, load_state(lab_root()))
 
 
-def up(n_users: int = DEFAULT_USERS, env_out: Path | None = None, progress: Progress = _quiet) -> LabStatus:
+def up(
+    n_users: int = DEFAULT_USERS,
+    env_out: Path | None = None,
+    progress: Progress = _quiet,
+    *,
+    auth: str = "ldap",
+    guests: bool = False,
+) -> LabStatus:
     """Start the lab unless it already runs; write its `.env` (0600) to `env_out` or the lab directory."""
     client = docker_client()
     root = lab_root()
     state = load_state(root)
     current = _status(client, state)
-    if current.up and state is not None:
-        progress(f"lab already up ({state.n_users} generated users); `ldapcheck lab down` first to change it")
+    if current.up and state is not None and (state.auth, state.guests) == (auth, guests):
+        progress(f"lab already up ({_mode(state.auth, state.guests)}); `ldapcheck lab down` first to change it")
         if env_out is not None and env_out.resolve() != Path(state.env_file).resolve():
             write_private(env_out, Path(state.env_file).read_text(encoding="utf-8"))
             progress(f"wrote {env_out}")
-        return LabStatus(up=True, state=state, containers=current.containers, already_running=True)
+        return LabStatus(up=True, state=state, containers=current.containers, already_running=True, roles=current.roles)
     if current.containers or state is not None:
-        progress("removing the remains of an earlier lab")
+        progress("removing the remains of an earlier lab" if not current.up else "replacing the running lab")
         _remove_everything(client, root, state)
     ensure_images(client, progress)
-    spec = new_spec(project_name(), n_users)
+    spec = new_spec(project_name(), n_users, auth=auth, guests=guests, web=True)
     paths = LabPaths(root)
     prepare_files(spec, paths)
-    openldap, prosody = start_lab(client, spec, paths, progress)
+    started = start_services(client, spec, paths, progress)
     env_path = env_out if env_out is not None else paths.env_file
-    write_env_file(env_path, spec.lab_env(str(paths.ca_cert), paths.compose_values()))
+    write_env_file(env_path, spec.lab_env(str(paths.ca_cert), paths.compose_values() if spec.uses_ldap else {}))
+
+    def ident(role: str) -> tuple[str, str]:
+        container = started.get(role)
+        return (str(container.id), str(container.name)) if container is not None else ("", "")
+
     new_state = LabState(
         project=spec.project,
-        openldap_id=str(openldap.id),
-        prosody_id=str(prosody.id),
-        openldap_name=str(openldap.name),
-        prosody_name=str(prosody.name),
+        openldap_id=ident("openldap")[0],
+        prosody_id=ident("prosody")[0],
+        openldap_name=ident("openldap")[1],
+        prosody_name=ident("prosody")[1],
         ldap_port=spec.ldap_port,
         ldaps_port=spec.ldaps_port,
         c2s_port=spec.c2s_port,
         xmpp_domain=spec.xmpp_domain,
         suffix=spec.suffix,
-        n_users=spec.n_users,
+        n_users=spec.n_users if spec.uses_ldap else 0,
         env_file=str(env_path.resolve()),
-        ca_cert=str(paths.ca_cert),
+        ca_cert=str(paths.ca_cert) if spec.uses_ldap else "",
         root=str(root),
+        auth=spec.auth,
+        guests=spec.guests,
+        http_port=spec.http_port,
+        web_port=spec.web_port,
+        web_id=ident("web")[0],
+        web_name=ident("web")[1],
+        jicofo_id=ident("jicofo")[0],
+        jicofo_name=ident("jicofo")[1],
     )
     save_state(root, new_state)
     return _status(client, new_state)
+
+
+def _mode(auth: str, guests: bool) -> str:
+    return f"AUTH_TYPE={auth}{', guests' if guests else ''}"
 
 
 def down(progress: Progress = _quiet) -> int:

@@ -106,3 +106,25 @@ def wait_for_saslauthd(
         return "no answer" if answer is None else f"{answer.stdout.strip()} {answer.stderr.strip()}".strip()
 
     return poll(attempt, what="saslauthd", container=container, timeout=timeout, last_error=describe)
+
+
+def wait_for_login(
+    container: Container, url: str, domain: str, user: str, password: str, *, timeout: float = 30.0
+) -> None:
+    """Until `user` logs in over BOSH at `url` (through the web container's nginx to prosody)."""
+    from ldapcheck.adapters.xmpp import XmppError, login_bosh
+
+    error = ["no answer yet"]
+
+    def attempt() -> bool | None:
+        try:
+            result = login_bosh(url, domain, user, password, timeout=10.0)
+        except XmppError as exc:
+            error[0] = str(exc)
+            return None
+        if result.success:
+            return True
+        error[0] = f"SASL failure {result.condition}: {result.text or ''}"
+        return None
+
+    poll(attempt, what="BOSH login through nginx", container=container, timeout=timeout, last_error=lambda: error[0])

@@ -11,10 +11,13 @@ from ldapcheck.lab.seed import SeedPlan, new_seed_plan
 
 OPENLDAP_IMAGE = "ldapcheck/lab-openldap:latest"
 PROSODY_IMAGE = "ldapcheck/lab-prosody:latest"
+WEB_IMAGE = "ldapcheck/lab-web:latest"
+JICOFO_IMAGE = "ldapcheck/lab-jicofo:latest"
 DEFAULT_SUFFIX = "dc=example,dc=org"
 DEFAULT_XMPP_DOMAIN = "meet.jitsi"
 DEFAULT_USERS = 1200
 LAB_USER = "alice"
+AUTH_MODES = ("ldap", "internal")  # what `lab up --auth` runs for real
 
 # Where the host directories appear inside the containers.
 SEED_MOUNT = "/seed"
@@ -46,6 +49,26 @@ class LabSpec:
     bind_password: str = field(repr=False)
     seed: SeedPlan = field(repr=False)
     xmpp_domain: str = DEFAULT_XMPP_DOMAIN
+    auth: str = "ldap"  # AUTH_TYPE: "ldap" (OpenLDAP → saslauthd → prosody) or "internal" (prosody's own accounts)
+    guests: bool = False  # ENABLE_GUESTS: the anonymous guest host
+    http_port: int = 0  # prosody's BOSH/WebSocket port (0: none, as in the test fixtures' LDAP-only lab)
+    web_port: int = 0  # the web container's nginx (0: no web container)
+
+    @property
+    def guest_domain(self) -> str:
+        return f"guest.{self.xmpp_domain}"
+
+    @property
+    def auth_domain(self) -> str:
+        return f"auth.{self.xmpp_domain}"
+
+    @property
+    def public_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}" if self.web_port else ""
+
+    @property
+    def uses_ldap(self) -> bool:
+        return self.auth == "ldap"
 
     @property
     def suffix(self) -> str:
@@ -85,7 +108,10 @@ class LabSpec:
         return self.seed.passwords[LAB_USER]
 
     def jitsi_env(self) -> dict[str, str]:
-        """The LDAP block of docker-jitsi-meet's `.env` for this lab (what the prosody container gets)."""
+        """docker-jitsi-meet's `.env` auth block for this lab's mode (what the prosody container gets)."""
+        guests = {"ENABLE_GUESTS": "1", "XMPP_GUEST_DOMAIN": self.guest_domain} if self.guests else {}
+        if not self.uses_ldap:
+            return {"ENABLE_AUTH": "1", "AUTH_TYPE": self.auth, "XMPP_DOMAIN": self.xmpp_domain, **guests}
         return {
             "ENABLE_AUTH": "1",
             "AUTH_TYPE": "ldap",
@@ -99,6 +125,7 @@ class LabSpec:
             "LDAP_AUTH_METHOD": "bind",
             "LDAP_USE_TLS": "0",
             "LDAP_START_TLS": "0",
+            **guests,
         }
 
     def lab_env(self, ca_cert: str, files: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -106,17 +133,29 @@ class LabSpec:
 
         `files`: extra LAB_* paths (seed dir, certs dir, saslauthd.conf) for compose/lab.yml.
         """
+        ldap = (
+            {
+                "LAB_LDAP_PORT": str(self.ldap_port),
+                "LAB_LDAPS_PORT": str(self.ldaps_port),
+                "LAB_LDAPS_URL": self.ldaps_url,
+                "LAB_CA_CERT": ca_cert,
+                "LAB_ADMIN_DN": self.admin_dn,
+                "LAB_ADMIN_PASSWORD": self.admin_password,
+            }
+            if self.uses_ldap
+            else {}
+        )
+        web = {"PUBLIC_URL": self.public_url, "LAB_WEB_PORT": str(self.web_port)} if self.web_port else {}
+        http = {"LAB_HTTP_PORT": str(self.http_port)} if self.http_port else {}
         return {
             **self.jitsi_env(),
+            **web,
+            "LAB_AUTH": self.auth,
             "LAB_USER": LAB_USER,
             "LAB_PASSWORD": self.lab_password,
-            "LAB_LDAP_PORT": str(self.ldap_port),
-            "LAB_LDAPS_PORT": str(self.ldaps_port),
+            **ldap,
             "LAB_C2S_PORT": str(self.c2s_port),
-            "LAB_LDAPS_URL": self.ldaps_url,
-            "LAB_CA_CERT": ca_cert,
-            "LAB_ADMIN_DN": self.admin_dn,
-            "LAB_ADMIN_PASSWORD": self.admin_password,
+            **http,
             "LAB_PROJECT": self.project,
             **(files or {}),
         }
@@ -126,10 +165,23 @@ class LabSpec:
         return frozenset({self.admin_password, self.bind_password, *self.seed.passwords.values()})
 
 
-def new_spec(project: str, n_users: int = DEFAULT_USERS, *, suffix: str = DEFAULT_SUFFIX) -> LabSpec:
-    """A fresh lab: three distinct free ports on 127.0.0.1 and new random passwords."""
+def new_spec(
+    project: str,
+    n_users: int = DEFAULT_USERS,
+    *,
+    suffix: str = DEFAULT_SUFFIX,
+    auth: str = "ldap",
+    guests: bool = False,
+    web: bool = False,
+) -> LabSpec:
+    """A fresh lab: distinct free ports on 127.0.0.1 and new random passwords.
+
+    `web`: also ports for prosody's BOSH/WebSocket listener and the web container's nginx.
+    """
+    if auth not in AUTH_MODES:
+        raise ValueError(f"the lab runs AUTH_TYPE {' or '.join(AUTH_MODES)}, not {auth!r}")
     ports: list[int] = []
-    for _ in range(3):
+    for _ in range(5 if web else 3):
         ports.append(free_port(exclude=frozenset(ports)))
     return LabSpec(
         project=project,
@@ -139,4 +191,8 @@ def new_spec(project: str, n_users: int = DEFAULT_USERS, *, suffix: str = DEFAUL
         admin_password=secrets.token_urlsafe(18),
         bind_password=secrets.token_urlsafe(18),
         seed=new_seed_plan(suffix, n_users),
+        auth=auth,
+        guests=guests,
+        http_port=ports[3] if web else 0,
+        web_port=ports[4] if web else 0,
     )

@@ -37,6 +37,38 @@ class LabState:
     env_file: str
     ca_cert: str
     root: str
+    auth: str = "ldap"
+    guests: bool = False
+    http_port: int = 0  # prosody's BOSH/WebSocket listener
+    web_port: int = 0
+    web_id: str = ""
+    web_name: str = ""
+    jicofo_id: str = ""
+    jicofo_name: str = ""
+
+    @property
+    def public_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}" if self.web_port else ""
+
+    def containers(self) -> dict[str, tuple[str, str]]:
+        """role → (container id, name) of what `lab up` started (openldap only in LDAP mode)."""
+        roles = {
+            "openldap": (self.openldap_id, self.openldap_name),
+            "prosody": (self.prosody_id, self.prosody_name),
+            "web": (self.web_id, self.web_name),
+            "jicofo": (self.jicofo_id, self.jicofo_name),
+        }
+        return {role: ids for role, ids in roles.items() if ids[0]}
+
+    def ports(self) -> dict[str, dict[str, int]]:
+        """role → {listener: port on 127.0.0.1}."""
+        found = {
+            "openldap": {"ldap": self.ldap_port, "ldaps": self.ldaps_port} if self.auth == "ldap" else {},
+            "prosody": {"c2s": self.c2s_port, **({"http": self.http_port} if self.http_port else {})},
+            "web": {"http": self.web_port} if self.web_port else {},
+            "jicofo": {},
+        }
+        return {role: found[role] for role in self.containers()}
 
 
 def load_state(root: Path) -> LabState | None:

@@ -13,10 +13,10 @@ import ldap3
 import pytest
 from ldap3.utils.conv import escape_filter_chars
 
+from ldapcheck.adapters.xmpp import login_c2s
 from ldapcheck.lab.envfile import read_env_file
 from ldapcheck.lab.probe import probe_saslauthd
 from testing.info import LabInfo
-from testing.xmpp import plain_login
 
 pytestmark = pytest.mark.integration
 
@@ -60,13 +60,13 @@ def test_lua_probe_answers_like_testsaslauthd(lab: LabInfo) -> None:
 
 
 def test_xmpp_plain_login_succeeds_for_alice(lab: LabInfo) -> None:
-    result = plain_login("127.0.0.1", lab.c2s_port, lab.xmpp_domain, "alice", lab.users["alice"])
+    result = login_c2s("127.0.0.1", lab.c2s_port, lab.xmpp_domain, "alice", lab.users["alice"])
     assert result.mechanisms == ("PLAIN",)
     assert result.success, result.raw_reply
 
 
 def test_xmpp_wrong_password_is_not_authorized(lab: LabInfo) -> None:
-    result = plain_login("127.0.0.1", lab.c2s_port, lab.xmpp_domain, "alice", "wrong-password")
+    result = login_c2s("127.0.0.1", lab.c2s_port, lab.xmpp_domain, "alice", "wrong-password")
     assert not result.success
     assert result.raw_reply.startswith("<failure")
     assert "<not-authorized/>" in result.raw_reply
@@ -150,7 +150,7 @@ def test_ldaps_and_starttls_verify_against_the_lab_ca(lab: LabInfo) -> None:
 def test_prosody_factory_wrong_case_auth_type_starts_no_saslauthd(lab: LabInfo, prosody_factory: Any) -> None:
     with prosody_factory({"AUTH_TYPE": "LDAP"}) as (container, info):
         code, out, err = run_testsaslauthd(container, "alice", lab.users["alice"], info.xmpp_domain)
-        login = plain_login("127.0.0.1", info.c2s_port, info.xmpp_domain, "alice", lab.users["alice"])
+        login = login_c2s("127.0.0.1", info.c2s_port, info.xmpp_domain, "alice", lab.users["alice"])
     assert code != 0
     assert out.strip() == "0:"
     assert "connect() : No such file or directory" in err  # AUTH_TYPE is compared case-sensitively upstream
@@ -162,7 +162,7 @@ def test_prosody_factory_default_is_a_working_copy(lab: LabInfo, prosody_factory
     container, info = prosody_factory()
     assert info.c2s_port != lab.c2s_port
     assert container.labels["com.docker.compose.service"] == "prosody"
-    assert plain_login("127.0.0.1", info.c2s_port, info.xmpp_domain, "bob", lab.users["bob"]).success
+    assert login_c2s("127.0.0.1", info.c2s_port, info.xmpp_domain, "bob", lab.users["bob"]).success
 
 
 def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -191,7 +191,7 @@ def test_cli_up_status_down_is_idempotent(lab: LabInfo, tmp_path: Path) -> None:
         status = _cli(["status"], env)
         assert status.returncode == 0
         assert f"c2s 127.0.0.1:{values['LAB_C2S_PORT']}" in status.stdout
-        login = plain_login("127.0.0.1", int(values["LAB_C2S_PORT"]), "meet.jitsi", "alice", values["LAB_PASSWORD"])
+        login = login_c2s("127.0.0.1", int(values["LAB_C2S_PORT"]), "meet.jitsi", "alice", values["LAB_PASSWORD"])
         assert login.success
         printed = first.stdout + first.stderr + again.stdout + again.stderr + status.stdout + status.stderr
         state_files = [p for p in (tmp_path / "state").rglob("*") if p.is_file() and p.suffix != ".ldif"]
@@ -204,7 +204,7 @@ def test_cli_up_status_down_is_idempotent(lab: LabInfo, tmp_path: Path) -> None:
     finally:
         down = _cli(["down"], env)
     assert down.returncode == 0, down.stderr
-    assert "removed 2 container(s)" in down.stderr
+    assert "removed 4 container(s)" in down.stderr  # openldap, prosody, web, jicofo
     assert not env_out.exists()
     second_down = _cli(["down"], env)
     assert second_down.returncode == 0
