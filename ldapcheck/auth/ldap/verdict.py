@@ -160,6 +160,9 @@ def _bind_cause(r: StepResult) -> tuple[str, str]:
     return "the user's entry is found but the directory rejects this password", r.failure_id or ids.RC_49
 
 
+# Result codes a failed bind carries (the service bind is the link when one of these is its answer).
+_BIND_IDS = frozenset({ids.RC_49, ids.AD_52E, ids.RC_53, ids.RC_50, ids.RC_48, ids.RC_13, ids.RC_8, ids.RC_32})
+
 # Causes that a failure id names by itself, whatever step saw it.
 _BY_ID = {
     ids.JM_CUSTOM_CONF: "a mounted /etc/saslauthd.conf overrides the LDAP_* values of .env",
@@ -182,6 +185,8 @@ def cause_of(r: StepResult) -> tuple[str, str]:
         return "ENABLE_AUTH is off: prosody lets everyone in anonymously and never asks saslauthd", fid
     if gate == "AUTH_TYPE":
         return "AUTH_TYPE is not exactly `ldap`: saslauthd is not configured or started, Jitsi never asks it", fid
+    if gate == "PROSODY_AUTH_TYPE":
+        return "PROSODY_AUTH_TYPE is not `ldap`: prosody does not ask saslauthd (authentication is not cyrus)", fid
     if link == "service_bind" and r.facts.get(F.BIND, "service") == "service" and fid in _BIND_IDS:
         return "the service bind (LDAP_BINDDN / LDAP_BINDPW) fails, so saslauthd cannot search for users", fid
     if link == "user_search" or (r.id == "container.ldap_chain" and _entries(r) is not None):
@@ -195,9 +200,6 @@ def cause_of(r: StepResult) -> tuple[str, str]:
     if link == "saslauthd":
         return "prosody's user cannot reach saslauthd's socket: every login fails with a generic failure", fid
     return r.summary, fid
-
-
-_BIND_IDS = frozenset({ids.RC_49, ids.AD_52E, ids.RC_53, ids.RC_50, ids.RC_48, ids.RC_13, ids.RC_8, ids.RC_32})
 
 
 def _hint(r: StepResult) -> str:
@@ -254,7 +256,7 @@ def _success(ev: Evidence, p: Paths, login: str | None) -> Verdict | None:
     return None
 
 
-def _gate(ev: Evidence) -> Verdict | None:
+def gate(ev: Evidence) -> Verdict | None:
     """Jitsi never asks saslauthd: AUTH_TYPE / ENABLE_AUTH. Today's gate (the container's) first; a gate only the
     edited .env has is a future break, for the two-path rule to name."""
     gates = [r for r in ev.results if r.status is Status.FAIL and isinstance(r.facts.get(F.GATE), str)]
@@ -381,11 +383,6 @@ def _two_paths(ev: Evidence, p: Paths, drift: StepResult) -> Verdict:
         recreate=True,
         later=later_fid,
     )
-
-
-def gate(ev: Evidence) -> Verdict | None:
-    """Jitsi never asks saslauthd: AUTH_TYPE / ENABLE_AUTH, whichever path shows it (today's first)."""
-    return _gate(ev)
 
 
 def not_inspected(ev: Evidence) -> Verdict | None:
