@@ -3,7 +3,8 @@
 Everything fits the terminal's width (80 columns when the output is not a terminal): summaries, details and
 advice wrap with a hanging indent, reproduce commands wrap between arguments with a shell continuation (`\\`),
 so they still paste (a single word longer than a line, such as a long quoted DN, stays whole). A warning that
-does not affect logins (`facts["login_unaffected"]`) is one line; -v shows it whole.
+does not affect logins (`facts["login_unaffected"]`) is one line in a report that judged a login; -v shows it
+whole.
 """
 
 from __future__ import annotations
@@ -83,9 +84,17 @@ def _one_line(value: object) -> str:
     return str(value).replace("\n", "\\n")
 
 
+def _condensed(step: StepResult, report: Report, verbose: bool) -> bool:
+    """A warning that does not affect logins, in a report that judged one: one line (the rest with -v)."""
+    return (
+        step.status is Status.WARN
+        and bool(step.facts.get("login_unaffected"))
+        and not verbose
+        and (report.verdict is not None)
+    )
+
+
 def _detail_lines(step: StepResult, color: bool, verbose: bool, width: int) -> list[str]:
-    if step.status is Status.WARN and step.facts.get("login_unaffected") and not verbose:
-        return []
     lines: list[str] = []
     if step.failure_id and step.status is not Status.PASS:
         lines.append(f"{_INDENT}failure: {step.failure_id}")
@@ -128,10 +137,10 @@ def render(report: Report, *, color: bool = False, verbose: bool = False, width:
         head = f"{mark} {title} {step.status.value:<4} {timing}  "
         # The summary wraps under itself when the head leaves room for it, else under the title.
         hang = " " * len(head) if len(head) < width // 2 else _INDENT
-        if step.status is Status.WARN and step.facts.get("login_unaffected") and not verbose:
+        if _condensed(step, report, verbose):
             out.append(_shorten(head, step.summary, width))  # -v shows it whole, with its details
-        else:
-            out.extend(_wrap(head, step.summary, width, hang))
+            continue
+        out.extend(_wrap(head, step.summary, width, hang))
         out.extend(_detail_lines(step, color, verbose, width))
     counts = {st: sum(1 for s in report.steps if s.status is st) for st in Status}
     out.append("")

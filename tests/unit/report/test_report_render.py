@@ -112,5 +112,9 @@ def test_a_warning_that_does_not_affect_logins_is_one_line() -> None:
         hint="long advice",
         facts={"login_unaffected": True},
     )
-    lines = render(Report(command="diagnose", steps=[step]), Format.TEXT).splitlines()
-    assert sum(1 for line in lines if line.strip()) == 2  # the step and the status line
+    judged = Verdict(cause="alice can log in through Jitsi; 1 warning(s) do not affect logins", failure_id=None)
+    lines = render(Report(command="diagnose", steps=[step], verdict=judged), Format.TEXT).splitlines()
+    assert sum(1 for line in lines if line.strip()) == 3  # the verdict, the step and the status line
+    # Where no login was judged (`count`), the warning is the finding: its details and fix are shown.
+    alone = render(Report(command="count", steps=[step]), Format.TEXT)
+    assert "fix: long advice" in alone

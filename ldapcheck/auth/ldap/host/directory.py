@@ -13,7 +13,7 @@ from ldapcheck.auth.ldap import saslfilter
 from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import DirectoryLike, HostContext
 from ldapcheck.core import catalogue as ids
-from ldapcheck.core.facts import BIND
+from ldapcheck.core.facts import BIND, LOGIN_UNAFFECTED
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 
 
@@ -247,6 +247,7 @@ def count_step() -> Step[HostContext]:
                 warn=True,
                 failure_id=f"RC-{result.result_code}",
                 hint=f"{fix}. Logins are not affected (saslauthd needs exactly one entry).",
+                facts={LOGIN_UNAFFECTED: True},
             )
         if result.result_code != 0:
             raise CheckFailed(
