@@ -1,15 +1,18 @@
-"""What an auth mode provides to the commands: its `.env` keys, secrets, prosody setting, lint and verdict rules.
+"""What an auth mode provides to the commands: `.env` keys, secrets, prosody setting, lint and verdict rules, settings,
+host and container steps.
 
 An auth mode is one package under `ldapcheck.auth` (ldap today) exposing a `MODE` that satisfies `AuthMode`. The
 commands compose the shared Jitsi steps and rules (`ldapcheck.jitsi`) with those of the active modes; no mode
-imports another (an import contract checks it).
+imports another (an import contract checks it). The methods import their modules when called: loading a mode (and
+the registry) pulls in neither the Docker SDK, ldap3 nor jinja2.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
+from ldapcheck.core.step import Step
 from ldapcheck.core.verdict import Rule
 from ldapcheck.jitsi.lint.model import LintRule
 
@@ -48,3 +51,12 @@ class AuthMode(Protocol):
     @property
     def verdict_rules(self) -> Sequence[Rule]:
         """Verdict rules of this mode, most specific first."""
+
+    def settings(self, env: Mapping[str, str]) -> Any:
+        """This mode's settings from a docker-jitsi-meet environment (its `.env` values)."""
+
+    def host_steps(self, settings: Any, options: Any) -> list[Step[Any]]:
+        """The checks run from the host, in order, for `settings` and the mode's chain options (none: empty)."""
+
+    def container_steps(self, servers: Sequence[tuple[str, int]] = ()) -> list[Step[Any]]:
+        """The checks run inside the prosody container, in order; `servers` are probed from there (none: empty)."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from ldapcheck.auth import modes
 from ldapcheck.auth.ldap import chain
-from ldapcheck.auth.ldap.container.steps import container_steps
 from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView, session_options
 from ldapcheck.auth.ldap.settings import Settings, read_env_file
 from ldapcheck.auth.ldap.verdict import decide
@@ -109,15 +109,16 @@ def diagnose(
             servers=[(s.host, s.port) for s in settings.servers],
             timeout=settings.timeout,
         )
+    ldap = modes()["ldap"]
     run = Run()
-    secrets = chain.host_phase(run, chain.diagnose_steps, settings, host_options, progress=progress)
+    secrets = chain.host_phase(run, ldap.host_steps, settings, host_options, progress=progress)
     secrets |= env_secrets(expected_env)
     meta: dict[str, object] = {"servers": [s.url for s in settings.servers], "user": host_options.user}
     if view is not None:
         session = view.session
         session.results = run.results  # the container steps compare with the host's (NET-CONTAINER)
         session.secrets.update(secrets)
-        run.phase(container_steps(session.targets()), view, background_ms=session.claim_background_ms)
+        run.phase(ldap.container_steps(session.targets()), view, background_ms=session.claim_background_ms)
         secrets = session.secrets
         meta["container"] = session.name if session.container is not None else None
     return Report(

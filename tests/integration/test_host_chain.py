@@ -581,7 +581,9 @@ def test_host_chain_reports_no_failover_when_the_first_server_hangs(
 
 
 def test_quoted_leading_space_in_the_base_is_dropped_like_saslauthd_does(lab: LabInfo, tmp_path: Path) -> None:
-    path = env_file(lab, tmp_path, LDAP_BASE=f"' {lab.users_base}'")
+    # The value as Compose reads it; the lab's writer quotes it, so the file says LDAP_BASE=' dc=…'.
+    path = env_file(lab, tmp_path, LDAP_BASE=f" {lab.users_base}")
+    assert f"LDAP_BASE=' {lab.users_base}'\n" in Path(path).read_text(encoding="utf-8")
     code, report, _, _ = run("user", "alice", "--env-file", path, "--password-stdin", stdin=lab.users["alice"] + "\n")
     assert code == 0, json.dumps(report, indent=1)[:3000]
     assert step(report, "ldap.base")["detail"]["base"] == lab.users_base

@@ -7,11 +7,12 @@ only headers unless asked for more.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ldapcheck.adapters.errors import FilterError, LdapProtocolError
+from ldapcheck.adapters.ldap.filter import Filter, Item, Node, description, unescape, wrapped
+from ldapcheck.adapters.ldap.filter import parse as parse_filter
 
 # Application tags of protocolOp (constructed): RFC 4511 §4.2 ff.
 BIND_REQUEST = 0x60
@@ -160,87 +161,50 @@ def paged_control(size: int, cookie: bytes) -> bytes:
 
 # --- filters (RFC 4515) -----------------------------------------------------------------------
 
-_ESCAPE = re.compile(rb"\\([0-9a-fA-F]{2})")
-
-
-def _unescape(value: str) -> bytes:
-    return _ESCAPE.sub(lambda m: bytes((int(m.group(1), 16),)), value.encode())
-
-
-def wrapped(filter_text: str) -> str:
-    """A bare `attr=value` (libldap and saslauthd accept it) as `(attr=value)`; ldapsearch and ldap3 want that."""
-    text = filter_text.strip()
-    return text if text.startswith("(") else f"({text})"
-
 
 def encode_filter(text: str) -> bytes:
     """Encode a string filter; a bare `attr=value` (saslauthd's default style) is accepted as `(attr=value)`."""
-    text = wrapped(text)
-    encoded, end = _filter(text, 0)
-    if end != len(text):
-        raise FilterError(f"unexpected text after position {end} in filter {text!r}")
-    return encoded
+    return encode_tree(parse_filter(text, strict=True), text)
 
 
-def _filter(text: str, pos: int) -> tuple[bytes, int]:
-    if pos >= len(text) or text[pos] != "(":
-        raise FilterError(f"expected '(' at position {pos} in filter {text!r}")
-    pos += 1
-    if pos >= len(text):
-        raise FilterError(f"unbalanced parentheses in filter {text!r}")
-    head = text[pos]
-    if head in "&|":
-        items: list[bytes] = []
-        pos += 1
-        while pos < len(text) and text[pos] == "(":
-            item, pos = _filter(text, pos)
-            items.append(item)
-        return _close(text, pos, sequence(*items, tag=0xA0 if head == "&" else 0xA1))
-    if head == "!":
-        item, pos = _filter(text, pos + 1)
-        return _close(text, pos, tlv(0xA2, item))
-    end = text.find(")", pos)
-    if end < 0:
-        raise FilterError(f"unbalanced parentheses in filter {text!r}")
-    return _item(text[pos:end], text), end + 1
+def encode_tree(tree: Filter, text: str = "") -> bytes:
+    """The BER Filter (RFC 4511 §4.5.1) of a parsed filter; `text` names the filter in errors."""
+    if isinstance(tree, Node):
+        items = [encode_tree(c, text) for c in tree.children]
+        if tree.kind == "!":
+            return tlv(0xA2, items[0])
+        return sequence(*items, tag=0xA0 if tree.kind == "&" else 0xA1)
+    return _item(tree, text or tree.text())
 
 
-def _close(text: str, pos: int, encoded: bytes) -> tuple[bytes, int]:
-    if pos >= len(text) or text[pos] != ")":
-        raise FilterError(f"expected ')' at position {pos} in filter {text!r}")
-    return encoded, pos + 1
-
-
-def _item(item: str, whole: str) -> bytes:
-    match = re.match(r"^([^=~<>:]*)(:dn)?(?::([^:=]+))?(:=|~=|>=|<=|=)(.*)$", item, re.DOTALL)
-    if match is None or "(" in item:
-        raise FilterError(f"invalid filter item {item!r} in {whole!r}")
-    attr, dn_flag, rule, op, value = match.groups()
-    if op == ":=":
+def _item(item: Item, whole: str) -> bytes:
+    desc = description(item)
+    if desc is None:
+        raise FilterError(f"invalid filter item {item.text()[1:-1]!r} in {wrapped(whole)!r}")
+    attr, value = desc.type, item.value
+    if item.op == ":=":
         parts = []
-        if rule:
-            parts.append(octets(rule, tag=0x81))
+        if desc.rule:
+            parts.append(octets(desc.rule, tag=0x81))
         if attr:
             parts.append(octets(attr, tag=0x82))
-        parts.append(octets(_unescape(value), tag=0x83))
-        if dn_flag:
+        parts.append(octets(unescape(value), tag=0x83))
+        if desc.dn:
             parts.append(tlv(0x84, b"\xff"))
         return sequence(*parts, tag=0xA9)
-    if not attr or dn_flag or rule:
-        raise FilterError(f"invalid filter item {item!r} in {whole!r}")
-    if op == "=" and value == "*":
+    if item.op == "=" and value == "*":
         return octets(attr, tag=0x87)
-    if op == "=" and "*" in value:
+    if item.op == "=" and "*" in value:
         pieces = value.split("*")
         subs = []
         if pieces[0]:
-            subs.append(octets(_unescape(pieces[0]), tag=0x80))
-        subs.extend(octets(_unescape(p), tag=0x81) for p in pieces[1:-1] if p)
+            subs.append(octets(unescape(pieces[0]), tag=0x80))
+        subs.extend(octets(unescape(p), tag=0x81) for p in pieces[1:-1] if p)
         if pieces[-1]:
-            subs.append(octets(_unescape(pieces[-1]), tag=0x82))
+            subs.append(octets(unescape(pieces[-1]), tag=0x82))
         return sequence(octets(attr), sequence(*subs), tag=0xA4)
-    tag = {"=": 0xA3, ">=": 0xA5, "<=": 0xA6, "~=": 0xA8}[op]
-    return sequence(octets(attr), octets(_unescape(value)), tag=tag)
+    tag = {"=": 0xA3, ">=": 0xA5, "<=": 0xA6, "~=": 0xA8}[item.op]
+    return sequence(octets(attr), octets(unescape(value)), tag=tag)
 
 
 # --- decoding ---------------------------------------------------------------------------------

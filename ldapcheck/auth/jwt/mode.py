@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ldapcheck.auth.jwt.lint import RULES as LINT_RULES
 from ldapcheck.core.verdict import Rule
 from ldapcheck.jitsi.lint.model import LintRule
+
+if TYPE_CHECKING:
+    from ldapcheck.auth.jwt.model import TokenConfig
+    from ldapcheck.core.step import Step
 
 # The variables prosody's template renders the token settings from (auth-modes.md §1.2).
 ENV_KEYS = (
@@ -46,6 +51,20 @@ class JwtMode:
     lint_rules: Sequence[LintRule] = LINT_RULES
     # No verdict rules yet: `ldapcheck token check` names the first failing rule itself.
     verdict_rules: Sequence[Rule] = ()
+
+    def settings(self, env: Mapping[str, str]) -> TokenConfig:
+        """The token settings prosody's template renders from `env` (`auth.jwt.model.TokenConfig.from_env`)."""
+        from ldapcheck.auth.jwt.model import TokenConfig
+
+        return TokenConfig.from_env(env)
+
+    def host_steps(self, settings: TokenConfig, options: Any) -> list[Step[Any]]:
+        """None: `ldapcheck token check` judges a token against these settings itself (`commands.token`)."""
+        return []
+
+    def container_steps(self, servers: Sequence[tuple[str, int]] = ()) -> list[Step[Any]]:
+        """None yet: nothing reads the running container's token settings (`commands.token` uses the `.env`)."""
+        return []
 
 
 MODE = JwtMode()

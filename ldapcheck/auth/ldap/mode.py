@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ldapcheck.auth.ldap import verdict
 from ldapcheck.auth.ldap.lint import RULES as LINT_RULES
@@ -11,6 +12,12 @@ from ldapcheck.auth.ldap.lint.chars import SECRET_KEYS, TEXT_KEYS
 from ldapcheck.auth.ldap.render import TEMPLATE_VARIABLES
 from ldapcheck.core.verdict import Rule
 from ldapcheck.jitsi.lint.model import LintRule
+
+if TYPE_CHECKING:
+    from ldapcheck.auth.ldap.container.view import SaslauthdView
+    from ldapcheck.auth.ldap.host.context import ChainOptions, HostContext
+    from ldapcheck.auth.ldap.settings import Settings
+    from ldapcheck.core.step import Step
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,24 @@ class LdapMode:
     prosody_authentication: str = "cyrus"
     lint_rules: Sequence[LintRule] = LINT_RULES
     verdict_rules: Sequence[Rule] = verdict.RULES
+
+    def settings(self, env: Mapping[str, str]) -> Settings:
+        """`Settings` with the template's defaults and boolean rules (`auth.ldap.settings.from_env`)."""
+        from ldapcheck.auth.ldap.settings import from_env
+
+        return from_env(env)
+
+    def host_steps(self, settings: Settings, options: ChainOptions) -> list[Step[HostContext]]:
+        """Every host step of `ldapcheck diagnose`, in saslauthd's order (`auth.ldap.chain.diagnose_steps`)."""
+        from ldapcheck.auth.ldap.chain import diagnose_steps
+
+        return diagnose_steps(settings, options)
+
+    def container_steps(self, servers: Sequence[tuple[str, int]] = ()) -> list[Step[SaslauthdView]]:
+        """The container chain (`auth.ldap.container.steps.container_steps`)."""
+        from ldapcheck.auth.ldap.container.steps import container_steps
+
+        return container_steps(servers)
 
 
 MODE = LdapMode()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ldapcheck.adapters.ldap.ber import wrapped as wrapped  # re-exported: the filter steps use it
+from ldapcheck.adapters.ldap.filter import wrapped as wrapped  # re-exported: the filter steps use it
 
 SERVICE = "xmpp"
 

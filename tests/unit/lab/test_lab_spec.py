@@ -6,6 +6,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ldapcheck.auth.ldap.render import render
 from ldapcheck.lab.containers import LABEL_PROJECT, LABEL_SERVICE, LabPaths, openldap_plan, prosody_plan
@@ -92,3 +94,49 @@ def test_env_file_rewrite_tightens_an_existing_wide_file(tmp_path: Path) -> None
 def test_env_values_with_newlines_are_refused() -> None:
     with pytest.raises(ValueError, match="newline"):
         format_env({"A": "x\ny"})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "pa$word",
+        "pa$$word",
+        "${HOME}",
+        "it's",
+        'say "hi"',
+        "two words",
+        " leading and trailing ",
+        "a #not a comment",
+        "back\\slash\\",
+        "\\'",
+        "'",
+        "",
+        "(&(objectClass=person)(uid=%u))",
+        "ldaps://a.example ldaps://b.example",
+    ],
+)
+def test_env_file_round_trips_dollars_quotes_and_spaces(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "lab.env"
+    values = {"LAB_PASSWORD": value, "LDAP_BINDPW": value + "x", "PLAIN": "1"}
+    write_env_file(path, values)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert read_env_file(path) == values
+    # Compose reads the same values (the shared reader, with a shell environment that must not leak in).
+    from ldapcheck.jitsi.env.parse import read_env_file as compose_read
+
+    assert compose_read(path, environ={"HOME": "/root", "word": "W"}).values() == values
+
+
+@given(
+    st.dictionaries(
+        st.from_regex(r"[A-Z][A-Z0-9_]{0,10}", fullmatch=True),
+        st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\0")),
+    )
+)
+def test_env_file_round_trips_any_text(values: dict[str, str]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lab.env"
+        write_env_file(path, values)
+        assert read_env_file(path) == values

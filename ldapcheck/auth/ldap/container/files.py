@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ldapcheck.adapters.ldap.ber import wrapped
+from ldapcheck.adapters.ldap.filter import wrapped
 from ldapcheck.core.secrets import MASK
 
 SECRET_KEYS = frozenset({"ldap_bind_pw", "ldap_password"})

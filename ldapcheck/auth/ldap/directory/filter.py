@@ -1,91 +1,23 @@
-"""From LDAP_FILTER to the filters a directory scan needs: presence test, object-class part, login attributes."""
+"""From LDAP_FILTER to the filters a directory scan needs: presence test, object-class part, login attributes.
+
+The filter is read by the one RFC 4515 parser (`ldapcheck.adapters.ldap.filter`); this module only derives.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ldapcheck.auth.ldap.saslfilter import expand, wrapped
+# The tree and its parser, re-exported: the directory steps and their tests read them from here.
+from ldapcheck.adapters.ldap.filter import Filter as Filter
+from ldapcheck.adapters.ldap.filter import FilterSyntaxError as FilterSyntaxError
+from ldapcheck.adapters.ldap.filter import Item as Item
+from ldapcheck.adapters.ldap.filter import Node as Node
+from ldapcheck.adapters.ldap.filter import parse as parse
+from ldapcheck.auth.ldap.saslfilter import expand
 
 # Users a filter without an object-class part (`uid=%u`) is meant for: entries the "no login attribute" check covers.
 FALLBACK_OBJECT_FILTER = "(objectClass=person)"
 _USER_TOKENS = ("%u", "%U")
-
-
-@dataclass(frozen=True)
-class Item:
-    """A filter item `(attr<op>value)`; `value` is kept as written (escapes and `%` tokens included)."""
-
-    attr: str
-    op: str
-    value: str
-
-    def text(self) -> str:
-        """The item as filter text."""
-        return f"({self.attr}{self.op}{self.value})"
-
-
-@dataclass(frozen=True)
-class Node:
-    """`&`, `|` or `!` over child filters."""
-
-    kind: str
-    children: tuple[Filter, ...]
-
-    def text(self) -> str:
-        """The node as filter text."""
-        return f"({self.kind}{''.join(c.text() for c in self.children)})"
-
-
-Filter = Item | Node
-
-
-class FilterSyntaxError(ValueError):
-    """LDAP_FILTER is not a well-formed RFC 4515 filter (unbalanced parentheses, empty item...)."""
-
-
-def parse(text: str) -> Filter:
-    """Parse an RFC 4515 filter template; a bare `uid=%u` (saslauthd accepts it) is read as `(uid=%u)`."""
-    source = wrapped(text)
-    node, end = _parse_at(source, 0)
-    if end != len(source):
-        raise FilterSyntaxError(f"unexpected text after position {end} in {source!r}")
-    return node
-
-
-def _parse_at(text: str, pos: int) -> tuple[Filter, int]:
-    if pos >= len(text) or text[pos] != "(":
-        raise FilterSyntaxError(f"expected '(' at position {pos} in {text!r}")
-    pos += 1
-    head = text[pos : pos + 1]
-    if head in ("&", "|", "!"):
-        kids: list[Filter] = []
-        pos += 1
-        while pos < len(text) and text[pos] == "(":
-            kid, pos = _parse_at(text, pos)
-            kids.append(kid)
-        if pos >= len(text) or text[pos] != ")":
-            raise FilterSyntaxError(f"expected ')' at position {pos} in {text!r}")
-        if head == "!" and len(kids) != 1:
-            raise FilterSyntaxError(f"'!' takes exactly one filter in {text!r}")
-        return Node(head, tuple(kids)), pos + 1
-    end = text.find(")", pos)
-    if end < 0:
-        raise FilterSyntaxError(f"unbalanced parentheses in {text!r}")
-    body = text[pos:end]
-    if "(" in body:
-        raise FilterSyntaxError(f"unescaped '(' in item {body!r} of {text!r}")
-    return _item(body, text), end + 1
-
-
-def _item(body: str, whole: str) -> Item:
-    eq = body.find("=")
-    if eq <= 0:
-        raise FilterSyntaxError(f"invalid item {body!r} in {whole!r}")
-    op_start = eq - 1 if body[eq - 1] in "~<>:" else eq
-    attr = body[:op_start]
-    if not attr and body[op_start : eq + 1] != ":=":
-        raise FilterSyntaxError(f"item {body!r} in {whole!r} has no attribute")
-    return Item(attr, body[op_start : eq + 1], body[eq + 1 :])
 
 
 def _is_login_item(node: Filter) -> bool:
