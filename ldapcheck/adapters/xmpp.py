@@ -667,3 +667,23 @@ def login_websocket(
             started,
             time.monotonic(),
         )
+
+
+def offered_mechanisms(
+    transport: Transport, endpoint: str, domain: str, *, timeout: float = DEFAULT_TIMEOUT
+) -> tuple[str, ...]:
+    """Open a stream to `domain` and return the SASL mechanisms its features offer, without authenticating.
+
+    `endpoint` is `host:port` for c2s, the `/http-bind` URL for BOSH, the `/xmpp-websocket` URL for WebSocket.
+    """
+    deadline = _Deadline(timeout)
+    stream: _Stream
+    if transport is Transport.C2S:
+        host, _, port = endpoint.rpartition(":")
+        stream = _C2s(host.strip("[]"), int(port), deadline)
+    elif transport is Transport.BOSH:
+        stream = _Bosh(endpoint, deadline)
+    else:
+        stream = _WebSocket(endpoint, deadline)
+    with _opened(stream):
+        return _mechanisms(stream.open(domain, restart=False))
