@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 @functools.cache
 def modes() -> dict[str, AuthMode]:
     """Every registered mode by name, in registration order."""
+    from ldapcheck.auth.internal.mode import MODE as INTERNAL
     from ldapcheck.auth.jwt.mode import MODE as JWT
     from ldapcheck.auth.ldap.mode import MODE as LDAP
 
-    return {m.name: m for m in (LDAP, JWT)}
+    return {m.name: m for m in (LDAP, JWT, INTERNAL)}
