@@ -20,6 +20,7 @@ from ldapcheck.core.model import Report
 from ldapcheck.core.runner import Run
 from ldapcheck.core.secrets import Secret
 from ldapcheck.jitsi.container.session import ContainerSession
+from ldapcheck.jitsi.modes import auth_modes
 
 
 @dataclass(kw_only=True)
@@ -71,9 +72,24 @@ def run(
     inside: Inside | None,
     progress: Callable[[int], None] | None = None,
 ) -> Report:
-    """`ldapcheck diagnose` from its options: the settings and the `.env` the container is compared with."""
-    settings = load_settings(source)
+    """`ldapcheck diagnose` from its options: the settings and the `.env` the container is compared with.
+
+    Which checks run follows the modes the `.env` turns on (`jitsi.modes`): LDAP options (LDAP_URL, --url …) or
+    AUTH_TYPE=ldap give the LDAP chain exactly as before; any other mode (internal, jwt, none) the Jitsi chain.
+    """
     env_file = source.resolved_env_file()
+    if not _ldap_requested(source, env_file):
+        from ldapcheck.commands.diagnose_jitsi import diagnose_jitsi
+
+        return diagnose_jitsi(
+            read_env_file(env_file) if env_file else {},
+            env_file=env_file,
+            user=user,
+            password=password,
+            inside=inside,
+            timeout=source.timeout,
+        )
+    settings = load_settings(source)
     return diagnose(
         settings,
         chain.ChainOptions(user=user, password=password, bind_user=bind_user),
@@ -82,6 +98,17 @@ def run(
         env_file=env_file,
         progress=progress,
     )
+
+
+def _ldap_requested(source: LdapSource, env_file: str | None) -> bool:
+    """Whether this diagnose is about LDAP: LDAP options on the command line, LDAP settings in the `.env`, or
+    AUTH_TYPE/PROSODY_AUTH_TYPE ldap. Without any `.env`, LDAP too (its settings error says what to pass)."""
+    if any(v is not None for v in (source.url, source.base, source.bind_dn, source.filter_text)):
+        return True
+    if not env_file:
+        return True
+    env = read_env_file(env_file)
+    return bool(env.get("LDAP_URL")) or auth_modes(env).requested("ldap")
 
 
 def diagnose(
