@@ -269,3 +269,23 @@ def test_bosh_broken_at_nginx_while_c2s_works_is_web_bosh(lab_factory: Callable[
     assert report["verdict"]["failure_id"] == "WEB-BOSH", report["verdict"]
     c2s = step(report, "xmpp.login.c2s")
     assert c2s["status"] == "pass" and c2s["facts"]["xmpp.success"] is True  # the one password attempt moved here
+
+
+def test_an_account_made_with_a_stale_config_is_int_cfgpath(internal: Lab) -> None:
+    """The handbook's `prosodyctl --config /config/prosody.cfg.lua` on an upgraded install: data_path /config/data."""
+    prosody = internal.containers["prosody"]
+    stale = (
+        "mkdir -p /config/data && chown prosody:prosody /config/data && "
+        "sed 's|^data_path = .*|data_path = \"/config/data\"|' /run/prosody/config/prosody.cfg.lua "
+        "> /config/prosody.cfg.lua"
+    )
+    assert prosody.exec_run(["bash", "-c", stale], user="0").exit_code == 0
+    try:
+        accounts_cmd = ["prosodyctl", "--config", "/config/prosody.cfg.lua", "register", "carol", "meet.jitsi"]
+        done = prosody.exec_run(["bash", "-c", 'printf "%s\\n%s\\n" carol-pw-1 carol-pw-1 | "$@"', "sh", *accounts_cmd])
+        assert done.exit_code == 0, done.output
+        report = diagnose(internal, "carol", "carol-pw-1")
+        assert report["verdict"]["failure_id"] == "INT-CFGPATH", report["verdict"]
+        assert "/config/data" in step(report, "internal.account")["summary"]
+    finally:
+        prosody.exec_run(["rm", "-rf", "/config/prosody.cfg.lua", "/config/data"], user="0")

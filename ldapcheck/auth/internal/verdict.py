@@ -71,6 +71,8 @@ def _works(ev: Evidence) -> str:
         if logged:
             return f"{ev.login} can log in through Jitsi (internal accounts). {NO_RESTART}"
         return f"{ev.login} has an account on the main host (no password was tried). {NO_RESTART}"
+    if not ev.passed(CONFIG):
+        return "nothing failed, but prosody was not inspected (no container found or --no-container): not judged"
     return "prosody's internal accounts are wired as Jitsi needs them; give --user to test a login"
 
 
