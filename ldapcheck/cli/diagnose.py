@@ -41,7 +41,11 @@ def diagnose(
     out: Output,
     user: Annotated[
         str | None,
-        typer.Option("--user", callback=check_login, help="Also check this login (search, state, password)."),
+        typer.Option(
+            "--user",
+            callback=check_login,
+            help="Also check this login (LDAP: search, state, password; internal: the account and one real login).",
+        ),
     ] = None,
     password_stdin: Annotated[bool, _PW_STDIN] = False,
     no_bind: Annotated[bool, typer.Option("--no-bind", help="With --user: don't try the password.")] = False,
@@ -53,7 +57,8 @@ def diagnose(
     docker_host: Annotated[str | None, container_cli.DOCKER_HOST_OPT] = None,
     run_testsaslauthd: Annotated[bool, container_cli.TESTSASLAUTHD_OPT] = False,
 ) -> None:
-    """Walk saslauthd's LDAP path (DNS, TCP, TLS, bind, base, count, user) and name what breaks."""
+    """Walk the login path of the modes the .env turns on and name what breaks: LDAP through saslauthd (DNS, TCP,
+    TLS, bind, base, count, user), or internal accounts, guests, jicofo and web with a real BOSH/WebSocket login."""
     from ldapcheck.commands import diagnose as command
 
     inside = None

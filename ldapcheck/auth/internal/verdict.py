@@ -66,6 +66,9 @@ def bad_password(ev: Evidence) -> Verdict | None:
 
 
 def _works(ev: Evidence) -> str:
+    ok = [s for s in (login.BOSH, login.WEBSOCKET, login.C2S) if ev.fact(s, login.SUCCESS) is True]
+    if ev.login and ok and not ev.passed(ACCOUNT):
+        return f"{ev.login} can log in through Jitsi ({ok[0]}); prosody's container was not inspected. {NO_RESTART}"
     if ev.login and ev.fact(ACCOUNT, WHERE) == "present":
         logged = any(ev.fact(s, login.SUCCESS) is True for s in (login.BOSH, login.WEBSOCKET, login.C2S))
         if logged:

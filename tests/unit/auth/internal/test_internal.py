@@ -96,3 +96,9 @@ def test_still_token_and_web_and_jicofo() -> None:
     split = [fail("jitsi.env_split", "ENV-SPLIT"), fail("jicofo.auth", "JICOFO-LOGINURL")]
     verdict = decide(split, RULES, login="alice")
     assert verdict is not None and verdict.failure_id == "JICOFO-LOGINURL"
+
+
+def test_a_login_that_works_without_the_container_says_so() -> None:
+    verdict = decide([ok(login.BOSH, **{login.SUCCESS: True})], RULES, login="alice")
+    assert verdict is not None and verdict.failure_id is None
+    assert "alice can log in" in verdict.cause and "not inspected" in verdict.cause
