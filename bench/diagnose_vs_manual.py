@@ -58,9 +58,12 @@ class Peer:
 
     def run(self) -> tuple[float, str]:
         start = time.perf_counter()
+        # From a neutral directory: `python -m` puts the working directory first on sys.path, which would
+        # shadow the baseline's PYTHONPATH with this checkout.
         proc = subprocess.run(
-            self.argv, input=self.stdin, capture_output=True, text=True, env=self.env, timeout=120, check=False
-        )
+            self.argv, input=self.stdin, capture_output=True, text=True, env=self.env, timeout=120, check=False,
+            cwd=tempfile.gettempdir(),
+        )  # fmt: skip
         wall = time.perf_counter() - start
         if proc.returncode != 0:
             print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
@@ -162,6 +165,9 @@ def run(
     builds = [ours]
     if baseline is not None:
         old_env = {**env, "PYTHONPATH": str(baseline)}
+        where = Peer("where", [sys.executable, "-c", "import ldapcheck; print(ldapcheck.__file__)"], env=old_env)
+        if not where.run()[1].startswith(str(baseline)):  # the baseline must not run this checkout
+            raise SystemExit(f"the baseline imports {where.run()[1].strip()}, not {baseline}")
         old = [*cli, *diagnose, "--json"]
         builds.append(Peer(f"diagnose ({args.baseline})", old, password + "\n", old_env, label=f"`{args.baseline}`"))
     count = (
