@@ -272,6 +272,135 @@ def exec_in(
     )
 
 
+class ExecChannel:
+    """One exec kept open between parts: the command prints a boundary after each part and may then read more
+    stdin (a follow-up the host writes once it has read the part before).
+
+    A part ends with the line `@@part TOKEN RC` on stdout AND on stderr, each preceded by a newline that is not
+    part of the output (`TOKEN` is random, chosen here: no file content can fake a boundary; `RC` is the part's
+    exit code). What came before an early end of stream is still returned, with exit code -1.
+    """
+
+    def __init__(
+        self,
+        container: Container,
+        argv: Callable[[str], Sequence[str]],
+        *,
+        user: str = "",
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        import secrets
+
+        self.name = str(container.name)
+        self.token = secrets.token_hex(16)
+        self._argv0 = "exec"
+        self._buffers = {1: b"", 2: b""}
+        self._eof = False
+        self._sock: Any = None
+        client = container.client
+        if client is None:
+            raise DockerError("exec", f"no engine connection for {self.name}", container=self.name)
+        command = list(argv(self.token))
+        self._argv0 = command[0]
+        api = client.api
+        try:
+            exec_id = api.exec_create(
+                container.id,
+                command,
+                stdin=True,
+                stdout=True,
+                stderr=True,
+                user=user,
+                environment=dict(environment) if environment else None,
+            )["Id"]
+            self._sock = api.exec_start(exec_id, socket=True)
+        except Exception as exc:
+            raise DockerError(
+                "exec", f"could not run {command[0]} in {self.name}: {_short(exc)}", container=self.name
+            ) from None
+        self._raw = _raw_socket(self._sock)
+
+    @property
+    def open(self) -> bool:
+        """Whether the command may still answer (no end of stream seen, not closed)."""
+        return not self._eof and self._sock is not None
+
+    def read_part(self, *, timeout: float) -> ExecResult:
+        """The output of the next part (up to its boundary on both streams, or to the end of the stream)."""
+        marker = f"\n@@part {self.token} ".encode()
+        deadline = time.monotonic() + timeout
+        try:
+            self._raw.settimeout(timeout)
+            while not self._eof and not all(_boundary(b, marker) for b in self._buffers.values()):
+                header = _read_exact(self._raw, 8, deadline)
+                if len(header) < 8:
+                    self._eof = True
+                    break
+                stream, length = struct.unpack(">BxxxL", header)
+                payload = _read_exact(self._raw, length, deadline)
+                if stream in self._buffers:
+                    self._buffers[stream] += payload
+                if len(payload) < length:
+                    self._eof = True
+        except TimeoutError:
+            self.close()
+            raise DockerError(
+                "exec-timeout",
+                f"{self._argv0} inside {self.name} did not finish within {timeout:.0f} s",
+                container=self.name,
+            ) from None
+        except OSError as exc:
+            self.close()
+            raise DockerError(
+                "exec-broken",
+                f"the connection to {self._argv0} inside {self.name} broke: {_short(exc)}",
+                container=self.name,
+            ) from None
+        out, out_rc = self._take(1, marker)
+        err, err_rc = self._take(2, marker)
+        code = out_rc if out_rc is not None else err_rc
+        return ExecResult(
+            exit_code=code if code is not None else -1,
+            stdout=out.decode("utf-8", "replace"),
+            stderr=err.decode("utf-8", "replace"),
+        )
+
+    def _take(self, stream: int, marker: bytes) -> tuple[bytes, int | None]:
+        data = self._buffers[stream]
+        found = _boundary(data, marker)
+        if found is None:  # the end of the stream came first: all of it belongs to this part
+            self._buffers[stream] = b""
+            return data, None
+        start, end, code = found
+        self._buffers[stream] = data[end:]
+        return data[:start], code
+
+    def send(self, data: bytes) -> None:
+        """Write the rest of the command's stdin (from a thread, as `exec_in` does) and close it."""
+        if self._sock is None:
+            return
+        threading.Thread(target=_feed, args=(self._raw, data), daemon=True).start()
+
+    def close(self) -> None:
+        """Hang up: the command reads the end of its stdin (and exits if it was waiting for a follow-up)."""
+        if self._sock is not None:
+            _shutdown_write(self._raw)
+            _close(self._sock)
+            self._sock = None
+
+
+def _boundary(data: bytes, marker: bytes) -> tuple[int, int, int | None] | None:
+    """Where the boundary line is in `data` (start, end past its newline, exit code), if it is complete."""
+    start = data.find(marker)
+    if start < 0:
+        return None
+    end = data.find(b"\n", start + len(marker))
+    if end < 0:
+        return None
+    field = data[start + len(marker) : end].strip()
+    return start, end + 1, int(field) if field.lstrip(b"-").isdigit() else None
+
+
 def _raw_socket(sock: Any) -> Any:
     # exec_start(socket=True) hands back a SocketIO (unix/tcp) or the transport's own socket (ssh, npipe).
     return getattr(sock, "_sock", sock)

@@ -146,6 +146,7 @@ def diagnose(
         session.results = run.results  # the container steps compare with the host's (NET-CONTAINER)
         session.secrets.update(secrets)
         run.phase(ldap.container_steps(session.targets()), view, background_ms=session.claim_background_ms)
+        session.close()
         secrets = session.secrets
         meta["container"] = session.name if session.container is not None else None
     return Report(

@@ -76,6 +76,8 @@ def diagnose_jitsi(
         ]
     run.phase(steps, view, background_ms=view.session.claim_background_ms if inside is not None else None)
     if inside is not None:
+        inside.session.close()  # no follow-up on this path: end the facts exec now
+    if inside is not None:
         secrets |= inside.session.secrets
         meta["container"] = inside.session.name if inside.session.container is not None else None
         meta["container modes"] = list(view.switches().active()) if inside.session.container is not None else None

@@ -26,6 +26,7 @@ def run(options: ContainerOptions, login: str | None, password: Secret | None) -
     session.prefetch()
     run = Run()
     run.phase(container_steps(login_only=True), view, background_ms=session.claim_background_ms)
+    session.close()
     steps, verdict = scoped(run.ordered, decide(run.ordered, login=login), login)
     return Report(
         command="testsasl",

@@ -6,6 +6,7 @@ Each scenario asserts the failing step id and the verdict's failure id (host cha
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -31,6 +32,7 @@ from ldapcheck.lab.ready import wait_for_port
 from ldapcheck.lab.spec import free_port
 from ldapcheck.report import Format
 from ldapcheck.report import render as render_report
+from testing import servers
 from testing.info import LabInfo
 
 pytestmark = pytest.mark.integration
@@ -178,13 +180,85 @@ def test_password_appears_in_no_exec_arguments(
     report = diagnose(lab, container.name, "alice", password, expected_env=lab.env)
     assert status(report, "container.saslauthd_protocol") is Status.PASS
     assert status(report, "container.ldap_chain") is Status.PASS  # the bind password went in too
-    assert len(sent) == 2  # one facts exec, one probe exec
+    assert len(sent) == 1  # one exec: the facts, then the probe as prosody's user in it
     assert all(password not in s and lab.bind_password not in s for s in sent)
     # the opt-in testsaslauthd is the one exception, and it says so
     opted = diagnose(lab, container.name, "alice", password, testsaslauthd=True)
     step = opted.step("container.testsaslauthd")
     assert step is not None and step.status is Status.PASS and "argv" in str(step.detail["note"])
     assert sum(password in s for s in sent) == 1
+
+
+# Inside the container: says `ready`, polls /proc until the probe runs, then prints a line per process:
+# `PID UID PPID BASE64(cmdline) BASE64(environ)` (the environment empty where the sampler may not read it).
+PROC_SAMPLER = r"""
+echo ready
+found=
+while [[ -z $found ]]; do
+  for p in /proc/[0-9]*; do
+    args=()
+    mapfile -d '' -t args 2>/dev/null <"$p/cmdline" || continue
+    [[ ${args[0]:-} == lua5.4 && ${args[2]:-} == *"ldapcheck in-container probe"* ]] && found=1
+  done
+done
+for p in /proc/[0-9]*; do
+  [[ $p == /proc/$$ || ! -r $p/status ]] && continue
+  uid= ppid=
+  while read -r key value _; do
+    if [[ $key == Uid: ]]; then uid=$value; elif [[ $key == PPid: ]]; then ppid=$value; fi
+  done 2>/dev/null <"$p/status"
+  printf '%s %s %s %s %s\n' "${p#/proc/}" "$uid" "$ppid" "$(base64 -w0 2>/dev/null <"$p/cmdline")" \
+    "$(base64 -w0 2>/dev/null <"$p/environ")"
+done
+"""
+
+
+def test_password_in_no_process_of_the_merged_exec(lab: LabInfo, prosody_factory: Any) -> None:
+    """/proc inside the container while the probe runs in the facts exec: as prosody's user, a child of that
+    exec's root bash, and neither password in any process's argv or environment.
+
+    The container's LDAP server never answers, so the probe waits in its service bind (5 s) while /proc is read.
+    Two samplers: root cannot read the environment of another user's process without CAP_SYS_PTRACE.
+    """
+    with servers.silent_server() as port:
+        env = {**lab.env, "LDAP_URL": f"ldap://127.0.0.1:{port}", "LDAP_START_TLS": "0"}
+        container, _info = prosody_factory(
+            {"LDAP_URL": env["LDAP_URL"], "LDAP_START_TLS": "0"},
+            saslauthd_conf=render(env) + "ldap_timeout: 1\n",  # saslauthd's NO after 2 x 1 s
+        )
+        samplers = [
+            subprocess.Popen(
+                ["docker", "exec", "-u", user, container.name, "timeout", "60", "bash", "-c", PROC_SAMPLER],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,  # the environments the sampler may not read
+                text=True,
+            )
+            for user in ("0", "prosody")
+        ]
+        for sampler in samplers:
+            assert sampler.stdout is not None and sampler.stdout.readline() == "ready\n"
+        password = lab.users["alice"]
+        report = diagnose(lab, container.name, "alice", password)
+        dumps = [sampler.communicate(timeout=60)[0] for sampler in samplers]
+    assert [sampler.returncode for sampler in samplers] == [0, 0]
+    assert status(report, "container.ldap_chain") is Status.FAIL  # the probe did run (and waited)
+    procs: dict[str, dict[str, str]] = {}
+    for line in "".join(dumps).splitlines():
+        pid, uid, ppid, *texts = line.split(" ")
+        cmdline, environ = (base64.b64decode(t).replace(b"\0", b"\n").decode("utf-8", "replace") for t in texts)
+        seen = procs.setdefault(pid, {"uid": uid, "ppid": ppid, "cmdline": cmdline, "environ": ""})
+        seen["environ"] += environ
+    probes = [pid for pid, p in procs.items() if p["cmdline"].startswith('lua5.4\n-e\nlocal _ = "ldapcheck')]
+    assert len(probes) == 1, sorted(p["cmdline"][:80] for p in procs.values())
+    probe = procs[probes[0]]
+    assert probe["uid"] == "100" and "LDAPTIMEOUT=5" in probe["environ"]  # prosody's user in the lab image
+    parent = procs[probe["ppid"]]  # the one root exec: then.sh's bash
+    assert parent["uid"] == "0" and "ldapcheck: the facts exec" in parent["cmdline"] and parent["environ"]
+    for pid, p in procs.items():
+        assert password not in p["cmdline"] + p["environ"], pid
+        # the container's own environment holds LDAP_BINDPW (docker-jitsi-meet's choice): every process has it
+        ours = [e for e in p["environ"].splitlines() if not e.startswith("LDAP_BINDPW=")]
+        assert lab.bind_password not in p["cmdline"] + "\n".join(ours), pid
 
 
 def test_wrong_password_both_logins_say_no_and_verdict_is_rc49(lab: LabInfo) -> None:

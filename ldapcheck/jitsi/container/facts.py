@@ -17,6 +17,11 @@ def script() -> str:
     return files("ldapcheck.jitsi.container").joinpath("facts.sh").read_text(encoding="utf-8")
 
 
+def then_script() -> str:
+    """The bash script that runs the facts, then waits for one follow-up command (package data)."""
+    return files("ldapcheck.jitsi.container").joinpath("then.sh").read_text(encoding="utf-8")
+
+
 @dataclass(frozen=True)
 class Process:
     """A saslauthd or prosody process seen in /proc."""

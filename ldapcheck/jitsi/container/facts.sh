@@ -88,7 +88,7 @@ for name in "${!uids[@]}"; do
   done </etc/group
   printf '@@user %s %s %s %s\n' "$name" "${uids[$name]}" "${gids[$name]}" "$groups"
 done
-for b in testsaslauthd lua5.4 getent timeout saslauthd prosody; do
+for b in testsaslauthd lua5.4 getent timeout saslauthd prosody setpriv; do
   where=-
   for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do [[ -x $d/$b ]] && where=$d/$b && break; done
   printf '@@bin %s %s\n' "$b" "$where"

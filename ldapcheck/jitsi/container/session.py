@@ -81,6 +81,9 @@ class ContainerSession:
     _prefetched: set[str] = field(default_factory=set, repr=False)
     _jobs: list[Callable[[], object]] = field(default_factory=list, repr=False)
     _markers: list[Callable[[], list[Marker]]] = field(default_factory=list, repr=False)
+    _expect_followup: bool = field(default=False, repr=False)
+    _channel: dockeradapter.ExecChannel | None = field(default=None, repr=False)
+    _channel_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def session(self) -> ContainerSession:
@@ -97,6 +100,10 @@ class ContainerSession:
     def add_background(self, job: Callable[[], object]) -> None:
         """Work to prefetch once the facts are in, in its own thread (register before `provide`)."""
         self._jobs.append(job)
+
+    def expect_followup(self) -> None:
+        """The mode will run one command after the facts (`followup`): keep the facts exec open for it."""
+        self._expect_followup = True
 
     def add_generation_markers(self, markers: Callable[[], list[Marker]]) -> None:
         """File-layout evidence of the image generation that only the mode knows about."""
@@ -229,6 +236,40 @@ class ContainerSession:
         env_file = self.options.env_file
         return os.path.dirname(os.path.abspath(env_file)) if env_file else None
 
+    def followup(
+        self,
+        argv: Sequence[str],
+        *,
+        stdin: bytes,
+        user: str,
+        environment: Mapping[str, str] | None = None,
+        timeout: float = 15.0,
+    ) -> dockeradapter.ExecResult:
+        """Run `argv` as `user`, fed `stdin` (secrets go there), in the facts exec kept open for it (one exec
+        less; util-linux `setpriv` switches the user), else in an exec of its own. Once per session."""
+        with self._channel_lock:
+            channel, self._channel = self._channel, None
+        usable = user and not any(c.isspace() for c in user)  # "" is the image's default user: docker's choice
+        if channel is None or not channel.open or not usable or not self.facts().has_binary("setpriv"):
+            if channel is not None:
+                channel.close()
+            return self.exec(argv, stdin=stdin, user=user, environment=environment, timeout=timeout)
+        try:
+            channel.send(followup_request(argv, user=user, environment=environment or {}) + stdin)
+            return channel.read_part(timeout=timeout)
+        except DockerError as exc:
+            raise failure(exc) from None
+        finally:
+            channel.close()
+
+    def close(self) -> None:
+        """Hang up the facts exec if it still waits for a follow-up (it then exits)."""
+        self._join()
+        with self._channel_lock:
+            channel, self._channel = self._channel, None
+        if channel is not None:
+            channel.close()
+
     def exec(
         self,
         argv: Sequence[str],
@@ -302,7 +343,21 @@ class ContainerSession:
         args: list[str] = []
         for host, port in self.targets():
             args += [host, str(port)]
-        result = self.exec(["bash", "-c", factsmod.script(), "facts", *args], user="0", timeout=20)
+        # One root exec: the facts, then (if the mode expects one) it waits for the follow-up (`followup`).
+        try:
+            channel = dockeradapter.ExecChannel(
+                self.require_container(),
+                lambda token: ["bash", "-c", factsmod.then_script(), "ldapcheck", token, factsmod.script(), *args],
+                user="0",
+            )
+            result = channel.read_part(timeout=20)
+        except DockerError as exc:
+            raise failure(exc) from None
+        if self._expect_followup and channel.open:
+            with self._channel_lock:
+                self._channel = channel
+        else:
+            channel.close()
         parsed = factsmod.parse(result.stdout)
         if not parsed.complete:
             raise CheckFailed(
@@ -343,6 +398,22 @@ class ContainerSession:
                     return name
             return str(uid)
         return "prosody" if "prosody" in f.users else ""
+
+
+def followup_request(argv: Sequence[str], *, user: str, environment: Mapping[str, str]) -> bytes:
+    """The follow-up request then.sh reads on stdin before the command's own stdin (no secrets in it: they
+    would end in the command's argv or environment)."""
+
+    def counted(text: str) -> bytes:
+        data = text.encode()
+        if b"\0" in data:
+            raise ValueError("a NUL byte cannot be in an argument or the environment")
+        return b"%d\n%s" % (len(data), data)
+
+    if not argv or not user or any(c.isspace() for c in user):
+        raise ValueError(f"a follow-up needs a command and a user without spaces, not {user!r}")
+    env = [f"{k}={v}" for k, v in environment.items()]
+    return f"@@then {user} {len(argv)} {len(env)}\n".encode() + b"".join(counted(t) for t in [*argv, *env])
 
 
 def _parts_ms(value: object) -> float:

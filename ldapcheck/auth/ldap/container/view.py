@@ -92,6 +92,7 @@ class SaslauthdView:
 
     def prefetch(self) -> None:
         """Have the session run the probe exec (then read saslauthd's log) and render the expected conf."""
+        self.session.expect_followup()  # the probe runs in the facts exec, as prosody's user
         self.session.add_background(self._probe_then_log)
         self.session.add_background(self._render_expected)
 
@@ -259,7 +260,7 @@ class SaslauthdView:
         env = {"LDAPNETWORK_TIMEOUT": "5", "LDAPTIMEOUT": "5"}
         if conf is not None:
             env.update(configs.tls_environment(conf))
-        result = self.session.exec(
+        result = self.session.followup(
             ["lua5.4", "-e", probemod.script()],
             stdin=probemod.encode_fields(fields),
             user=self.prosody_user(),

@@ -3,6 +3,12 @@ prosody's user."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from ldapcheck.adapters import docker as dockeradapter
+from ldapcheck.adapters.docker import ExecResult
 from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView
 from ldapcheck.jitsi.container.facts import ContainerFacts, FileStat, Process
 from testing.sessions import SASLAUTHD_CURRENT, SASLAUTHD_LEGACY, session
@@ -141,3 +147,61 @@ def test_net_step_reads_the_host_result_from_the_run() -> None:
             assert exc.failure_id == fid
         else:
             raise AssertionError("the step should fail")
+
+
+class FakeChannel:
+    """The facts exec kept open for the follow-up (adapters.docker.ExecChannel)."""
+
+    def __init__(self) -> None:
+        self.open = True
+        self.sent = b""
+        self.closed = False
+
+    def send(self, data: bytes) -> None:
+        self.sent += data
+
+    def read_part(self, *, timeout: float) -> ExecResult:
+        return ExecResult(0, "probe out", "")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def own_execs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+
+    def exec_in(container: Any, argv: Any, **kwargs: Any) -> ExecResult:
+        calls.append({"argv": list(argv), **kwargs})
+        return ExecResult(0, "own exec", "")
+
+    monkeypatch.setattr(dockeradapter, "exec_in", exec_in)
+    return calls
+
+
+def test_the_follow_up_runs_in_the_open_facts_exec_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = own_execs(monkeypatch)
+    found = session(ContainerFacts(binaries={"setpriv": "/usr/bin/setpriv"}, complete=True))
+    channel = FakeChannel()
+    found._channel = channel  # type: ignore[assignment]
+    result = found.followup(["lua5.4", "-e", "x"], stdin=b"secret", user="prosody", environment={"A": "1"})
+    assert result.stdout == "probe out" and calls == [] and channel.closed
+    assert channel.sent == b"@@then prosody 3 1\n6\nlua5.42\n-e1\nx3\nA=1secret"
+    # a second follow-up has no open exec left: it gets its own
+    assert found.followup(["id"], stdin=b"", user="prosody").stdout == "own exec"
+
+
+@pytest.mark.parametrize(
+    ("binaries", "user"),
+    [({}, "prosody"), ({"setpriv": "-"}, "prosody"), ({"setpriv": "/usr/bin/setpriv"}, "")],
+    ids=["no-setpriv-record", "no-setpriv", "image-default-user"],
+)
+def test_the_follow_up_falls_back_to_an_exec_of_its_own(
+    monkeypatch: pytest.MonkeyPatch, binaries: dict[str, str], user: str
+) -> None:
+    calls = own_execs(monkeypatch)
+    found = session(ContainerFacts(binaries=binaries, complete=True))
+    channel = FakeChannel()
+    found._channel = channel  # type: ignore[assignment]
+    result = found.followup(["lua5.4"], stdin=b"secret", user=user, environment={"A": "1"})
+    assert result.stdout == "own exec" and channel.closed and channel.sent == b""
+    assert calls == [{"argv": ["lua5.4"], "stdin": b"secret", "user": user, "environment": {"A": "1"}, "timeout": 15.0}]
