@@ -13,7 +13,7 @@ from ldapcheck.cli.options import check_login, check_timeout
 
 @pytest.mark.parametrize("value", [float("inf"), float("nan"), 1e9, 0.0, -1.0, 0.09, 300.5])
 def test_timeouts_outside_0_1_to_300_seconds_are_refused(value: float) -> None:
-    with pytest.raises(typer.BadParameter, match="between 0.1 and 300 seconds"):
+    with pytest.raises(typer.BadParameter, match=r"between 0\.1 and 300 seconds"):
         check_timeout(value)
 
 
