@@ -169,9 +169,16 @@ def test_docker_missing_refusing_hanging(tmp_path: Path, refusing_socket: str) -
 # --- signals --------------------------------------------------------------------------------------------------
 
 
+def default_sigint() -> None:
+    # A child inherits an ignored SIGINT (e.g. pytest started in the background by a non-interactive shell), and
+    # Python then installs no KeyboardInterrupt handler: give the child the default, as a terminal would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args: list[str], *, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "ldapcheck", *args],
+        preexec_fn=default_sigint,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -260,6 +267,7 @@ def test_signal_while_the_env_file_is_being_written(tmp_path: Path, signum: int,
     args += ["--filter", "(uid=%u)", "--xmpp-domain", "meet.jitsi", "--no-start-tls", "--write", str(env_file)]
     proc = subprocess.run(
         [sys.executable, "-c", WRITE_INTERRUPTED, str(int(signum)), str(at), *args],
+        preexec_fn=default_sigint,
         capture_output=True,
         text=True,
         timeout=BOUND,
