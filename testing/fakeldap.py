@@ -33,6 +33,7 @@ COOKIE = b"fake-ldap-cookie"
 class FakeLdap:
     port: int
     silent_at: str
+    base: str = BASE
     reached: threading.Event = field(default_factory=threading.Event)
     requests: list[int] = field(default_factory=list)  # the op tags received, in order
 
@@ -99,7 +100,8 @@ def _answer(server: FakeLdap, pdu: bytes, searches: list[int]) -> list[bytes] | 
         if base == "":
             if server.silent_at == "rootdse":
                 return None
-            return [ber.message(msgid, _entry("", ROOT_DSE)), ber.message(msgid, _result(ber.SEARCH_DONE))]
+            dse = {**ROOT_DSE, "namingContexts": [server.base]}
+            return [ber.message(msgid, _entry("", dse)), ber.message(msgid, _result(ber.SEARCH_DONE))]
         searches.append(msgid)
         if server.silent_at == "search":
             return None
@@ -107,22 +109,22 @@ def _answer(server: FakeLdap, pdu: bytes, searches: list[int]) -> list[bytes] | 
         second = COOKIE in pdu
         if second and server.silent_at == "page2":
             return None
-        entries = [ber.message(msgid, _entry(f"uid=user{i}-{msgid},{BASE}", {"uid": [f"user{i}"]})) for i in range(3)]
+        entries = [ber.message(msgid, _entry(f"uid=user{i}-{msgid},{base}", {"uid": [f"user{i}"]})) for i in range(3)]
         scope = ber.decode_int(pdu[fields[1][1] : fields[1][2]])
         if scope == 0:  # scope base: the base entry itself
-            entries = [ber.message(msgid, _entry(BASE, {"objectClass": ["top"]}))]
+            entries = [ber.message(msgid, _entry(base, {"objectClass": ["top"]}))]
         controls = [ber.paged_control(0, b"" if second else COOKIE)] if paged else []
         return [*entries, ber.message(msgid, _result(ber.SEARCH_DONE), controls)]
     return [ber.message(msgid, _result(op_tag + 1, code=53))]
 
 
 @contextlib.contextmanager
-def fake_ldap(silent_at: str) -> Iterator[FakeLdap]:
-    """Serve on 127.0.0.1 (a free port) until the block ends; yields the FakeLdap."""
+def fake_ldap(silent_at: str, *, base: str = BASE) -> Iterator[FakeLdap]:
+    """Serve on 127.0.0.1 (a free port) until the block ends; yields the FakeLdap. `base`: its naming context."""
     if silent_at not in STEPS:
         raise ValueError(silent_at)
     listener = socket.create_server(("127.0.0.1", 0))
-    server = FakeLdap(port=int(listener.getsockname()[1]), silent_at=silent_at)
+    server = FakeLdap(port=int(listener.getsockname()[1]), silent_at=silent_at, base=base)
     held: list[socket.socket] = []
     stop = threading.Event()
 
