@@ -16,6 +16,7 @@ from ldapcheck import __version__
 from ldapcheck.cli import container, diagnose, envcmd, explain, lab, lint, render, token, validate
 from ldapcheck.core.errors import ConfigError, DockerUnavailable, LdapCheckError
 from ldapcheck.core.model import ExitCode
+from ldapcheck.core.secrets import mask_debug
 
 
 def _new_app() -> typer.Typer:
@@ -45,6 +46,15 @@ def _root(
     if debug:
         os.environ["LDAPCHECK_DEBUG"] = "1"
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(_MaskingFormatter("%(name)s: %(message)s"))
+
+
+class _MaskingFormatter(logging.Formatter):
+    """Debug records (their tracebacks included) with the secrets this process holds masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_debug(super().format(record))
 
 
 app.callback()(_root)
@@ -100,7 +110,11 @@ def main() -> None:
             show()
             sys.exit(ExitCode.USAGE)
         if debug:
-            raise
+            import traceback
+
+            # The traceback, with the secrets this process holds masked (an exception's text may quote one).
+            sys.stderr.write(mask_debug("".join(traceback.format_exception(exc))))
+            sys.exit(ExitCode.INTERNAL)
         print(
             f"ldapcheck: internal error ({type(exc).__name__}); rerun with --debug and report it",
             file=sys.stderr,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ldapcheck.auth import modes
+from ldapcheck.core.secrets import remember
 
 
 def secret_keys() -> frozenset[str]:
@@ -13,5 +14,7 @@ def secret_keys() -> frozenset[str]:
 
 
 def env_secrets(env: Mapping[str, str] | None) -> set[str]:
-    """The values of those keys in `env` (a `.env` or a container's environment)."""
-    return {env[k] for k in secret_keys() if env and env.get(k)}
+    """The values of those keys in `env` (a `.env` or a container's environment); remembered for --debug output."""
+    found = {env[k] for k in secret_keys() if env and env.get(k)}
+    remember(*found)
+    return found

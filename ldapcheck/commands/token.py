@@ -67,9 +67,12 @@ def parse_ttl(text: str) -> int:
 
 def read_env(env_file: Path) -> dict[str, str]:
     """The `.env` as Compose passes it on (EnvFileError, exit 2, when it cannot be read)."""
+    from ldapcheck.commands.secrets import env_secrets
     from ldapcheck.jitsi.env.parse import read_env_file
 
-    return read_env_file(env_file, environ=os.environ).values()
+    values = read_env_file(env_file, environ=os.environ).values()
+    env_secrets(values)  # remembered, so that --debug output masks them
+    return values
 
 
 def token_config(env: Mapping[str, str], env_file: Path) -> TokenConfig:

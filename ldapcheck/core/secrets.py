@@ -18,6 +18,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        remember(value)
 
     def reveal(self) -> str:
         """The real value, for the one call that needs it (a bind, a socket write)."""
@@ -37,6 +38,21 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+# Every secret this process has held (a Secret's value, a secret `.env` value): `--debug` output — log records
+# and the traceback of an internal error — is masked with them, as reports are with their own.
+_REMEMBERED: set[str] = set()
+
+
+def remember(*values: str) -> None:
+    """Note secrets this process holds so that debug output can mask them (too short ones are not masked)."""
+    _REMEMBERED.update(v for v in values if len(v) >= _MIN_MASKABLE)
+
+
+def mask_debug(text: str) -> str:
+    """Debug text (a log record, a traceback) with every remembered secret and anything like a token masked."""
+    return mask_tokens(mask_secrets(text, frozenset(_REMEMBERED)))
 
 
 # Where a value may end: white space, quotes, brackets and list punctuation. Not `=` or `:`, so that the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ldapcheck.adapters.errors import FilterError
+from ldapcheck.adapters.errors import AdapterError, FilterError
 from ldapcheck.adapters.ldap import ber as ldapwire
 from ldapcheck.adapters.ldap import rootdse
 from ldapcheck.adapters.ldap.client import TRUNCATING_CODES, WireClient, count_entries
@@ -10,7 +10,7 @@ from ldapcheck.adapters.ldap.directory import Directory
 from ldapcheck.adapters.ldap.wire import WireDirectory
 from ldapcheck.auth.ldap import codes as ldapcodes
 from ldapcheck.auth.ldap import saslfilter
-from ldapcheck.auth.ldap.failures import classified
+from ldapcheck.auth.ldap.failures import classified, failure
 from ldapcheck.auth.ldap.host.context import DirectoryLike, HostContext
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core.facts import BIND, LOGIN_UNAFFECTED
@@ -217,13 +217,24 @@ def count_step() -> Step[HostContext]:
             raise CheckFailed(
                 ids.CL_FILTER, f"LDAP_FILTER is not a valid filter: {exc}", hint="Fix its syntax."
             ) from None
-        with (
-            wire_client(ctx) as client,
-            classified(during="the count stopped", hint="The server stopped answering during the search."),
-        ):
-            result = count_entries(
-                client, ctx.search_base(), flt, page_size=ctx.options.page_size, progress=ctx.progress
-            )
+        counted = [0]
+
+        def progress(entries: int) -> None:
+            counted[0] = entries
+            if ctx.progress is not None:
+                ctx.progress(entries)
+
+        try:
+            with wire_client(ctx) as client:
+                result = count_entries(
+                    client, ctx.search_base(), flt, page_size=ctx.options.page_size, progress=progress
+                )
+        except (AdapterError, OSError) as exc:
+            # What was counted before the server went away is said, and said to be partial: never a total.
+            after = f" after {counted[0]} entries (a partial count, not the total)" if counted[0] else ""
+            raise failure(
+                exc, during=f"the count stopped{after}", hint="The server stopped answering during the search."
+            ) from None
         detail: dict[str, object] = {
             "filter": flt,
             "base": ctx.search_base(),
