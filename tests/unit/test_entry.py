@@ -38,6 +38,10 @@ def test_ctrl_c_while_importing_exits_130_without_output(
     assert capsys.readouterr() == ("", "")
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_during_a_network_wait(sig: signal.Signals, code: int) -> None:
     with socket.socket() as server:
@@ -49,6 +53,8 @@ def test_signal_during_a_network_wait(sig: signal.Signals, code: int) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # A run started in the background inherits an ignored SIGINT; an admin's Ctrl-C reaches a default one.
+            preexec_fn=_default_sigint,
         )
         server.settimeout(30)
         conn, _ = server.accept()  # ldapcheck is now waiting for an answer that never comes
