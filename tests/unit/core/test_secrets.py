@@ -93,3 +93,17 @@ def test_sanitize_masks_whole_dn_values_and_emails() -> None:
     assert "a\\2ab" not in out
     assert "carol" not in out
     assert "ou=users,dc=example,dc=org" in out
+
+
+def test_every_key_named_like_a_secret_is_one() -> None:
+    from ldapcheck.commands.secrets import env_secrets
+
+    env = {
+        "LDAP_BINDPW": "b1-secret-value",
+        "JWT_APP_SECRET": "j1-secret-value",
+        "JICOFO_AUTH_PASSWORD": "c1-secret-value",
+        "LAB_ADMIN_PASSWORD": "a1-secret-value",
+        "XMPP_DOMAIN": "meet.jitsi",
+        "LDAP_BASE": "dc=example,dc=org",
+    }
+    assert env_secrets(env) == {"b1-secret-value", "j1-secret-value", "c1-secret-value", "a1-secret-value"}
