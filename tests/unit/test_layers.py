@@ -37,3 +37,9 @@ def test_registry_lists_every_mode_package() -> None:
 
     packages = {p.name for p in (ROOT / "ldapcheck" / "auth").iterdir() if (p / "__init__.py").is_file()}
     assert set(modes()) == packages
+
+
+def test_test_modules_have_unique_names() -> None:
+    """pytest imports test modules by their base name: two with one name break the collection of the whole suite."""
+    names = sorted(p.name for p in (ROOT / "tests").rglob("test_*.py"))
+    assert [n for n in set(names) if names.count(n) > 1] == []
