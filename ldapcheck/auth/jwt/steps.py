@@ -48,6 +48,7 @@ _MODULE_ERRORS = (
     re.compile(r"Error initializing module '(auth_token|token_verification|jitsi_session)'[^\n]*"),
     re.compile(r"module '(basexx|cjson\.safe|cjson|luajwtjitsi|inspect|net\.url|util\.lib)' not found[^\n]*"),
     re.compile(r"Could not load authentication provider[^\n]*token[^\n]*"),
+    re.compile(r"No available SASL mechanisms, verify that the configured authentication module 'token'[^\n]*"),
 )
 _CONFIG_ERRORS = (
     re.compile(r"'app_id' must not be empty[^\n]*"),
