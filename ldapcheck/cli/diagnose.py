@@ -71,7 +71,8 @@ def diagnose(
     ] = None,
 ) -> None:
     """Walk the login path of the modes the .env turns on and name what breaks: LDAP through saslauthd (DNS, TCP,
-    TLS, bind, base, count, user), or internal accounts, guests, jicofo and web with a real BOSH/WebSocket login."""
+    TLS, bind, base, count, user), or internal accounts, guests, jicofo and web with a real BOSH/WebSocket login, or
+    jwt: the rendered token settings, the token module, the clock and, with --token-stdin, the token's login."""
     from ldapcheck.commands import diagnose as command
 
     inside = None

@@ -60,7 +60,8 @@ def diagnose_jitsi(
     run = Run()
     if inside is None:
         meta["container"] = None
-        steps: list[Step[Any]] = [*web.steps(), *login.steps()]
+        own = [s for s in (mode.container_steps() if mode is not None else []) if not s.requires]  # no container needed
+        steps: list[Step[Any]] = [*own, *web.steps(), *login.steps()]
         view = JitsiView(
             session=_no_session(),
             expected_env=env,
