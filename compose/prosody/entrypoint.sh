@@ -8,7 +8,8 @@
 # Environment: ENABLE_AUTH [0], AUTH_TYPE [internal], PROSODY_AUTH_TYPE [$AUTH_TYPE], XMPP_DOMAIN [meet.jitsi],
 #   ENABLE_GUESTS [0], XMPP_GUEST_DOMAIN [guest.meet.jitsi], PROSODY_GUEST_AUTH_TYPE [anonymous],
 #   XMPP_AUTH_DOMAIN [auth.meet.jitsi], C2S_PORT [5222], C2S_ADDRESS [127.0.0.1], HTTP_PORT [none: no BOSH/WebSocket],
-#   LOG_LEVEL [info], SASLAUTHD_CONF (fallback content, see 1).
+#   LOG_LEVEL [info], SASLAUTHD_CONF (fallback content, see 1), JWT_APP_ID, JWT_APP_SECRET, JWT_ALLOW_EMPTY,
+#   JWT_AUTH_TYPE [token], JWT_SIGN_TYPE, JWT_ASAP_KEYSERVER, JWT_ENABLE_DOMAIN_VERIFICATION (AUTH_TYPE=jwt).
 set -uo pipefail
 
 log() { echo "ldapcheck-prosody: $*" >&2; }
@@ -56,7 +57,9 @@ LOG_LEVEL="${LOG_LEVEL:-info}"
 
 # Upstream: ldap → cyrus; internal → internal_hashed (DIGEST-MD5/OAUTHBEARER disabled); a type no branch matches
 # (e.g. "LDAP") leaves prosody's default (internal_hashed); no ENABLE_AUTH → anonymous (jitsi-anonymous upstream,
-# a Jitsi plugin Debian does not ship). jwt/matrix are not emulated.
+# a Jitsi plugin Debian does not ship); jwt → token with app_id/app_secret as upstream renders them (Debian has no
+# mod_auth_token, so prosody logs that it cannot load it: what a missing token module looks like). matrix is not
+# emulated.
 host_auth='    authentication = "anonymous"'
 host_modules=''
 guest_host=''
@@ -67,6 +70,23 @@ if to_bool "${ENABLE_AUTH:-0}"; then
     cyrus_application_name = "xmpp"
     allow_unencrypted_plain_auth = true'
     host_modules='        "auth_cyrus";'
+  elif [[ "$PROSODY_AUTH_TYPE" == "jwt" ]]; then
+    # Upstream jitsi-meet.cfg.lua: JWT_APP_SECRET passes through toBool (a secret like "false" renders nothing).
+    host_auth="${JWT_SIGN_TYPE:+    signature_algorithm = \"$JWT_SIGN_TYPE\"
+}    authentication = \"${JWT_AUTH_TYPE:-token}\"
+    app_id = \"${JWT_APP_ID-<no value>}\""
+    if to_bool "${JWT_APP_SECRET:-false}"; then
+      host_auth="$host_auth
+    app_secret = \"$JWT_APP_SECRET\""
+    fi
+    allow_empty=false
+    to_bool "${JWT_ALLOW_EMPTY:-0}" && allow_empty=true
+    verification=false
+    to_bool "${JWT_ENABLE_DOMAIN_VERIFICATION:-false}" && verification=true
+    host_auth="$host_auth
+    allow_empty_token = $allow_empty${JWT_ASAP_KEYSERVER:+
+    asap_key_server = \"$JWT_ASAP_KEYSERVER\"}
+    enable_domain_verification = $verification"
   elif [[ "$PROSODY_AUTH_TYPE" == "internal" ]]; then
     host_auth='    authentication = "internal_hashed"
     disable_sasl_mechanisms = { "DIGEST-MD5", "OAUTHBEARER" }'

@@ -6,7 +6,7 @@
 # Environment: XMPP_DOMAIN [meet.jitsi], XMPP_GUEST_DOMAIN [guest.meet.jitsi], XMPP_MUC_DOMAIN [muc.meet.jitsi],
 #   ENABLE_AUTH [false], ENABLE_GUESTS [false], ENABLE_AUTH_DOMAIN [true], ENABLE_XMPP_WEBSOCKET [1],
 #   PUBLIC_URL [http://127.0.0.1:$WEB_HTTP_PORT], XMPP_BOSH_URL_BASE [http://127.0.0.1:5280],
-#   WEB_ADDRESS [127.0.0.1], WEB_HTTP_PORT [8000].
+#   WEB_ADDRESS [127.0.0.1], WEB_HTTP_PORT [8000], TOKEN_AUTH_URL [none: no config.tokenAuthUrl].
 set -euo pipefail
 
 log() { echo "ldapcheck-web: $*" >&2; }
@@ -57,6 +57,10 @@ mkdir -p /run/web/config
   echo "config.bosh = '$PUBLIC_URL/http-bind';"
   if to_bool "${ENABLE_XMPP_WEBSOCKET:-1}"; then
     echo "config.websocket = '$ws_base/xmpp-websocket';"
+  fi
+  # Upstream settings-config.js: where a user without a token is sent to get one (jwt).
+  if [[ -n "${TOKEN_AUTH_URL:-}" ]]; then
+    echo "config.tokenAuthUrl = '$TOKEN_AUTH_URL';"
   fi
 } >/run/web/config/config.js
 chmod 0644 /run/web/config/config.js

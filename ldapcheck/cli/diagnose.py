@@ -56,9 +56,23 @@ def diagnose(
     project: Annotated[str | None, container_cli.PROJECT_OPT] = None,
     docker_host: Annotated[str | None, container_cli.DOCKER_HOST_OPT] = None,
     run_testsaslauthd: Annotated[bool, container_cli.TESTSASLAUTHD_OPT] = False,
+    token: Annotated[
+        bool,
+        typer.Option(
+            "--token",
+            help="jwt: also check a token and log in with it (read from $LDAPCHECK_TOKEN or a hidden prompt).",
+        ),
+    ] = False,
+    token_stdin: Annotated[
+        bool, typer.Option("--token-stdin", help="jwt: read the token from stdin (implies --token).")
+    ] = False,
+    room: Annotated[
+        str | None, typer.Option("--room", help="jwt: the room the token is for (the join rules; &room= on BOSH).")
+    ] = None,
 ) -> None:
     """Walk the login path of the modes the .env turns on and name what breaks: LDAP through saslauthd (DNS, TCP,
-    TLS, bind, base, count, user), or internal accounts, guests, jicofo and web with a real BOSH/WebSocket login."""
+    TLS, bind, base, count, user), or internal accounts, guests, jicofo and web with a real BOSH/WebSocket login, or
+    jwt: the rendered token settings, the token module, the clock and, with --token-stdin, the token's login."""
     from ldapcheck.commands import diagnose as command
 
     inside = None
@@ -69,12 +83,28 @@ def diagnose(
             )
         )
     fmt = choose_format(out.json_out, out.markdown)
+    if token_stdin and password_stdin:
+        raise typer.BadParameter("--token-stdin and --password-stdin cannot both read stdin")
+    the_token = None
+    if token or token_stdin:
+        from ldapcheck.cli.token import read_token
+        from ldapcheck.core.secrets import Secret
+
+        text = read_token(from_stdin=token_stdin)
+        the_token = Secret(text) if text.strip() else None
     password = None
     if user and not no_bind:
         password = read_password(from_stdin=password_stdin, prompt=f"Password for {user}: ")
     with progress_line("counting") as progress:
         report = command.run(
-            ldap, user=user, password=password, bind_user=not no_bind, inside=inside, progress=progress
+            ldap,
+            user=user,
+            password=password,
+            bind_user=not no_bind,
+            inside=inside,
+            progress=progress,
+            token=the_token,
+            room=room,
         )
     emit(report, fmt, verbose=out.verbose, sanitize=out.sanitize)
 

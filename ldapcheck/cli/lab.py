@@ -75,7 +75,8 @@ def up_command(
         str,
         typer.Option(
             "--auth",
-            help="AUTH_TYPE the lab runs: ldap (OpenLDAP → saslauthd) or internal (prosody accounts; alice).",
+            help="AUTH_TYPE the lab runs: ldap (OpenLDAP → saslauthd), internal (prosody accounts; alice) or jwt "
+            "(token config rendered; Debian has no token module, so no token login).",
         ),
     ] = "ldap",
     guests: Annotated[

@@ -71,6 +71,8 @@ def run(
     bind_user: bool,
     inside: Inside | None,
     progress: Callable[[int], None] | None = None,
+    token: Secret | None = None,
+    room: str | None = None,
 ) -> Report:
     """`ldapcheck diagnose` from its options: the settings and the `.env` the container is compared with.
 
@@ -88,6 +90,8 @@ def run(
             password=password,
             inside=inside,
             timeout=source.timeout,
+            token=token,
+            room=room,
         )
     settings = load_settings(source)
     return diagnose(

@@ -46,6 +46,8 @@ def diagnose_jitsi(
     password: Secret | None,
     inside: Inside | None,
     timeout: float = 5.0,
+    token: Secret | None = None,
+    room: str | None = None,
 ) -> Report:
     """The Jitsi chain of the mode `env` turns on, and its verdict."""
     switches = auth_modes(env)
@@ -54,18 +56,35 @@ def diagnose_jitsi(
     keys = list(dict.fromkeys([*(mode.env_keys if mode else ()), *SHARED_KEYS, "PROSODY_AUTH_TYPE"]))
     secret = secret_keys()
     meta: dict[str, object] = {"modes": list(switches.active()), "user": user}
-    secrets = env_secrets(env) | ({password.reveal()} if password else set())
+    secrets = env_secrets(env) | ({password.reveal()} if password else set()) | ({token.reveal()} if token else set())
     run = Run()
     if inside is None:
         meta["container"] = None
-        steps: list[Step[Any]] = [*web.steps(), *login.steps()]
-        view = JitsiView(session=_no_session(), expected_env=env, login=user, password=password, timeout=timeout)
+        own = [s for s in (mode.container_steps() if mode is not None else []) if not s.requires]  # no container needed
+        steps: list[Step[Any]] = [*own, *web.steps(), *login.steps()]
+        view = JitsiView(
+            session=_no_session(),
+            expected_env=env,
+            login=user,
+            password=password,
+            token=token,
+            room=room,
+            timeout=timeout,
+        )
         view.inspect = False
     else:
         session = inside.session
         session.provide(expected_env=env, env_file=env_file, servers=(), timeout=timeout)
         session.secrets.update(secrets)
-        view = JitsiView(session=session, expected_env=env, login=user, password=password, timeout=timeout)
+        view = JitsiView(
+            session=session,
+            expected_env=env,
+            login=user,
+            password=password,
+            token=token,
+            room=room,
+            timeout=timeout,
+        )
         steps = [
             *head_steps(),
             env_drift_step(keys, secret, shown=[k for k in keys if k not in secret]),
@@ -81,11 +100,7 @@ def diagnose_jitsi(
         secrets |= inside.session.secrets
         meta["container"] = inside.session.name if inside.session.container is not None else None
         meta["container modes"] = list(view.switches().active()) if inside.session.container is not None else None
-    rules = (
-        tuple(mode.verdict_rules)
-        if mode is not None and mode.verdict_rules and mode.name == "internal"
-        else GENERIC_RULES
-    )
+    rules = tuple(mode.verdict_rules) if mode is not None and mode.verdict_rules else GENERIC_RULES
     return Report(
         command="diagnose",
         steps=run.ordered,

@@ -55,6 +55,8 @@ class JitsiView:
     expected_env: Mapping[str, str] | None = None
     login: str | None = None
     password: Secret | None = None
+    token: Secret | None = None  # a JWT to log in with (jwt mode), never shown
+    room: str | None = None  # the room the token is for (as typed in the URL)
     timeout: float = 5.0
     inspect: bool = True  # False with --no-container: the containers are not looked at
     values: dict[str, object] = field(default_factory=dict)

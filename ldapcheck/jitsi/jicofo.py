@@ -59,12 +59,28 @@ def _read_conf(ctx: JitsiView) -> tuple[str, str]:
     return path, text
 
 
+def read_auth(ctx: JitsiView) -> tuple[str, JicofoAuth]:
+    """(path, authentication block) of the jicofo container's rendered jicofo.conf, read once per run."""
+    key = "_jicofo_auth"
+    if key not in ctx.values:
+        try:
+            path, text = _read_conf(ctx)
+            ctx.values[key] = (path, parse_jicofo_auth(text))
+        except StepSkipped as exc:
+            ctx.values[key] = exc
+    value = ctx.values[key]
+    if isinstance(value, StepSkipped):
+        raise StepSkipped(str(value))
+    assert isinstance(value, tuple)
+    found: tuple[str, JicofoAuth] = value
+    return found
+
+
 def _jicofo_run(ctx: JitsiView) -> Outcome:
     switches = ctx.switches()
     if not switches.enabled:
         raise StepSkipped("ENABLE_AUTH is off: jicofo needs no authentication")
-    path, text = _read_conf(ctx)
-    auth = parse_jicofo_auth(text)
+    path, auth = read_auth(ctx)
     jicofo = ctx.sibling("jicofo")
     reproduce = f"docker exec {jicofo.name} grep -n -A6 'authentication' {path}"
     want_type = "JWT" if switches.main == "jwt" else "XMPP"

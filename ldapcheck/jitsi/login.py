@@ -51,6 +51,11 @@ def c2s_endpoint(ctx: JitsiView) -> tuple[str, int]:
     return "127.0.0.1", port
 
 
+def endpoint(ctx: JitsiView, transport: xmpp.Transport) -> str:
+    """Where the browser (BOSH, WebSocket: through web at PUBLIC_URL) or a client (c2s) reaches prosody."""
+    return _endpoint(ctx, transport)
+
+
 def _endpoint(ctx: JitsiView, transport: xmpp.Transport) -> str:
     if transport is xmpp.Transport.C2S:
         host, port = c2s_endpoint(ctx)
@@ -240,6 +245,8 @@ def _guest_run(ctx: JitsiView) -> Outcome:
 
 def _experience_run(ctx: JitsiView) -> Outcome:
     switches = ctx.switches()
+    if switches.enabled and switches.main == "jwt":
+        raise StepSkipped("token mode: who creates rooms and who waits is the mode's own step (jwt.rooms)")
     if not switches.enabled:
         return Outcome(
             summary="ENABLE_AUTH is off: nobody is asked for a password; anyone can create rooms",

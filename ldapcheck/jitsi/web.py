@@ -15,7 +15,7 @@ from ldapcheck.jitsi.deployment import JitsiView
 
 CONFIG_JS = "web.config_js"
 GUEST_HOST = "jitsi.guest_host"
-_ASSIGN = re.compile(r"^\s*config\.(hosts\.[a-z]+|bosh|websocket)\s*=\s*'([^']*)'\s*;", re.MULTILINE)
+_ASSIGN = re.compile(r"^\s*config\.(hosts\.[a-z]+|bosh|websocket|tokenAuthUrl)\s*=\s*'([^']*)'\s*;", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class ConfigJs:
     authdomain: str = ""
     bosh: str = ""
     websocket: str = ""
+    token_auth_url: str = ""  # config.tokenAuthUrl (TOKEN_AUTH_URL): where tokenless users are sent for a token
 
 
 def parse_config_js(text: str) -> ConfigJs:
@@ -38,6 +39,7 @@ def parse_config_js(text: str) -> ConfigJs:
         authdomain=found.get("hosts.authdomain", ""),
         bosh=found.get("bosh", ""),
         websocket=found.get("websocket", ""),
+        token_auth_url=found.get("tokenAuthUrl", ""),
     )
 
 

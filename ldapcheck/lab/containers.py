@@ -38,7 +38,9 @@ LABEL_NUMBER = COMPOSE_NUMBER_LABEL
 LABEL_ONEOFF = COMPOSE_ONEOFF_LABEL
 
 # The `.env` keys docker-jitsi-meet's compose file gives the web and jicofo services (of those the lab sets).
-WEB_ENV = frozenset({"ENABLE_AUTH", "ENABLE_GUESTS", "XMPP_DOMAIN", "XMPP_GUEST_DOMAIN", "PUBLIC_URL"})
+WEB_ENV = frozenset(
+    {"ENABLE_AUTH", "ENABLE_GUESTS", "XMPP_DOMAIN", "XMPP_GUEST_DOMAIN", "PUBLIC_URL", "TOKEN_AUTH_URL"}
+)
 JICOFO_ENV = frozenset({"ENABLE_AUTH", "AUTH_TYPE", "XMPP_DOMAIN", "ENABLE_AUTO_LOGIN", "JICOFO_AUTH_LIFETIME"})
 
 

@@ -26,7 +26,7 @@ from ldapcheck.lab.containers import (
 from ldapcheck.lab.engine import docker_client
 from ldapcheck.lab.envfile import write_env_file
 from ldapcheck.lab.images import ensure_images
-from ldapcheck.lab.ready import wait_for_bind, wait_for_login, wait_for_port, wait_for_saslauthd
+from ldapcheck.lab.ready import wait_for_bind, wait_for_login, wait_for_port, wait_for_saslauthd, wait_for_stream
 from ldapcheck.lab.seed import write_seed_dir
 from ldapcheck.lab.spec import DEFAULT_USERS, LAB_USER, LabSpec, new_spec
 from ldapcheck.lab.state import LabState, clear_state, lab_root, load_state, save_state
@@ -136,7 +136,8 @@ def start_services(
     """The whole lab of `spec.auth`: [openldap], prosody (c2s + BOSH/WebSocket), web (nginx), jicofo (rendered only).
 
     Ready when alice logs in through nginx over BOSH (LDAP: after saslauthd said OK; internal: after
-    `prosodyctl register`). Removes what it started on failure.
+    `prosodyctl register`); jwt: when prosody answers a BOSH stream through nginx (no token module here, so no
+    token login). Removes what it started on failure.
     """
     started: dict[str, Container] = {}
     try:
@@ -162,6 +163,14 @@ def start_services(
         if spec.uses_ldap:
             wait_for_saslauthd(prosody, LAB_USER, spec.lab_password, realm=spec.xmpp_domain)
             progress(f"saslauthd: {LAB_USER} logs in (OK)")
+        elif spec.auth == "jwt":
+            wait_for_port(started["web"], spec.web_port, what="nginx")
+            offered = wait_for_stream(started["web"], f"{spec.public_url}/http-bind", spec.xmpp_domain)
+            progress(
+                f"prosody answers BOSH through nginx (offers {', '.join(offered) or 'no mechanism'}); "
+                "no token login: Debian ships no mod_auth_token (`ldapcheck token mint` works against the .env)"
+            )
+            return started
         else:
             register(prosody, LAB_USER, spec.xmpp_domain, spec.lab_password)
             progress(f"prosodyctl register {LAB_USER} {spec.xmpp_domain} (password on stdin)")

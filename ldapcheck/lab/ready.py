@@ -128,3 +128,27 @@ def wait_for_login(
         return None
 
     poll(attempt, what="BOSH login through nginx", container=container, timeout=timeout, last_error=lambda: error[0])
+
+
+def wait_for_stream(container: Container, url: str, domain: str, *, timeout: float = 30.0) -> tuple[str, ...]:
+    """Until prosody answers a BOSH stream for `domain` at `url` (through nginx); the mechanisms it offers.
+
+    For a token host whose module cannot load (the lab's Debian prosody has no mod_auth_token), no login can
+    succeed: an answered stream, even one offering no mechanism, is as ready as it gets.
+    """
+    from ldapcheck.adapters.xmpp import Transport, XmppError, XmppErrorKind, offered_mechanisms
+
+    error = ["no answer yet"]
+
+    def attempt() -> tuple[str, ...] | None:
+        try:
+            return offered_mechanisms(Transport.BOSH, url, domain, timeout=10.0)
+        except XmppError as exc:
+            if exc.kind is XmppErrorKind.NO_MECHANISM:
+                return tuple(exc.mechanisms)
+            error[0] = str(exc)
+            return None
+
+    return poll(
+        attempt, what="BOSH stream through nginx", container=container, timeout=timeout, last_error=lambda: error[0]
+    )

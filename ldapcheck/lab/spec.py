@@ -17,13 +17,14 @@ DEFAULT_SUFFIX = "dc=example,dc=org"
 DEFAULT_XMPP_DOMAIN = "meet.jitsi"
 DEFAULT_USERS = 1200
 LAB_USER = "alice"
-AUTH_MODES = ("ldap", "internal")  # what `lab up --auth` runs for real
+AUTH_MODES = ("ldap", "internal", "jwt")  # what `lab up --auth` runs for real
 
 # Where the host directories appear inside the containers.
 SEED_MOUNT = "/seed"
 EXPORT_MOUNT = "/export"
 CERTS_MOUNT = "/certs"  # server.crt, server.key, ca.crt given by a test (expired, wrong name …)
 PROSODY_CERTS_MOUNT = "/ldapcheck-lab/certs"  # the lab CA inside prosody, for LDAP_TLS_CACERT_FILE cases
+JWT_APP_ID = "ldapcheck-lab"  # the lab's JWT_APP_ID (--auth jwt): the iss of its tokens
 SASLAUTHD_CONF_MOUNT = "/etc/saslauthd.conf"  # upstream's escape hatch: used instead of rendering the template
 
 
@@ -53,6 +54,7 @@ class LabSpec:
     guests: bool = False  # ENABLE_GUESTS: the anonymous guest host
     http_port: int = 0  # prosody's BOSH/WebSocket port (0: none, as in the test fixtures' LDAP-only lab)
     web_port: int = 0  # the web container's nginx (0: no web container)
+    jwt_secret: str = field(default="", repr=False)  # JWT_APP_SECRET (--auth jwt), generated per lab
 
     @property
     def guest_domain(self) -> str:
@@ -110,6 +112,16 @@ class LabSpec:
     def jitsi_env(self) -> dict[str, str]:
         """docker-jitsi-meet's `.env` auth block for this lab's mode (what the prosody container gets)."""
         guests = {"ENABLE_GUESTS": "1", "XMPP_GUEST_DOMAIN": self.guest_domain} if self.guests else {}
+        if self.auth == "jwt":
+            return {
+                "ENABLE_AUTH": "1",
+                "AUTH_TYPE": "jwt",
+                "XMPP_DOMAIN": self.xmpp_domain,
+                "JWT_APP_ID": JWT_APP_ID,
+                "JWT_APP_SECRET": self.jwt_secret,
+                **({"TOKEN_AUTH_URL": f"{self.public_url}/token?room={{room}}"} if self.web_port else {}),
+                **guests,
+            }
         if not self.uses_ldap:
             return {"ENABLE_AUTH": "1", "AUTH_TYPE": self.auth, "XMPP_DOMAIN": self.xmpp_domain, **guests}
         return {
@@ -162,7 +174,8 @@ class LabSpec:
 
     def secrets(self) -> frozenset[str]:
         """Every secret of this lab, for `Report.secrets` and for tests that prove nothing leaks."""
-        return frozenset({self.admin_password, self.bind_password, *self.seed.passwords.values()})
+        found = {self.admin_password, self.bind_password, *self.seed.passwords.values()}
+        return frozenset(found | ({self.jwt_secret} if self.jwt_secret else set()))
 
 
 def new_spec(
@@ -195,4 +208,5 @@ def new_spec(
         guests=guests,
         http_port=ports[3] if web else 0,
         web_port=ports[4] if web else 0,
+        jwt_secret=secrets.token_hex(32) if auth == "jwt" else "",
     )

@@ -13,6 +13,7 @@ from ldapcheck.jitsi.lint.model import LintRule
 if TYPE_CHECKING:
     from ldapcheck.auth.jwt.model import TokenConfig
     from ldapcheck.core.step import Step
+    from ldapcheck.jitsi.deployment import JitsiView
 
 # The variables prosody's template renders the token settings from (auth-modes.md §1.2).
 ENV_KEYS = (
@@ -49,8 +50,13 @@ class JwtMode:
     identifying_keys: Sequence[str] = ("JWT_APP_ID", "XMPP_DOMAIN")
     prosody_authentication: str = "token"
     lint_rules: Sequence[LintRule] = LINT_RULES
-    # No verdict rules yet: `ldapcheck token check` names the first failing rule itself.
-    verdict_rules: Sequence[Rule] = ()
+
+    @property
+    def verdict_rules(self) -> Sequence[Rule]:
+        """Shared Jitsi rules around the token rules (`auth.jwt.verdict.RULES`), imported when asked."""
+        from ldapcheck.auth.jwt.verdict import RULES
+
+        return RULES
 
     def settings(self, env: Mapping[str, str]) -> TokenConfig:
         """The token settings prosody's template renders from `env` (`auth.jwt.model.TokenConfig.from_env`)."""
@@ -62,9 +68,11 @@ class JwtMode:
         """None: `ldapcheck token check` judges a token against these settings itself (`commands.token`)."""
         return []
 
-    def container_steps(self, servers: Sequence[tuple[str, int]] = ()) -> list[Step[Any]]:
-        """None yet: nothing reads the running container's token settings (`commands.token` uses the `.env`)."""
-        return []
+    def container_steps(self, servers: Sequence[tuple[str, int]] = ()) -> list[Step[JitsiView]]:
+        """The rendered token settings, the module, the clock, rooms, moderators, the token and its login."""
+        from ldapcheck.auth.jwt.steps import container_steps
+
+        return container_steps()
 
 
 MODE = JwtMode()

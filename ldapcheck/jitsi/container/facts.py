@@ -64,6 +64,8 @@ class ContainerFacts:
     tcp: dict[tuple[str, int], int] = field(default_factory=dict)
     net_ms: dict[tuple[str, int], float] = field(default_factory=dict)  # DNS + TCP time, measured inside
     exists: dict[str, bool] = field(default_factory=dict)  # TLS files named in saslauthd.conf
+    clock: float | None = None  # the container's epoch seconds when the exec started ($EPOCHREALTIME)
+    host_window: tuple[float, float] | None = None  # this host's epoch seconds before and after the exec
     complete: bool = False
 
     def measured_ms(self) -> float:
@@ -113,7 +115,12 @@ def parse(output: str) -> ContainerFacts:
 
 
 def _record(facts: ContainerFacts, kind: str, parts: list[str], payload: str) -> None:
-    if kind == "file" and parts:
+    if kind == "clock" and parts:
+        try:
+            facts.clock = float(parts[0].replace(",", "."))
+        except ValueError:
+            facts.clock = None
+    elif kind == "file" and parts:
         facts.files[" ".join(parts)] = payload
     elif kind == "missing" and parts:
         facts.missing.add(" ".join(parts))

@@ -3,6 +3,7 @@
 # Output: records `@@<kind> <fields...>\n`; kinds with a payload end in its byte length, then the raw
 # bytes and a newline follow. Bash builtins only where possible: every fork is slow in sandboxed engines.
 export LC_ALL=C
+printf '@@clock %s\n' "${EPOCHREALTIME:-}" # bash 5 builtin: the container's clock, no fork
 payload() { printf '%s %d\n%s\n' "$1" "${#2}" "$2"; }
 file() {
   local content

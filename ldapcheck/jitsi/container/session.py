@@ -344,6 +344,7 @@ class ContainerSession:
         for host, port in self.targets():
             args += [host, str(port)]
         # One root exec: the facts, then (if the mode expects one) it waits for the follow-up (`followup`).
+        before = time.time()
         try:
             channel = dockeradapter.ExecChannel(
                 self.require_container(),
@@ -359,6 +360,7 @@ class ContainerSession:
         else:
             channel.close()
         parsed = factsmod.parse(result.stdout)
+        parsed.host_window = (before, time.time())
         if not parsed.complete:
             raise CheckFailed(
                 ids.DOCKER_EXEC,

@@ -41,7 +41,7 @@ def test_ldap_mode_gives_the_chains_of_diagnose() -> None:
     assert ldap.container_steps(servers)
 
 
-def test_jwt_mode_has_settings_and_no_step_chains() -> None:
+def test_jwt_mode_has_settings_and_container_steps() -> None:
     from ldapcheck.auth.jwt.model import TokenConfig
 
     jwt = modes()["jwt"]
@@ -56,4 +56,5 @@ def test_jwt_mode_has_settings_and_no_step_chains() -> None:
     assert isinstance(config, TokenConfig)
     assert config.app_id == "app"
     assert jwt.host_steps(config, None) == []
-    assert jwt.container_steps() == []
+    assert [s.id for s in jwt.container_steps()][:3] == ["jwt.prosody_config", "jwt.module", "jwt.clock"]
+    assert jwt.verdict_rules

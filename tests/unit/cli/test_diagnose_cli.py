@@ -74,3 +74,20 @@ def test_url_option_ignores_the_dot_env_in_the_working_directory(tmp_path: Path)
     proc = run("count", "--url", "ldap://127.0.0.1:1", "--base", "dc=example,dc=org", "--json", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["steps"][0]["detail"]["source"] == "options"
+
+
+def test_jwt_token_comes_from_the_environment_never_argv_and_is_judged_without_a_container(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("ENABLE_AUTH=1\nAUTH_TYPE=jwt\nJWT_APP_ID=app\nJWT_APP_SECRET=s3cret-s3cret\n", encoding="utf-8")
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJhcHAifQ.c2lnbmF0dXJl"
+    proc = run(
+        "diagnose", "--env-file", str(env), "--no-container", "--token", "--json", env={"LDAPCHECK_TOKEN": token}
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert token not in proc.stdout and "s3cret-s3cret" not in proc.stdout
+    steps = {s["id"]: s for s in json.loads(proc.stdout)["steps"]}
+    assert steps["jwt.token"]["status"] == "fail" and steps["jwt.token"]["failure_id"].startswith("JWT-")
+    assert "this host's clock" in steps["jwt.token"]["detail"]["clock"]
+    assert "jwt.prosody_config" not in steps  # needs the container
+    both = run("diagnose", "--env-file", str(env), "--token-stdin", "--password-stdin", "--user", "a")
+    assert both.returncode == 2 and "cannot both read stdin" in both.stderr

@@ -33,8 +33,23 @@ def test_ldap_env_is_unchanged_without_web_and_gets_public_url_with_it() -> None
 
 
 def test_unknown_mode_is_refused() -> None:
-    with pytest.raises(ValueError, match="ldap or internal"):
-        new_spec("p", 1, auth="jwt")
+    with pytest.raises(ValueError, match="ldap or internal or jwt"):
+        new_spec("p", 1, auth="matrix")
+
+
+def test_plans_for_jwt_mode_have_a_generated_secret_everywhere_it_belongs(tmp_path: Path) -> None:
+    spec = new_spec("p", 1, auth="jwt", web=True)
+    assert len(spec.jwt_secret) == 64 and spec.jwt_secret in spec.secrets()
+    assert spec.jwt_secret not in repr(spec)
+    prosody = prosody_plan(spec, LabPaths(tmp_path))
+    assert prosody.environment["AUTH_TYPE"] == "jwt"
+    assert prosody.environment["JWT_APP_SECRET"] == spec.jwt_secret
+    assert all(m.container != "/etc/saslauthd.conf" for m in prosody.mounts)
+    web = web_plan(spec)
+    assert web.environment["TOKEN_AUTH_URL"].startswith(spec.public_url)
+    assert "JWT_APP_SECRET" not in web.environment
+    assert jicofo_plan(spec).environment["AUTH_TYPE"] == "jwt"
+    assert spec.lab_env("")["JWT_APP_SECRET"] == spec.jwt_secret
 
 
 def test_plans_for_internal_mode(tmp_path: Path) -> None:
