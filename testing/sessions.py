@@ -27,3 +27,10 @@ def session(facts: ContainerFacts, env: dict[str, str] | None = None) -> Contain
     found._memo["container"] = (True, container)
     found._memo["facts"] = (True, facts)
     return found
+
+
+def not_found(failure: Exception) -> ContainerSession:
+    """A session whose container lookup failed with `failure` (a CheckFailed DOCKER-*, as `failure()` makes)."""
+    missing = ContainerSession(options=SessionOptions())
+    missing._memo["container"] = (False, failure)
+    return missing

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from ldapcheck.cli import container as container_cli
 from ldapcheck.cli.options import Output, grouped
 
 TOKEN_ENV = "LDAPCHECK_TOKEN"
@@ -53,18 +54,37 @@ def check(
     room: Annotated[str | None, typer.Option("--room", help="Also check the room rules for joining this room.")] = None,
     at: Annotated[
         str | None,
-        typer.Option("--at", help="Judge exp/nbf at this time (ISO 8601 or epoch seconds) [default: now, host clock]."),
+        typer.Option(
+            "--at",
+            help="Judge exp/nbf at this time (ISO 8601 or epoch seconds) [default: now, by the prosody container's "
+            "clock, else this host's].",
+        ),
     ] = None,
+    no_container: Annotated[
+        bool,
+        typer.Option("--no-container", help="Don't look for the prosody container: the .env and this host's clock."),
+    ] = False,
+    container: Annotated[str | None, container_cli.CONTAINER_OPT] = None,
+    project: Annotated[str | None, container_cli.PROJECT_OPT] = None,
+    docker_host: Annotated[str | None, container_cli.DOCKER_HOST_OPT] = None,
 ) -> None:
-    """Every rule of prosody's token check, in order. Exit 0 accepted, 1 refused, 2 unusable input."""
+    """Every rule of prosody's token check, in order, with the running prosody container's settings and clock
+    (else the .env's and this host's). Exit 0 accepted, 1 refused, 2 unusable input."""
     from ldapcheck.cli.common import choose_format, emit
     from ldapcheck.commands.token import CheckOptions, parse_at
     from ldapcheck.commands.token import check as command
 
+    if no_container and any((container, project, docker_host)):
+        raise typer.BadParameter("--no-container cannot go with --container, --project or --docker-host")
+    inside = None
+    if not no_container:  # the engine lookup starts now, in the background, while the token and .env are read
+        from ldapcheck.commands.diagnose import ContainerOptions, start_container
+
+        inside = start_container(ContainerOptions(container=container, project=project, docker_host=docker_host))
     fmt = choose_format(out.json_out, out.markdown)
     moment = parse_at(at) if at is not None else None
     token = read_token(from_stdin=token_stdin)
-    report = command(token, CheckOptions(env_file=env_file, room=room, at=moment))
+    report = command(token, CheckOptions(env_file=env_file, room=room, at=moment), inside)
     emit(report, fmt, verbose=out.verbose, sanitize=out.sanitize)
 
 

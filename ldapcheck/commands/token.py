@@ -1,7 +1,10 @@
 """`ldapcheck token check` and `token mint`: a token judged as prosody would, and a token the deployment accepts.
 
-The token settings come from the `.env`, as docker-jitsi-meet's prosody template renders them; the running
-container's rendered config is not read (yet). Exit codes: 0 accepted, 1 refused, 2 unusable input.
+The token settings come from the running prosody container's environment when one is found (as docker-jitsi-meet's
+prosody template renders them, compared with the `.env`'s), and `exp`/`nbf` are judged at its clock; without a
+container (none found, or --no-container), from the `.env` and this host's clock. The container is found and read
+by the session `diagnose` uses (`commands.diagnose.start_container`), its clock by `auth.jwt.steps.read_clock`.
+Exit codes: 0 accepted, 1 refused, 2 unusable input.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from ldapcheck.core.model import Report
 
 if TYPE_CHECKING:
     from ldapcheck.auth.jwt.model import TokenConfig
+    from ldapcheck.auth.jwt.report import Running
+    from ldapcheck.commands.diagnose import Inside
 
 TTL_MAX = 24 * 3600
 DEFAULT_PUBLIC_URL = "https://localhost:8443"  # docker-jitsi-meet's default
@@ -31,7 +36,7 @@ class CheckOptions:
 
     env_file: Path = Path(".env")
     room: str | None = None
-    at: float | None = None  # None: now, by this host's clock
+    at: float | None = None  # None: now, by the prosody container's clock (else this host's)
 
 
 def parse_at(text: str) -> float:
@@ -75,36 +80,85 @@ def read_env(env_file: Path) -> dict[str, str]:
     return values
 
 
-def token_config(env: Mapping[str, str], env_file: Path) -> TokenConfig:
-    """The settings prosody's token module gets from this `.env` (ConfigError when the file does not use tokens)."""
+def token_config(env: Mapping[str, str], source: Path | str) -> TokenConfig:
+    """The settings prosody's token module gets from this environment (ConfigError when it does not use tokens)."""
     from ldapcheck.auth.jwt.model import TokenConfig
 
     try:
         return TokenConfig.from_env(env)
-    except ValueError as exc:
-        message = str(exc)
-        if message.startswith("JWT_APP_SECRET"):  # never a character of the secret
-            message = "JWT_APP_SECRET holds a character prosody's Lua config cannot hold ('\"', '\\', a line break)"
-        raise ConfigError(f"{env_file}: {message}") from None
+    except ValueError as exc:  # its message never holds a character of the secret
+        raise ConfigError(f"{source}: {exc}") from None
 
 
-def check(token: str, options: CheckOptions) -> Report:
-    """Judge `token` as prosody would with this `.env`; a Report of steps `jwt.<rule>` with a verdict."""
+def running(inside: Inside, env: Mapping[str, str], env_file: Path) -> Running:
+    """The prosody container `inside` looks for: its environment and its clock, or why there is none."""
+    from ldapcheck.auth.jwt.report import Running
+    from ldapcheck.auth.jwt.steps import NO_CLOCK, read_clock
+    from ldapcheck.core import catalogue as ids
+    from ldapcheck.core.step import CheckFailed
+
+    session = inside.session
+    session.provide(expected_env=env, env_file=str(env_file), timeout=inside.options.timeout)
+    try:
+        try:
+            session.locate()
+            container_env = session.env()
+        except CheckFailed as exc:
+            asked = any((inside.options.container, inside.options.project, inside.options.docker_host))
+            quiet = not asked and exc.failure_id in (ids.DOCKER_NO_CONTAINER, ids.DOCKER_UNAVAILABLE)
+            return Running(missing=exc.message, failure_id=None if quiet else exc.failure_id, hint=exc.hint)
+        try:
+            clock, note = read_clock(session), NO_CLOCK
+        except CheckFailed as exc:
+            clock, note = None, exc.message
+        return Running(name=session.name, env=container_env, clock=clock, clock_note=note)
+    finally:
+        session.close()
+
+
+def check(token: str, options: CheckOptions, inside: Inside | None = None) -> Report:
+    """Judge `token` as prosody would: with the running container's settings and clock when `inside` finds it,
+    else with this `.env` and this host's clock; a Report of steps `jwt.<rule>` with a verdict."""
     from ldapcheck.auth.jwt import report as jwt_report
+    from ldapcheck.auth.jwt._env import differences, render_options
     from ldapcheck.auth.jwt.verify import verify, verify_room
     from ldapcheck.commands.secrets import env_secrets
 
     if not token.strip():
         raise ConfigError("the token is empty")
     env = read_env(options.env_file)
-    config = token_config(env, options.env_file)
-    now = time.time() if options.at is None else options.at
-    clock = "this host's clock" if options.at is None else "--at"
+    live = running(inside, env, options.env_file) if inside is not None else jwt_report.Running(missing="")
+    secrets = {*env_secrets(env), *env_secrets(live.env), token, *(inside.session.secrets if inside else ())}
+    if live.env is None:
+        config = token_config(env, options.env_file)
+        source = str(options.env_file)
+    else:
+        config = token_config(live.env, f"the running prosody container {live.name}")
+        source = f"the environment of {live.name}"
+        try:
+            token_config(env, options.env_file)  # a render error of the .env, worded without the secret
+        except ConfigError as exc:
+            live.env_error = str(exc)
+        else:
+            live.differences = differences(render_options(env), render_options(live.env))
+    host_now = time.time()
+    if options.at is not None:
+        now, clock = options.at, "--at"
+    elif live.clock is not None:
+        now, clock = host_now + live.clock.skew, "the prosody container's clock"
+    else:
+        now, clock = host_now, "this host's clock"
     room_jid = None
     if options.room is not None:
         room_jid = f"{options.room.lower()}@{config.muc_domain}"  # the web app joins rooms in lower case
     at = jwt_report.CheckInput(
-        now=now, clock=clock, env_file=str(options.env_file), room=options.room, room_jid=room_jid
+        now=now,
+        clock=clock,
+        env_file=str(options.env_file),
+        room=options.room,
+        room_jid=room_jid,
+        host_now=host_now,
+        running=live,
     )
     verification = verify(token, config, now)
     join = verify_room(verification, config, room_jid) if verification.ok and room_jid else None
@@ -115,12 +169,16 @@ def check(token: str, options: CheckOptions) -> Report:
         verdict=jwt_report.verdict(verification, join, results, at),
         meta={
             "env_file": str(options.env_file),
+            "settings from": source,
+            "container": live.name,
             "at": jwt_report.when(now),
             "clock": clock,
+            "host clock": jwt_report.when(host_now),
+            "skew seconds": round(live.clock.skew, 3) if live.clock is not None else None,
             "algorithm": config.algorithm,
             "room": room_jid,
         },
-        secrets=frozenset({*env_secrets(env), token}),
+        secrets=frozenset(secrets),
     )
 
 

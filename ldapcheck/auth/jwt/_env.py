@@ -83,3 +83,47 @@ def render_options(env: Mapping[str, str]) -> dict[str, object]:
     if jwt and env.get("JWT_ASAP_KEYSERVER"):
         options["asap_key_server"] = lua_string(env["JWT_ASAP_KEYSERVER"], "JWT_ASAP_KEYSERVER")
     return options
+
+
+# The variable each rendered option comes from (for the operator: they edit the .env, not the Lua).
+OPTION_SOURCES = {
+    "muc_mapper_domain_base": "XMPP_DOMAIN",
+    "muc_mapper_domain_prefix": "XMPP_MUC_DOMAIN",
+    "app_id": "JWT_APP_ID",
+    "allow_empty_token": "JWT_ALLOW_EMPTY",
+    "enable_domain_verification": "JWT_ENABLE_DOMAIN_VERIFICATION",
+    "asap_accepted_issuers": "JWT_ACCEPTED_ISSUERS",
+    "asap_accepted_audiences": "JWT_ACCEPTED_AUDIENCES",
+    "signature_algorithm": "JWT_SIGN_TYPE",
+    "app_secret": "JWT_APP_SECRET",
+    "asap_key_server": "JWT_ASAP_KEYSERVER",
+}
+SECRET_OPTIONS = frozenset({"app_secret"})
+
+
+def differences(
+    expected: Mapping[str, object], running: Mapping[str, object], *, where: str = "container"
+) -> list[str]:
+    """The rendered token options that differ, one line each: `JWT_APP_ID (app_id): .env 'a', container 'b'`.
+
+    A secret option says only that it differs (or is rendered on one side only): never a character of it.
+    """
+    lines: list[str] = []
+    for option, var in OPTION_SOURCES.items():
+        want, have = expected.get(option), running.get(option)
+        if want == have:
+            continue
+        label = f"{var} ({option})"
+        if option in SECRET_OPTIONS:
+            if want is None or have is None:
+                side = ".env" if have is None else where
+                lines.append(f"{label}: rendered only from the {side}'s value (not shown)")
+            else:
+                lines.append(f"{label} differs (not shown)")
+            continue
+        lines.append(f"{label}: .env {_shown(want)}, {where} {_shown(have)}")
+    return lines
+
+
+def _shown(value: object) -> str:
+    return "(not rendered)" if value is None else repr(value)

@@ -153,10 +153,20 @@ class TokenConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TokenConfig:
-        """As docker-jitsi-meet's prosody template renders the main VirtualHost from a ``.env``."""
+        """As docker-jitsi-meet's prosody template renders the main VirtualHost from a ``.env`` (or a container's
+        environment). ValueError when it does not turn tokens on or holds what the Lua config cannot; its message
+        never holds a character of JWT_APP_SECRET."""
         from ldapcheck.auth.jwt._env import render_options
 
-        return cls.from_prosody_options(render_options(env))
+        try:
+            options = render_options(env)
+        except ValueError as exc:
+            if str(exc).startswith("JWT_APP_SECRET"):
+                raise ValueError(
+                    "JWT_APP_SECRET holds a character prosody's Lua config cannot hold ('\"', '\\', a line break)"
+                ) from None
+            raise
+        return cls.from_prosody_options(options)
 
 
 def check_config(config: TokenConfig) -> str | None:

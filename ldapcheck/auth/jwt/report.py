@@ -1,21 +1,27 @@
 """A verification as report steps `jwt.<rule>` in prosody's order, and the verdict naming the first failing rule.
 
 Steps show what prosody would log (the exact reason), the stable id and the fix; the first step shows the decoded
-header and claims (never the signature). The time, the clock and the configuration source are stated, and what
-is not checked (the running container's rendered config, its clock) is said as a skipped step.
+header and claims (never the signature). The time, the clock and the configuration source are stated: the running
+container's settings against the `.env` (`jwt.rendered`) and its clock against this host's (`jwt.clock`), or, without
+a container, that they were not checked and why (a skipped step).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from ldapcheck.auth.jwt.model import JoinResult, RuleResult, RuleStatus, TokenConfig, Verification
 from ldapcheck.auth.jwt.rules import JOIN_RULES
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core.model import Status, StepResult, Verdict
+from ldapcheck.jitsi.fixes import RECREATE
+
+if TYPE_CHECKING:
+    from ldapcheck.auth.jwt.steps import ContainerClock
 
 _SHOWN_JSON = 2000  # characters of header/claims JSON shown (cjson allows 1000 levels of nesting)
 _STATUS = {
@@ -26,15 +32,39 @@ _STATUS = {
 }
 
 
+CLOCK_SKEW_MAX = 5.0  # seconds between the container's clock and this host's; prosody's exp/nbf have no leeway
+CLOCK_FIX = (
+    "Synchronise the Docker host's clock (NTP: `timedatectl set-ntp true`), and issue tokens with nbf a little in "
+    "the past."
+)
+
+
+@dataclass(kw_only=True)
+class Running:
+    """The running prosody container `token check` read, or why there is none."""
+
+    name: str | None = None
+    env: dict[str, str] | None = None  # None: no container (then `missing` says why; "" for --no-container)
+    clock: ContainerClock | None = None
+    clock_note: str = ""  # why the clock was not read
+    missing: str = ""
+    failure_id: str | None = None  # a container that was asked for (or is ambiguous) and not read: a warning
+    hint: str = ""
+    differences: list[str] = field(default_factory=list)  # rendered options, container vs .env (secret not shown)
+    env_error: str = ""  # the .env does not render token settings (the container's do)
+
+
 @dataclass(frozen=True, kw_only=True)
 class CheckInput:
     """What was judged, and against what: for the steps' wording."""
 
     now: float
-    clock: str  # "this host's clock" or "--at"
+    clock: str  # "the prosody container's clock", "this host's clock" or "--at"
     env_file: str
     room: str | None = None  # as given to --room
     room_jid: str | None = None
+    host_now: float | None = None  # this host's clock when the token was judged
+    running: Running = field(default_factory=Running)
 
 
 def step_id(rule_id: str) -> str:
@@ -177,23 +207,88 @@ def _join_steps(join: JoinResult | None, config: TokenConfig, at: CheckInput) ->
     return steps
 
 
-def _not_checked(at: CheckInput) -> list[StepResult]:
-    return [
-        StepResult(
+def _rendered_step(at: CheckInput) -> StepResult:
+    live = at.running
+    title = "the running prosody's token settings"
+    if live.env is None:
+        why = f"no prosody container ({live.missing})" if live.missing else "--no-container"
+        return StepResult(
             id="jwt.rendered",
-            title="the running prosody's token settings",
-            status=Status.SKIP,
-            summary=f"not checked: judged from {at.env_file} as docker-jitsi-meet renders it; the running "
-            "container has it only after a recreate (docker compose up -d)",
-        ),
-        StepResult(
+            title=title,
+            status=Status.WARN if live.failure_id else Status.SKIP,
+            summary=f"not checked ({why}): judged with {at.env_file}'s settings as docker-jitsi-meet's template "
+            "renders them; a running container has them only after a recreate (docker compose up -d)",
+            failure_id=live.failure_id,
+            hint=live.hint if live.failure_id else "",
+        )
+    detail: dict[str, object] = {"container": live.name, "compared with": at.env_file}
+    if live.env_error:
+        return StepResult(
+            id="jwt.rendered",
+            title=title,
+            status=Status.WARN,
+            summary=f"judged with {live.name}'s settings; {live.env_error}",
+            detail=detail,
+            failure_id=ids.JM_RECREATE,
+            hint=f"The container runs with another environment than the .env: fix the .env, then `{RECREATE}`.",
+        )
+    if live.differences:
+        detail["differences"] = live.differences
+        return StepResult(
+            id="jwt.rendered",
+            title=title,
+            status=Status.WARN,
+            summary=f"judged with {live.name}'s settings, which differ from {at.env_file}'s: "
+            + "; ".join(live.differences),
+            detail=detail,
+            failure_id=ids.JM_RECREATE,
+            hint="The container was not recreated after .env changed (a restart keeps the old environment): "
+            f"`{RECREATE}`; tokens signed for the .env are refused until then.",
+        )
+    return StepResult(
+        id="jwt.rendered",
+        title=title,
+        status=Status.PASS,
+        summary=f"judged with {live.name}'s settings, as prosody's template renders them; {at.env_file} renders "
+        "the same",
+        detail=detail,
+    )
+
+
+def _clock_step(at: CheckInput) -> StepResult:
+    live = at.running
+    title = "prosody's clock"
+    judged = f"exp and nbf judged at {when(at.now)} by {at.clock}"
+    if live.env is None or live.clock is None:
+        why = "no container" if live.env is None else f"not read: {live.clock_note}"
+        return StepResult(
             id="jwt.clock",
-            title="prosody's clock",
+            title=title,
             status=Status.SKIP,
-            summary=f"not checked: exp and nbf judged at {when(at.now)} by {at.clock}; prosody uses the Docker "
-            "host's clock, with no leeway",
-        ),
-    ]
+            summary=f"not checked ({why}): {judged}; prosody uses the Docker host's clock, with no leeway",
+        )
+    skew = live.clock.skew
+    host = at.host_now if at.host_now is not None else at.now
+    way = "in agreement with" if skew == 0 else "ahead of" if skew > 0 else "behind"
+    detail: dict[str, object] = {
+        "container clock": when(host + skew),
+        "this host's clock": when(host),
+        "skew seconds": round(skew, 3),
+        "allowed": f"{CLOCK_SKEW_MAX:g} s (prosody itself allows none)",
+    }
+    apart = "" if skew == 0 else f"{abs(skew):.1f} s "
+    summary = f"{live.name}'s clock is {apart}{way} this host's ({when(host)}): {judged}"
+    if abs(skew) > CLOCK_SKEW_MAX:
+        return StepResult(
+            id="jwt.clock",
+            title=title,
+            status=Status.WARN,
+            summary=summary,
+            detail=detail,
+            failure_id=ids.JWT_CLOCK,
+            hint=CLOCK_FIX,
+        )
+    return StepResult(id="jwt.clock", title=title, status=Status.PASS, summary=summary, detail=detail)
 
 
 def steps(v: Verification, join: JoinResult | None, config: TokenConfig, at: CheckInput) -> list[StepResult]:
@@ -202,7 +297,8 @@ def steps(v: Verification, join: JoinResult | None, config: TokenConfig, at: Che
         _token_step(v),
         *(_rule_step(r, v, at) for r in v.rules),
         *_join_steps(join, config, at),
-        *_not_checked(at),
+        _rendered_step(at),
+        _clock_step(at),
     ]
 
 

@@ -14,14 +14,17 @@ import re
 import time
 import urllib.parse
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ldapcheck.adapters import xmpp
+from ldapcheck.auth.jwt.report import CLOCK_FIX, CLOCK_SKEW_MAX
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core import facts as fact
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 from ldapcheck.jitsi import jicofo, login, web
+from ldapcheck.jitsi.container.session import ContainerSession
 from ldapcheck.jitsi.container.steps import FIND
 from ldapcheck.jitsi.deployment import JitsiView
 from ldapcheck.jitsi.fixes import RECREATE
@@ -39,7 +42,6 @@ LOGIN_WEBSOCKET = "jwt.login.websocket"
 MODULE_STATE = "jwt.module_state"  # "missing" (not loadable), "config" (loaded, settings refused), "ok"
 TOKEN_OK = "jwt.token_ok"
 NOT_CHECKED = "jwt.not_checked"  # a live login that could not be judged (the module is absent)
-CLOCK_SKEW_MAX = 5.0  # seconds; prosody's exp/nbf checks have zero leeway
 _MODULE_VALUE = "_jwt_module_state"
 
 # prosody's log lines that say the token module is not there or not working (auth-modes.md §4.3 JWT-LUA-DEPS).
@@ -216,25 +218,51 @@ def skew(clock: float, window: tuple[float, float]) -> float:
     return 0.0
 
 
+NO_CLOCK = "the container's shell did not report its clock ($EPOCHREALTIME, bash 5)"
+CONTAINER_CLOCK = "the prosody container's clock"
+
+
+@dataclass(frozen=True)
+class ContainerClock:
+    """The container's clock as the facts exec read it, and how far it lies from this host's (0: agrees)."""
+
+    reading: float  # the container's epoch seconds when the exec started
+    skew: float  # seconds the container is ahead of this host (negative: behind)
+
+    def now(self) -> float:
+        """The container's clock now: this host's, moved by the skew."""
+        return time.time() + self.skew
+
+
+def read_clock(session: ContainerSession) -> ContainerClock | None:
+    """The container's clock from the session's facts exec (None when its shell did not report it).
+
+    Raises what the facts exec raises (CheckFailed DOCKER-*)."""
+    f = session.facts()
+    if f.clock is None or f.host_window is None:
+        return None
+    return ContainerClock(reading=f.clock, skew=skew(f.clock, f.host_window))
+
+
 def _container_now(ctx: JitsiView) -> tuple[float, str]:
     """The container's clock now (its facts' reading carried forward), else this host's."""
     if ctx.inspect:
         try:
-            f = ctx.session.facts()
+            clock = read_clock(ctx.session)
         except Exception:
-            f = None
-        if f is not None and f.clock is not None and f.host_window is not None:
-            return time.time() + skew(f.clock, f.host_window), "the prosody container's clock"
+            clock = None
+        if clock is not None:
+            return clock.now(), CONTAINER_CLOCK
     return time.time(), "this host's clock (the container's was not read)"
 
 
 def _clock_run(ctx: JitsiView) -> Outcome:
-    f = ctx.session.facts()
-    if f.clock is None or f.host_window is None:
-        raise StepSkipped("not checked: the container's shell did not report its clock ($EPOCHREALTIME, bash 5)")
-    off = skew(f.clock, f.host_window)
+    clock = read_clock(ctx.session)
+    if clock is None:
+        raise StepSkipped(f"not checked: {NO_CLOCK}")
+    off = clock.skew
     detail: dict[str, object] = {
-        "container": datetime.fromtimestamp(f.clock).astimezone().isoformat(timespec="seconds"),
+        "container": datetime.fromtimestamp(clock.reading).astimezone().isoformat(timespec="seconds"),
         "skew seconds": round(off, 3),
         "allowed": f"{CLOCK_SKEW_MAX:g} s (prosody itself allows none)",
     }
@@ -245,8 +273,7 @@ def _clock_run(ctx: JitsiView) -> Outcome:
             ids.JWT_CLOCK,
             f"the prosody container's clock is {abs(off):.1f} s {way} this host's: prosody checks exp and nbf with "
             "no leeway, so fresh tokens fail 'Not acceptable by nbf' and expiring ones 'Not acceptable by exp'",
-            hint="Synchronise the Docker host's clock (NTP: `timedatectl set-ntp true`), and issue tokens with nbf "
-            "a little in the past.",
+            hint=CLOCK_FIX,
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "clock"},
@@ -328,12 +355,9 @@ def _token_config(ctx: JitsiView) -> Any:
     try:
         return TokenConfig.from_env(ctx.env())
     except ValueError as exc:
-        message = str(exc)
-        if message.startswith("JWT_APP_SECRET"):
-            message = "JWT_APP_SECRET holds a character prosody's Lua config cannot hold"
         raise CheckFailed(
             ids.JWT_CONFIG,
-            f"the container's token settings cannot be used: {message}",
+            f"the container's token settings cannot be used: {exc}",
             hint="Fix JWT_* in .env (`ldapcheck lint`), then recreate prosody: " + RECREATE,
             facts={fact.LINK: "prosody"},
         ) from None

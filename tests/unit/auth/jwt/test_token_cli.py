@@ -25,7 +25,9 @@ ENV = (
     f"ENABLE_AUTH=1\nAUTH_TYPE=jwt\nJWT_APP_ID=myapp\nJWT_APP_SECRET='{SECRET}'\nPUBLIC_URL=https://meet.example.org\n"
 )
 NOW = 1767225600.0
-BASE_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"}
+# No engine: the CLI's default container lookup finds none (never the machine's own containers) and falls back.
+NO_ENGINE = "unix:///nonexistent/ldapcheck-test-docker.sock"
+BASE_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8", "DOCKER_HOST": NO_ENGINE}
 
 
 @pytest.fixture
