@@ -170,7 +170,6 @@ def fake_ldap(silent_at: str, *, base: str = BASE) -> Iterator[FakeLdap]:
         listener.close()
 
 
-@contextlib.contextmanager
 def silent_unix_server(path: str) -> Iterator[threading.Event]:
     """A unix socket at `path` that accepts and never answers; yields an event set once a client connected."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

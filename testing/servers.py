@@ -1,4 +1,4 @@
-"""Servers that misbehave on purpose, for tests of bounded waits (127.0.0.1 only)."""
+"""Servers that misbehave on purpose, for tests of bounded waits (127.0.0.1 or a unix socket only)."""
 
 from __future__ import annotations
 
@@ -9,27 +9,46 @@ from collections.abc import Iterator
 
 
 @contextlib.contextmanager
-def silent_server() -> Iterator[int]:
-    """A TCP server on 127.0.0.1 that accepts every connection and never answers; yields its port."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = int(listener.getsockname()[1])
+def _holding(listener: socket.socket) -> Iterator[threading.Event]:
+    """Accept every connection on `listener` and never answer; yields an event set once a client connected."""
+    connected = threading.Event()
     held: list[socket.socket] = []
     stop = threading.Event()
 
     def accept() -> None:
-        listener.settimeout(0.2)
+        listener.settimeout(0.1)
         while not stop.is_set():
             with contextlib.suppress(OSError):
                 conn, _ = listener.accept()
                 held.append(conn)
+                connected.set()
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        yield port
+        yield connected
     finally:
         stop.set()
         thread.join(5)
         for conn in held:
-            conn.close()
+            with contextlib.suppress(OSError):
+                conn.close()
         listener.close()
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[int]:
+    """A TCP server on 127.0.0.1 that accepts every connection and never answers; yields its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    with _holding(listener):
+        yield int(listener.getsockname()[1])
+
+
+@contextlib.contextmanager
+def silent_unix_server(path: str) -> Iterator[threading.Event]:
+    """A unix socket at `path` that accepts and never answers; yields an event set once a client connected."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(16)
+    with _holding(listener) as connected:
+        yield connected

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from testing.fakeldap import BASE, fake_ldap, silent_unix_server
-from testing.servers import silent_server
+from testing.fakeldap import BASE, fake_ldap
+from testing.servers import silent_server, silent_unix_server
 
 TIMEOUT = "1"
 BOUND = 30  # seconds any one run may take (the timeouts above make them end in ~1-3 s)
