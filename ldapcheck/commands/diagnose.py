@@ -13,14 +13,17 @@ from ldapcheck.auth import modes
 from ldapcheck.auth.ldap import chain
 from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView, session_options
 from ldapcheck.auth.ldap.settings import Settings, read_env_file
-from ldapcheck.auth.ldap.verdict import decide
+from ldapcheck.auth.ldap.verdict import LOGIN_STEPS, decide
 from ldapcheck.commands.secrets import env_secrets, secret_keys
 from ldapcheck.commands.source import LdapSource, load_settings
-from ldapcheck.core.model import Report
+from ldapcheck.core.model import Report, Status
 from ldapcheck.core.runner import Run
 from ldapcheck.core.secrets import Secret
+from ldapcheck.jitsi import login
 from ldapcheck.jitsi.container.session import ContainerSession
+from ldapcheck.jitsi.deployment import JitsiView
 from ldapcheck.jitsi.modes import auth_modes
+from ldapcheck.jitsi.shared import steps as shared_steps
 
 
 @dataclass(kw_only=True)
@@ -115,6 +118,36 @@ def _ldap_requested(source: LdapSource, env_file: str | None) -> bool:
     return bool(env.get("LDAP_URL")) or auth_modes(env).requested("ldap")
 
 
+# The steps of the LDAP path that try the user's password (the host's bind, saslauthd over its socket, testsaslauthd).
+PASSWORD_STEPS = ("ldap.user_bind", *LOGIN_STEPS)
+
+
+def _jitsi_view(
+    session: ContainerSession,
+    expected_env: Mapping[str, str] | None,
+    host_options: chain.ChainOptions,
+    timeout: float,
+    run: Run,
+) -> JitsiView:
+    """The shared Jitsi steps' view of this LDAP run: the same prosody session; web must be prosody's sibling.
+
+    The password is tried once per run: when the host bind or saslauthd (over its socket) already tried it, the
+    browser's transports only read the mechanisms they offer; only when neither ran does the first of them try it.
+    """
+    jitsi = JitsiView(
+        session=session,
+        expected_env=expected_env,
+        login=host_options.user,
+        password=host_options.password,
+        timeout=timeout,
+        web_required=True,
+    )
+    tried = [i for i in PASSWORD_STEPS if (r := run.results.get(i)) is not None and r.status is not Status.SKIP]
+    if tried:
+        login.password_tried(jitsi, tried[-1])
+    return jitsi
+
+
 def diagnose(
     settings: Settings,
     host_options: chain.ChainOptions,
@@ -124,7 +157,8 @@ def diagnose(
     env_file: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Report:
-    """The host chain, then (with `inside`) the container chain, and the verdict over both."""
+    """The host chain, then (with `inside`) the container chain and the shared Jitsi steps (web, jicofo, env split,
+    the browser's login, what users will see), and the verdict over all of them."""
     view = None
     if inside is not None:
         view = SaslauthdView(
@@ -150,6 +184,7 @@ def diagnose(
         session.results = run.results  # the container steps compare with the host's (NET-CONTAINER)
         session.secrets.update(secrets)
         run.phase(ldap.container_steps(session.targets()), view, background_ms=session.claim_background_ms)
+        run.phase(shared_steps(), _jitsi_view(session, expected_env, host_options, settings.timeout, run))
         session.close()
         secrets = session.secrets
         meta["container"] = session.name if session.container is not None else None

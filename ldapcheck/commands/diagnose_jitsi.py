@@ -18,11 +18,12 @@ from ldapcheck.core.model import Report
 from ldapcheck.core.runner import Run
 from ldapcheck.core.secrets import Secret
 from ldapcheck.core.verdict import Rule, decide
-from ldapcheck.jitsi import jicofo, login, web
+from ldapcheck.jitsi import login, web
 from ldapcheck.jitsi import verdict as shared
 from ldapcheck.jitsi.container.steps import env_drift_step, head_steps
 from ldapcheck.jitsi.deployment import SHARED_KEYS, JitsiView
 from ldapcheck.jitsi.modes import auth_modes
+from ldapcheck.jitsi.shared import steps as shared_steps
 
 if TYPE_CHECKING:
     from ldapcheck.commands.diagnose import Inside
@@ -89,9 +90,7 @@ def diagnose_jitsi(
             *head_steps(),
             env_drift_step(keys, secret, shown=[k for k in keys if k not in secret]),
             *(mode.container_steps() if mode is not None else []),
-            *web.steps(),
-            *jicofo.steps(),
-            *login.steps(),
+            *shared_steps(),
         ]
     run.phase(steps, view, background_ms=view.session.claim_background_ms if inside is not None else None)
     if inside is not None:

@@ -59,6 +59,9 @@ class JitsiView:
     room: str | None = None  # the room the token is for (as typed in the URL)
     timeout: float = 5.0
     inspect: bool = True  # False with --no-container: the containers are not looked at
+    # True: the web steps (config.js, BOSH, WebSocket) need the web container of prosody's project and are
+    # "not checked" without it, rather than trusting PUBLIC_URL alone (the LDAP path: a prosody without web).
+    web_required: bool = False
     values: dict[str, object] = field(default_factory=dict)
     _siblings: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -93,6 +96,12 @@ class JitsiView:
             if web is not None:
                 url = dockeradapter.container_env(web).get("PUBLIC_URL", "")
         return url.rstrip("/")
+
+    def web_missing(self) -> str | None:
+        """Why the web steps are not checked (None when they can run): web_required and no web container found."""
+        if self.web_required and self.inspect and self.sibling("web") is None:
+            return "not checked: no web container (compose service web) in prosody's project"
+        return None
 
     # --- prosody's rendered config ---------------------------------------------------------------
     def prosody_config(self) -> tuple[str, dict[str, str], dict[str, ProsodyHost]] | None:

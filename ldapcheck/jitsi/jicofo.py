@@ -29,6 +29,8 @@ class JicofoAuth:
     enabled: bool
     type: str = "NONE"
     login_url: str = ""
+    auto_login: bool = True  # enable-auto-login (jicofo's default true; docker renders ENABLE_AUTO_LOGIN, default 1)
+    lifetime: str = "24 hours"  # authentication-lifetime (JICOFO_AUTH_LIFETIME)
 
 
 def parse_jicofo_auth(text: str) -> JicofoAuth:
@@ -44,7 +46,36 @@ def parse_jicofo_auth(text: str) -> JicofoAuth:
         return found.group(1).strip() if found else ""
 
     enabled = get("enabled").lower() == "true"
-    return JicofoAuth(enabled=enabled, type=(get("type") or "NONE").upper(), login_url=get("login-url"))
+    return JicofoAuth(
+        enabled=enabled,
+        type=(get("type") or "NONE").upper(),
+        login_url=get("login-url"),
+        auto_login=get("enable-auto-login").lower() != "false",
+        lifetime=get("authentication-lifetime") or "24 hours",
+    )
+
+
+def auto_login_note(auth: JicofoAuth) -> tuple[str, str]:
+    """(what ENABLE_AUTO_LOGIN means here, the hint) for an enabled authentication block (auth-modes.md §1.4)."""
+    if auth.type == "JWT":
+        return (
+            "enable-auto-login is not used with type = JWT (jicofo's JWT authority has auto-login off and 1-minute "
+            "sessions: every join shows its token)",
+            "",
+        )
+    if auth.auto_login:
+        return (
+            f"enable-auto-login = true (ENABLE_AUTO_LOGIN, default 1): after one login the browser keeps jicofo's "
+            f"session for {auth.lifetime} (JICOFO_AUTH_LIFETIME) and is not asked again; on a shared machine the "
+            f"next person inherits the login ({ids.JICOFO_AUTOLOGIN}, informational)",
+            "Set ENABLE_AUTO_LOGIN=0 or a shorter JICOFO_AUTH_LIFETIME (e.g. '1 hour') if logins must not persist, "
+            "then `docker compose up -d --force-recreate jicofo`.",
+        )
+    return (
+        "enable-auto-login = false (ENABLE_AUTO_LOGIN=0): the browser keeps no jicofo session, users log in again "
+        "for every room they create",
+        "",
+    )
 
 
 def _read_conf(ctx: JitsiView) -> tuple[str, str]:
@@ -102,6 +133,10 @@ def _jicofo_run(ctx: JitsiView) -> Outcome:
             reproduce=reproduce,
             facts={fact.LINK: "jicofo"},
         )
+    note, note_hint = auto_login_note(auth)
+    detail["enable-auto-login"] = auth.auto_login
+    detail["authentication-lifetime"] = auth.lifetime
+    detail["auto-login"] = note
     if auth.login_url != ctx.domain:
         raise CheckFailed(
             ids.JICOFO_LOGINURL,
@@ -112,10 +147,13 @@ def _jicofo_run(ctx: JitsiView) -> Outcome:
             reproduce=reproduce,
             facts={fact.LINK: "jicofo"},
         )
+    auto = "" if auth.type == "JWT" else f", enable-auto-login = {str(auth.auto_login).lower()}"
     return Outcome(
-        summary=f'authentication enabled, type = {auth.type}, login-url = "{auth.login_url}"',
+        summary=f'authentication enabled, type = {auth.type}, login-url = "{auth.login_url}"{auto}; {note}',
         detail=detail,
+        hint=note_hint,
         reproduce=reproduce,
+        facts={"jicofo.auto_login": auth.auto_login, "jicofo.lifetime": auth.lifetime},
     )
 
 

@@ -30,6 +30,14 @@ TEXT = "xmpp.text"
 SUCCESS = "xmpp.success"
 PASSWORD_MECHS = ("PLAIN", "SCRAM-SHA-1")
 _ATTEMPTED = "_password_attempted"
+_TRIED_BY = "_password_tried_by"
+
+
+def password_tried(ctx: JitsiView, step_id: str) -> None:
+    """Another step of this run already tried the password (the LDAP path: saslauthd over its socket): the login
+    steps then only read the mechanisms each transport offers, so the password is tried once per run in total."""
+    ctx.values[_ATTEMPTED] = True
+    ctx.values[_TRIED_BY] = step_id
 
 
 def c2s_endpoint(ctx: JitsiView) -> tuple[str, int]:
@@ -60,6 +68,9 @@ def _endpoint(ctx: JitsiView, transport: xmpp.Transport) -> str:
     if transport is xmpp.Transport.C2S:
         host, port = c2s_endpoint(ctx)
         return f"{host}:{port}"
+    missing = ctx.web_missing()
+    if missing is not None:
+        raise StepSkipped(missing)
     url = ctx.public_url()
     if not url:
         raise StepSkipped("not checked: no PUBLIC_URL in the .env or the web container")
@@ -142,7 +153,12 @@ def _login_run(transport: xmpp.Transport, failure_id: str) -> Callable[[JitsiVie
                     reproduce=reproduce,
                     facts={**facts, fact.LINK: "xmpp", SUCCESS: False},
                 )
-            why = "the password was tried once already" if ctx.login and ctx.password else "no --user given"
+            by = ctx.values.get(_TRIED_BY)
+            why = (
+                ("the password was tried once already" + (f", by {by}" if by else ""))
+                if ctx.login and ctx.password
+                else "no --user given"
+            )
             return Outcome(
                 summary=f"{transport} {via} reaches {ctx.domain}: offers {', '.join(mechanisms)} ({why})",
                 detail=detail,

@@ -47,7 +47,7 @@ def config_js(ctx: JitsiView) -> ConfigJs | None:
     """config.js from PUBLIC_URL (memoised in the view's values; None when it cannot be fetched)."""
     key = "_config_js"
     if key not in ctx.values:
-        url = ctx.public_url()
+        url = ctx.public_url() if ctx.web_missing() is None else ""
         answer = http_get(f"{url}/config.js", timeout=ctx.timeout, limit=1 << 20) if url else None
         ctx.values[key] = (
             parse_config_js(answer.body.decode("utf-8", "replace")) if answer and answer.status == 200 else None
@@ -57,6 +57,9 @@ def config_js(ctx: JitsiView) -> ConfigJs | None:
 
 
 def _config_js_run(ctx: JitsiView) -> Outcome:
+    missing = ctx.web_missing()
+    if missing is not None:
+        raise StepSkipped(missing)
     url = ctx.public_url()
     if not url:
         raise StepSkipped("not checked: no PUBLIC_URL in the .env or the web container")

@@ -2,7 +2,7 @@
 
 docker-compose v1 (Debian's 1.29, installed by scripts/ensure-docker.sh) is what these machines have; the file
 is written for v2 as well. The lab's files (seed, certificates, saslauthd.conf, .env) come from `lab up`, whose
-SDK-started containers are removed first, so compose starts the two services itself.
+SDK-started containers (web and jicofo too) are removed first, so compose starts the two services itself.
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ def compose_lab(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
     assert up.returncode == 0, up.stderr
     try:
         values = read_env_file(str(env_file)).values()
-        subprocess.run(
-            ["docker", "rm", "-f", f"{project}-openldap-1", f"{project}-prosody-1"], capture_output=True, check=True
-        )
+        # web and jicofo go too: compose/lab.yml has no web service, and lab up's nginx would proxy /http-bind to a
+        # BOSH listener compose's prosody does not open (diagnose would rightly name WEB-BOSH).
+        lab_up = [f"{project}-{service}-1" for service in ("openldap", "prosody", "web", "jicofo")]
+        subprocess.run(["docker", "rm", "-f", *lab_up], capture_output=True, check=True)
         started = run([*compose, "up", "-d"], env)
         assert started.returncode == 0, started.stderr
         yield project, env_file, values

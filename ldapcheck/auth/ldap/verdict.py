@@ -18,6 +18,7 @@ from ldapcheck.core import facts as F
 from ldapcheck.core.model import Status, StepResult, Verdict
 from ldapcheck.core.verdict import Evidence, Rule, fact_line
 from ldapcheck.core.verdict import decide as decide_with
+from ldapcheck.jitsi import verdict as shared
 from ldapcheck.jitsi.fixes import RECREATE
 
 # Step id (or id prefix, ending in "[") → the link it tests. Steps not listed are not links of the login chain.
@@ -427,8 +428,11 @@ def success(ev: Evidence) -> Verdict | None:
     return _success(ev, paths_of(ev), ev.login)
 
 
-# Most specific first.
-RULES: tuple[Rule, ...] = (gate, not_inspected, two_paths, one_path, any_failure, success)
+# Most specific first: the LDAP chain's own rules, then the shared Jitsi rules (web's transports while saslauthd
+# answers, jicofo, the env split, the guest host, prosody's own refusal), then any other failure, then success.
+# The shared rules come after the chain's, so a broken link of the LDAP chain is always named first.
+LDAP_RULES: tuple[Rule, ...] = (gate, not_inspected, two_paths, one_path)
+RULES: tuple[Rule, ...] = (*LDAP_RULES, *shared.AFTER, any_failure, success)
 
 
 def decide(results: Sequence[StepResult], *, login: str | None = None) -> Verdict | None:

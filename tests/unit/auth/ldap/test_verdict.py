@@ -88,6 +88,20 @@ LOCKED = fail("ldap.account_state", "OL-PPOLICY", account="locked")
 BAD_PW = fail("ldap.user_bind", "RC-49", bind="user")
 
 
+# The shared Jitsi steps the LDAP path runs after its container phase (BOSH and WebSocket only read the
+# mechanisms: saslauthd already tried the password), and BOSH broken at nginx.
+JITSI_OK = [
+    ok("xmpp.login.websocket", **{"xmpp.transport": "websocket", "xmpp.attempt": "probe"}),
+    ok("xmpp.login.bosh", **{"xmpp.transport": "bosh", "xmpp.attempt": "probe"}),
+    ok("web.config_js"),
+    ok("jitsi.env_split"),
+    ok("jicofo.auth"),
+    ok("xmpp.login.c2s", **{"xmpp.transport": "c2s", "xmpp.attempt": "probe"}),
+    warn("jitsi.experience", "GUEST-OFF-PROMPT", login_unaffected=True),
+]
+BOSH_BROKEN = fail("xmpp.login.bosh", "WEB-BOSH", link="bosh", **{"xmpp.attempt": "none"})
+
+
 def c_chain_fail(fid: str, link: str, **facts: object) -> StepResult:
     return fail("container.ldap_chain", fid, link=link, **facts)
 
@@ -340,6 +354,29 @@ ROWS = [
         [*HOST_OK, *replace(C_OK, DRIFT), LOGIN_OK],
         "JM-RECREATE",
         recreate=True,
+    ),
+    # --- the shared Jitsi steps after the container phase: named only when the LDAP chain works -----------------
+    Row(
+        "BOSH broken at nginx while saslauthd says OK",
+        [*HOST_OK, *C_OK, LOGIN_OK, *JITSI_OK[:1], BOSH_BROKEN, *JITSI_OK[2:]],
+        "WEB-BOSH",
+        cause=("through the web container", "xmpp.login.websocket"),
+    ),
+    Row(
+        "jicofo's authentication off while saslauthd says OK",
+        [*HOST_OK, *C_OK, LOGIN_OK, *replace(JITSI_OK, fail("jicofo.auth", "JICOFO-AUTH-OFF", link="jicofo"))],
+        "JICOFO-AUTH-OFF",
+    ),
+    Row(
+        "a broken LDAP link is named before web's transport",
+        [*host_broken_at(BAD_PW), *C_OK, LOGIN_NO, *replace(JITSI_OK, BOSH_BROKEN)],
+        "RC-49",
+    ),
+    Row(
+        "healthy login with the shared Jitsi steps",
+        [*HOST_OK, *C_OK, LOGIN_OK, *JITSI_OK],
+        None,
+        cause=("alice can log in through Jitsi",),
     ),
 ]
 
