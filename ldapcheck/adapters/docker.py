@@ -6,6 +6,7 @@ process listing inside the container and in no `docker inspect` of the exec.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 5.0
+# An exec whose stream ended early: how long a container that still says "running" may take to say it stopped.
+EARLY_END_SETTLE = 3.0
 COMPOSE_SERVICE_LABEL = "com.docker.compose.service"
 COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
 COMPOSE_NUMBER_LABEL = "com.docker.compose.container-number"
@@ -247,7 +250,7 @@ def exec_in(
             threading.Thread(target=_feed, args=(raw, stdin), daemon=True).start()
         stdout, stderr = _read_frames(raw, deadline=time.monotonic() + timeout)
     except TimeoutError:
-        raise DockerError(
+        raise _state_error(container, argv[0]) or DockerError(
             "exec-timeout",
             f"{argv[0]} inside {container.name} did not finish within {timeout:.0f} s",
             container=str(container.name),
@@ -265,6 +268,10 @@ def exec_in(
     except Exception:  # the output is what matters; the exit code is a detail
         log.debug("exec_inspect failed", exc_info=True)
         code = None
+    if code is None or int(code) >= 128:  # killed: by a signal, or with its container (stopped, removed)
+        gone = _state_error(container, argv[0], settle=EARLY_END_SETTLE)
+        if gone is not None:
+            raise gone
     return ExecResult(
         exit_code=int(code) if code is not None else -1,
         stdout=stdout.decode("utf-8", "replace"),
@@ -292,6 +299,7 @@ class ExecChannel:
         import secrets
 
         self.name = str(container.name)
+        self._container = container
         self.token = secrets.token_hex(16)
         self._argv0 = "exec"
         self._buffers = {1: b"", 2: b""}
@@ -344,7 +352,7 @@ class ExecChannel:
                     self._eof = True
         except TimeoutError:
             self.close()
-            raise DockerError(
+            raise _state_error(self._container, self._argv0) or DockerError(
                 "exec-timeout",
                 f"{self._argv0} inside {self.name} did not finish within {timeout:.0f} s",
                 container=self.name,
@@ -356,6 +364,11 @@ class ExecChannel:
                 f"the connection to {self._argv0} inside {self.name} broke: {_short(exc)}",
                 container=self.name,
             ) from None
+        if self._eof and not _boundary(self._buffers[1], marker):
+            gone = _state_error(self._container, self._argv0, settle=EARLY_END_SETTLE)  # ended with its container?
+            if gone is not None:
+                self.close()
+                raise gone
         out, out_rc = self._take(1, marker)
         err, err_rc = self._take(2, marker)
         code = out_rc if out_rc is not None else err_rc
@@ -387,6 +400,38 @@ class ExecChannel:
             _shutdown_write(self._raw)
             _close(self._sock)
             self._sock = None
+
+
+def _state_error(container: Container, argv0: str, *, settle: float = 0.0) -> DockerError | None:
+    """Why an exec ended early or hangs, when its container is the reason: removed, stopped or paused.
+
+    `settle` > 0 (the exec's stream ended early): the engine may still call a stopping container running for a
+    moment after its processes died, so wait up to `settle` seconds for it to say "not running".
+    """
+    import docker.errors
+
+    name = str(container.name)
+    try:
+        if settle > 0:
+            container.reload()
+            if container.status == "running" and container.client is not None:
+                with contextlib.suppress(Exception):  # still running after `settle`: the exec ended on its own
+                    container.client.api.wait(str(container.id), timeout=max(1, round(settle)), condition="not-running")
+        container.reload()
+    except docker.errors.NotFound:
+        return DockerError("no-container", f"container {name} was removed while {argv0} ran in it", container=name)
+    except Exception:  # the engine's answer would only have refined the message
+        log.debug("could not inspect %s after its exec ended", name, exc_info=True)
+        return None
+    if container.status == "paused":
+        return DockerError(
+            "paused", f"container {name} was paused while {argv0} ran in it (its processes are frozen)", container=name
+        )
+    if container.status != "running":
+        return DockerError(
+            "stopped", f"container {name} stopped ({container.status}) while {argv0} ran in it", container=name
+        )
+    return None
 
 
 def _boundary(data: bytes, marker: bytes) -> tuple[int, int, int | None] | None:

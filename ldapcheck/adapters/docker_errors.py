@@ -15,6 +15,7 @@ DockerErrorKind = Literal[
     "no-container",  # no container by that name, or none found by label/image
     "ambiguous",  # several candidates and nothing to choose one
     "stopped",  # the container exists but does not run
+    "paused",  # the container is paused (`docker pause`): its processes are frozen
     "exec",  # an exec could not be started
     "exec-timeout",  # an exec did not finish in time
     "exec-broken",  # the connection to a running exec broke

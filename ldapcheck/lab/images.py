@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 DEFAULT_BASE_IMAGE = "ldapcheck/debian-base:bookworm"
 UPSTREAM_BASE_IMAGE = "debian:bookworm-slim"
 LAB_IMAGES = {OPENLDAP_IMAGE: "openldap", PROSODY_IMAGE: "prosody", WEB_IMAGE: "web", JICOFO_IMAGE: "jicofo"}
-# Built on demand only (the AD tests), never by `lab up`.
-EXTRA_IMAGES = {"ldapcheck/lab-samba-ad:latest": "samba-ad"}
+# Built on demand only (the AD tests, the docker-over-ssh test), never by `lab up`.
+EXTRA_IMAGES = {"ldapcheck/lab-samba-ad:latest": "samba-ad", "ldapcheck/test-docker-ssh:latest": "docker-ssh"}
 
 Progress = Callable[[str], None]
 

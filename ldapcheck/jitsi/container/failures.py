@@ -50,6 +50,13 @@ def failure(err: DockerError) -> CheckFailed:
                 hint="Start it: `docker compose up -d prosody` (or `docker start <name>`), then rerun.",
                 reproduce=f"docker logs --tail 50 {err.container}",
             )
+        case "paused":
+            return CheckFailed(
+                ids.DOCKER_STOPPED,
+                err.message,
+                hint=f"Resume it: `docker unpause {err.container}`, then rerun.",
+                reproduce=f"docker inspect --format '{{{{.State.Status}}}}' {err.container}",
+            )
         case "exec-timeout":
             hint = "The container may be overloaded or a network call inside it hangs."
         case "exec-broken":
