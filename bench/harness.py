@@ -9,6 +9,7 @@ its figures cannot be trusted.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import datetime
 import os
@@ -72,16 +73,25 @@ class Lab:
         return f"ldap://127.0.0.1:{self.port}"
 
 
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
+def bench_arguments(description: str | None, minutes_for_1m: int) -> argparse.Namespace:
+    """The options every directory bench takes (sizes, runs, a running lab, whether to rewrite the README)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, action="append", help="directory size(s); default 10000 and 100000")
+    parser.add_argument("--with-1m", action="store_true", help=f"also 1,000,000 users (~{minutes_for_1m} more minutes)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--lab-env",
+        action="append",
+        help="also measure a running lab (its .env with LAB_* values: port, admin, LAB_PROJECT or LAB_CONTAINER)",
+    )
+    parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
+    return parser.parse_args()
 
 
 @contextlib.contextmanager
 def lab(users: int, workdir: Path, lab_env: str | None = None) -> Iterator[Lab]:
     """A lab OpenLDAP seeded with `users` generated users (removed afterwards), or a running one from its lab .env."""
-    from ldapcheck.lab.containers import LabPaths, container_name, openldap_plan, run_container
+    from ldapcheck.lab.containers import LabPaths, container_name, openldap_plan, run_container, write_private
     from ldapcheck.lab.engine import docker_client
     from ldapcheck.lab.envfile import read_env_file, write_env_file
     from ldapcheck.lab.manager import prepare_files
@@ -98,7 +108,7 @@ def lab(users: int, workdir: Path, lab_env: str | None = None) -> Iterator[Lab]:
         )
         write_env_file(service_env, jitsi)
         pw = workdir / f"admin-{users}.pw"
-        _write_private(pw, values["LAB_ADMIN_PASSWORD"])
+        write_private(pw, values["LAB_ADMIN_PASSWORD"])
         name = values.get("LAB_CONTAINER") or container_name(values["LAB_PROJECT"], "openldap")
         yield Lab(users, int(values["LAB_LDAP_PORT"]), values["LAB_ADMIN_DN"], values["LDAP_BASE"], name,
                   admin_env, service_env, pw, reused=True)  # fmt: skip
@@ -116,7 +126,7 @@ def lab(users: int, workdir: Path, lab_env: str | None = None) -> Iterator[Lab]:
         )
         write_env_file(service_env, spec.jitsi_env())
         pw = workdir / f"admin-{users}.pw"
-        _write_private(pw, spec.admin_password)  # ldapsearch -y reads the whole file: no newline
+        write_private(pw, spec.admin_password)  # ldapsearch -y reads the whole file: no newline
         yield Lab(users, spec.ldap_port, spec.admin_dn, spec.suffix, container.name or "", admin_env, service_env, pw,
                   ready_seconds=time.monotonic() - start)  # fmt: skip
     finally:

@@ -19,7 +19,6 @@ with apt-get if ldapsearch is missing.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shlex
@@ -65,17 +64,7 @@ def peers(lab: harness.Lab) -> list[harness.Peer]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, action="append", help="directory size(s); default 10000 and 100000")
-    parser.add_argument("--with-1m", action="store_true", help="also 1,000,000 users (~4 more minutes)")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument(
-        "--lab-env",
-        action="append",
-        help="also measure a running lab (its .env with LAB_* values: port, admin, LAB_PROJECT or LAB_CONTAINER)",
-    )
-    parser.add_argument("--no-readme", action="store_true", help="print only; leave bench/README.md as it is")
-    args = parser.parse_args()
+    args = harness.bench_arguments(__doc__, minutes_for_1m=4)
     harness.ensure_tools()
     sizes = args.users or [10_000, 100_000]
     if args.with_1m:

@@ -168,32 +168,3 @@ def fake_ldap(silent_at: str, *, base: str = BASE) -> Iterator[FakeLdap]:
             with contextlib.suppress(OSError):
                 conn.close()
         listener.close()
-
-
-def silent_unix_server(path: str) -> Iterator[threading.Event]:
-    """A unix socket at `path` that accepts and never answers; yields an event set once a client connected."""
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(16)
-    connected = threading.Event()
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                conn, _ = listener.accept()
-                held.append(conn)
-                connected.set()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield connected
-    finally:
-        stop.set()
-        thread.join(5)
-        for conn in held:
-            conn.close()
-        listener.close()
