@@ -104,8 +104,7 @@ def running(inside: Inside, env: Mapping[str, str], env_file: Path) -> Running:
             session.locate()
             container_env = session.env()
         except CheckFailed as exc:
-            asked = any((inside.options.container, inside.options.project, inside.options.docker_host))
-            quiet = not asked and exc.failure_id in (ids.DOCKER_NO_CONTAINER, ids.DOCKER_UNAVAILABLE)
+            quiet = not _asked(inside) and exc.failure_id in (ids.DOCKER_NO_CONTAINER, ids.DOCKER_UNAVAILABLE)
             return Running(missing=exc.message, failure_id=None if quiet else exc.failure_id, hint=exc.hint)
         try:
             clock, note = read_clock(session), NO_CLOCK
@@ -116,6 +115,19 @@ def running(inside: Inside, env: Mapping[str, str], env_file: Path) -> Running:
         session.close()
 
 
+def _asked(inside: Inside) -> bool:
+    """Whether the container was named (--container, --project, --docker-host) rather than discovered."""
+    return any((inside.options.container, inside.options.project, inside.options.docker_host))
+
+
+def _uses_tokens(env: Mapping[str, str]) -> bool:
+    try:
+        token_config(env, "")
+    except ConfigError:
+        return False
+    return True
+
+
 def check(token: str, options: CheckOptions, inside: Inside | None = None) -> Report:
     """Judge `token` as prosody would: with the running container's settings and clock when `inside` finds it,
     else with this `.env` and this host's clock; a Report of steps `jwt.<rule>` with a verdict."""
@@ -123,11 +135,19 @@ def check(token: str, options: CheckOptions, inside: Inside | None = None) -> Re
     from ldapcheck.auth.jwt._env import differences, render_options
     from ldapcheck.auth.jwt.verify import verify, verify_room
     from ldapcheck.commands.secrets import env_secrets
+    from ldapcheck.core import catalogue as ids
 
     if not token.strip():
         raise ConfigError("the token is empty")
     env = read_env(options.env_file)
     live = running(inside, env, options.env_file) if inside is not None else jwt_report.Running(missing="")
+    if live.env is not None and inside is not None and not _asked(inside) and not _uses_tokens(live.env):
+        # Found by discovery only, and it does not use tokens: another deployment's prosody, not this .env's.
+        live = jwt_report.Running(
+            missing=f"the one found, {live.name}, does not use token authentication",
+            failure_id=ids.JM_AUTH_TYPE,
+            hint="Pass this deployment's prosody with --container NAME (or --project), or --no-container.",
+        )
     secrets = {*env_secrets(env), *env_secrets(live.env), token, *(inside.session.secrets if inside else ())}
     if live.env is None:
         config = token_config(env, options.env_file)

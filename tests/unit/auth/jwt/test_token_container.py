@@ -142,8 +142,19 @@ def test_env_without_tokens_beside_a_container_with_them(env_file: Path, tmp_pat
     assert report.exit_code() is ExitCode.OK
     step = report.step("jwt.rendered")
     assert step is not None and step.status is Status.WARN and "token authentication is not enabled" in step.summary
+    # Named with --container and not using tokens: unusable input (exit 2).
+    named = Inside(
+        options=ContainerOptions(container="jitsi-prosody-1"), session=session(clock(), {"ENABLE_AUTH": "0"})
+    )
     with pytest.raises(ConfigError, match="running prosody container jitsi-prosody-1: token authentication"):
-        check(token, CheckOptions(env_file=env_file), inside({"ENABLE_AUTH": "0"}))
+        check(token, CheckOptions(env_file=env_file), named)
+    # Only discovered: another deployment's prosody; the token is judged with the .env and this host's clock.
+    found = check(token, CheckOptions(env_file=env_file), inside({"ENABLE_AUTH": "0"}))
+    assert found.exit_code() is ExitCode.OK
+    assert found.meta["settings from"] == str(env_file) and found.meta["container"] is None
+    step = found.step("jwt.rendered")
+    assert step is not None and step.status is Status.WARN and step.failure_id == ids.JM_AUTH_TYPE
+    assert "jitsi-prosody-1, does not use token authentication" in step.summary
 
 
 def test_cli_no_container_excludes_the_container_options(env_file: Path) -> None:
