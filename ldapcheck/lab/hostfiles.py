@@ -26,6 +26,16 @@ from ldapcheck.lab.spec import JWT_APP_ID, LabSpec
 
 PROSODY_MAIN = "/etc/prosody/prosody.cfg.lua"
 SASL_GROUP_SETUP = "adduser --quiet prosody sasl\n"  # the LDAP guides' step: prosody may use saslauthd's socket
+# The token module's Lua libraries for prosody's Lua (5.4 on bookworm), where `luarocks install` puts them: Debian's
+# lua-basexx (5.1/5.2) and lua-inspect (5.1-5.3) do not cover 5.4 (lua-cjson and lua-luaossl do), and luajwtjitsi is
+# not in Debian at all (the image's stand-in: compose/debian-host/luajwtjitsi-standin.lua).
+LUA_ROCKS_DIR = "/usr/local/share/lua/5.4"
+TOKEN_LUA_SETUP = f"""install -d {LUA_ROCKS_DIR}
+install -m 0644 /usr/share/lua/5.2/basexx.lua {LUA_ROCKS_DIR}/basexx.lua
+install -m 0644 /usr/share/lua/5.3/inspect.lua {LUA_ROCKS_DIR}/inspect.lua
+install -m 0644 /usr/local/share/ldapcheck-lab/luajwtjitsi-standin.lua {LUA_ROCKS_DIR}/luajwtjitsi.lua
+lua5.4 -e 'require "basexx"; require "inspect"; require "cjson"; require "luajwtjitsi"'
+"""
 
 
 @dataclass(frozen=True)
@@ -347,7 +357,8 @@ def host_files(spec: LabSpec, debian_main: str, saslauthd_conf: str) -> list[Hos
 
 def setup_script(spec: LabSpec) -> str:
     """Commands the host runs once after unpacking the files (what the guides do beyond editing files)."""
-    return "#!/bin/sh\nset -e\n" + (SASL_GROUP_SETUP if spec.uses_ldap else "")
+    steps = SASL_GROUP_SETUP if spec.uses_ldap else TOKEN_LUA_SETUP if spec.auth == "jwt" else ""
+    return "#!/bin/sh\nset -e\n" + steps
 
 
 def stage_tar(files: list[HostFile]) -> bytes:

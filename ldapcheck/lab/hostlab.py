@@ -9,6 +9,7 @@ prosody and nginx with their init scripts. Then jicofo's account and (internal) 
 from __future__ import annotations
 
 import io
+import posixpath
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -46,15 +47,21 @@ def host_plan(spec: LabSpec) -> ContainerPlan:
     )
 
 
-def read_container_file(container: Container, path: str, limit: int = MAX_CONFIG_BYTES) -> str:
-    """One file of a (created or running) container, through the engine's archive API; at most `limit` bytes."""
+def read_container_file(container: Container, path: str, limit: int = MAX_CONFIG_BYTES, *, hops: int = 8) -> str:
+    """One file of a (created or running) container, through the engine's archive API; at most `limit` bytes.
+
+    A symlink is followed (up to `hops` links), as `cat` would: the archive API hands over the link itself.
+    """
     stream, stat = container.get_archive(path)
     if int((stat or {}).get("size", 0)) > limit:
         raise LdapCheckError(f"{path} in {container.name} is larger than {limit} bytes")
     data = b"".join(stream)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         member = tar.next()
-        handle = tar.extractfile(member) if member is not None else None
+        if member is not None and member.issym() and hops > 0:
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), member.linkname))
+            return read_container_file(container, target, limit, hops=hops - 1)
+        handle = tar.extractfile(member) if member is not None and member.isfile() else None
         if handle is None:
             raise LdapCheckError(f"{path} in {container.name} is not a regular file")
         return handle.read(limit).decode("utf-8")

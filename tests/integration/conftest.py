@@ -14,7 +14,7 @@ os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"
 
 import contextlib
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from ldapcheck.lab.images import ensure_images
 from ldapcheck.lab.manager import prepare_files
 from ldapcheck.lab.ready import wait_for_bind, wait_for_port, wait_for_saslauthd
 from ldapcheck.lab.spec import LabSpec, free_port, new_spec
+from testing.hostlab import HostLab
 from testing.info import LabInfo, ProsodyInfo
 
 SESSION_USERS = 1200  # > 1000 so that slapd's default size limit (500) truncates the service account's searches
@@ -268,3 +269,40 @@ def samba_ad() -> Iterator[tuple[Any, Any]]:
         yield wrapped, spec
     finally:
         _stop(container)
+
+
+@pytest.fixture(scope="module")
+def host_labs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., HostLab]]:
+    """`host_labs(auth="internal", guests=False)` → this module's Debian-package host lab of that mode, unchanged.
+
+    Started on first use (what `lab up --deployment host` runs, then a snapshot of the ready host), removed after the
+    module. For tests that only look; tests that change the host take `fresh_host` (after one of those, the next
+    `host_labs` call gets a new container from the snapshot).
+    """
+    labs: dict[tuple[str, bool], HostLab] = {}
+
+    def get(auth: str = "internal", guests: bool = False) -> HostLab:
+        key = (auth, guests)
+        if key not in labs:
+            labs[key] = HostLab.start(auth, guests, tmp_path_factory.mktemp(f"hostlab-{auth}"))
+        return labs[key].pristine()
+
+    try:
+        yield get
+    finally:
+        for lab in labs.values():
+            lab.close()
+
+
+@pytest.fixture
+def fresh_host(host_labs: Callable[..., HostLab]) -> Callable[..., HostLab]:
+    """`fresh_host(auth="internal", guests=False)` → that mode's host lab in a pristine container for this test.
+
+    The container is replaced from the module's snapshot (about a second) if an earlier test had it, so a test may
+    break the host as it likes (remove a conf.d link, edit /etc/default/saslauthd, deluser …).
+    """
+
+    def get(auth: str = "internal", guests: bool = False) -> HostLab:
+        return host_labs(auth, guests).fresh()
+
+    return get
