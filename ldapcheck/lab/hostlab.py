@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import posixpath
 import tarfile
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +22,7 @@ from ldapcheck.lab.hostfiles import PROSODY_MAIN, host_files, setup_script, stag
 from ldapcheck.lab.images import pinned
 from ldapcheck.lab.ready import wait_for_bind, wait_for_login, wait_for_port, wait_for_stream
 from ldapcheck.lab.spec import DEBIAN_HOST_IMAGE, LAB_USER, LabSpec
-from ldapcheck.lab.wheels import build_ldapcheck_wheel
+from ldapcheck.lab.wheels import ldapcheck_wheel
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -144,10 +143,9 @@ def start_host_lab(
         if spec.uses_ldap:
             progress(f"starting openldap ({spec.n_users} generated users) on 127.0.0.1:{spec.ldap_port}")
             started["openldap"] = run_container(client, openldap_plan(spec, paths))
-        with tempfile.TemporaryDirectory(prefix="ldapcheck-wheel-") as tmp:
-            wheel = build_ldapcheck_wheel(Path(tmp))
-            progress(f"built {wheel.name} from this checkout")
-            host = create_host(client, spec, wheel)
+        wheel = ldapcheck_wheel()
+        progress(f"{wheel.name} of this checkout ({wheel.parent})")
+        host = create_host(client, spec, wheel)
         started["host"] = host
         host.start()
         progress(

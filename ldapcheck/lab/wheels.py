@@ -7,10 +7,13 @@ settings (index mirrors, proxies and their CAs) that a build container does not 
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ldapcheck.core.errors import LdapCheckError
@@ -19,6 +22,7 @@ from ldapcheck.lab.images import compose_dir
 # What a wheel of ldapcheck is built from (pyproject.toml's packages and package-dir).
 SOURCE_PARTS = ("pyproject.toml", "README.md", "ldapcheck", "templates")
 PIP_TIMEOUT = 600.0
+CACHE_DAYS = 1
 
 
 def checkout_root() -> Path:
@@ -69,6 +73,53 @@ def build_ldapcheck_wheel(out: Path) -> Path:
     if not wheels:
         raise LdapCheckError(f"pip made no ldapcheck wheel in {out}")
     return wheels[-1]
+
+
+def source_hash(root: Path) -> str:
+    """A digest of what the wheel is built from (names and contents, caches excluded)."""
+    digest = hashlib.sha256()
+    for part in SOURCE_PARTS:
+        path = root / part
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            if "__pycache__" in file.parts or file.suffix == ".pyc" or ".egg-info" in str(file):
+                continue
+            digest.update(f"{file.relative_to(root)}\0".encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def wheel_cache() -> Path:
+    """LDAPCHECK_WHEEL_CACHE, else $XDG_CACHE_HOME/ldapcheck/wheels, else ~/.cache/ldapcheck/wheels."""
+    override = os.environ.get("LDAPCHECK_WHEEL_CACHE")
+    if override:
+        return Path(override)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ldapcheck" / "wheels"
+
+
+def ldapcheck_wheel() -> Path:
+    """This checkout's wheel: built once per source state (`source_hash`).
+
+    Other checkouts share the cache (each its own hash directory): only builds untouched for a day are removed, and a
+    new wheel appears under its final name in one rename, so a concurrent `lab up` never reads half a file.
+    """
+    root = checkout_root()
+    cache = wheel_cache()
+    target = cache / source_hash(root)
+    ready = sorted(target.glob("ldapcheck-*.whl")) if target.is_dir() else []
+    if ready:
+        return ready[-1]
+    if cache.is_dir():
+        stale = time.time() - CACHE_DAYS * 86400
+        for old in cache.iterdir():
+            if old.stat().st_mtime < stale:
+                shutil.rmtree(old, ignore_errors=True)
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ldapcheck-wheel-", dir=target) as tmp:
+        built = build_ldapcheck_wheel(Path(tmp))
+        final = target / built.name
+        os.replace(built, final)
+    return final
 
 
 def build_dependency_wheels(requirements: Path, out: Path) -> list[Path]:
