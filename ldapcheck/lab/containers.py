@@ -105,7 +105,7 @@ class LabPaths:
         }
 
 
-def _labels(project: str, service: str, number: int) -> dict[str, str]:
+def lab_labels(project: str, service: str, number: int) -> dict[str, str]:
     return {LABEL_PROJECT: project, LABEL_SERVICE: service, LABEL_NUMBER: str(number), LABEL_ONEOFF: "False"}
 
 
@@ -143,7 +143,7 @@ def openldap_plan(
             Mount(str(paths.export_dir), EXPORT_MOUNT, "rw"),
             *([Mount(str(certs_dir), CERTS_MOUNT, "ro")] if certs_dir is not None else []),
         ),
-        labels=_labels(spec.project, "openldap", 1),
+        labels=lab_labels(spec.project, "openldap", 1),
     )
 
 
@@ -175,7 +175,7 @@ def prosody_plan(
         image=pinned(PROSODY_IMAGE),
         environment=env,
         mounts=(*sasl, Mount(str(paths.export_dir), PROSODY_CERTS_MOUNT, "ro")),
-        labels=_labels(spec.project, "prosody", number),
+        labels=lab_labels(spec.project, "prosody", number),
     )
 
 
@@ -192,7 +192,7 @@ def web_plan(spec: LabSpec) -> ContainerPlan:
         image=pinned(WEB_IMAGE),
         environment=env,
         mounts=(),
-        labels=_labels(spec.project, "web", 1),
+        labels=lab_labels(spec.project, "web", 1),
     )
 
 
@@ -204,7 +204,7 @@ def jicofo_plan(spec: LabSpec) -> ContainerPlan:
         image=pinned(JICOFO_IMAGE),
         environment=env,
         mounts=(),
-        labels=_labels(spec.project, "jicofo", 1),
+        labels=lab_labels(spec.project, "jicofo", 1),
     )
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ldapcheck.core.errors import LdapCheckError
-from ldapcheck.lab.spec import JICOFO_IMAGE, OPENLDAP_IMAGE, PROSODY_IMAGE, WEB_IMAGE
+from ldapcheck.lab.spec import DEBIAN_HOST_IMAGE, JICOFO_IMAGE, OPENLDAP_IMAGE, PROSODY_IMAGE, WEB_IMAGE
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -17,8 +20,14 @@ if TYPE_CHECKING:
 DEFAULT_BASE_IMAGE = "ldapcheck/debian-base:bookworm"
 UPSTREAM_BASE_IMAGE = "debian:bookworm-slim"
 LAB_IMAGES = {OPENLDAP_IMAGE: "openldap", PROSODY_IMAGE: "prosody", WEB_IMAGE: "web", JICOFO_IMAGE: "jicofo"}
-# Built on demand only (the AD tests, the docker-over-ssh test), never by `lab up`.
-EXTRA_IMAGES = {"ldapcheck/lab-samba-ad:latest": "samba-ad", "ldapcheck/test-docker-ssh:latest": "docker-ssh"}
+# Built on demand only (the AD tests, the docker-over-ssh test; the Debian host by `lab up --deployment host`).
+EXTRA_IMAGES = {
+    "ldapcheck/lab-samba-ad:latest": "samba-ad",
+    "ldapcheck/test-docker-ssh:latest": "docker-ssh",
+    DEBIAN_HOST_IMAGE: "debian-host",
+}
+# Contexts whose image pre-installs ldapcheck's dependencies: their wheels are added to a copy of the context.
+WHEEL_CONTEXTS = frozenset({"debian-host"})
 
 Progress = Callable[[str], None]
 
@@ -120,18 +129,46 @@ def build_image(client: DockerClient, name: str, base: str) -> None:
 
     context = compose_dir() / _context_name(name)
     try:
-        client.images.build(
-            path=str(context),
-            tag=pinned(name),
-            buildargs={"BASE_IMAGE": base},
-            labels={HASH_LABEL: context_hash(context)},
-            network_mode="host",
-            rm=True,
-            forcerm=True,
-        )
+        with _build_context(context) as build_dir:
+            client.images.build(
+                path=str(build_dir),
+                tag=pinned(name),
+                buildargs={"BASE_IMAGE": base},
+                labels={HASH_LABEL: context_hash(context)},
+                network_mode="host",
+                rm=True,
+                forcerm=True,
+            )
     except docker.errors.BuildError as exc:
         tail = "; ".join(str(chunk.get("stream", chunk.get("error", ""))).strip() for chunk in list(exc.build_log)[-5:])
         raise LdapCheckError(f"building {name} from {context} failed: {exc.msg} ({tail[-400:]})") from None
+
+
+@contextlib.contextmanager
+def _build_context(context: Path) -> Iterator[Path]:
+    """`context` itself, or for WHEEL_CONTEXTS a temporary copy with wheels/ of its requirements.txt added.
+
+    The label keeps the hash of `context` alone: the wheels are what requirements.txt pins, made by this machine.
+    """
+    if context.name not in WHEEL_CONTEXTS:
+        yield context
+        return
+    from ldapcheck.lab.wheels import build_dependency_wheels
+
+    with tempfile.TemporaryDirectory(prefix=f"ldapcheck-{context.name}-") as tmp:
+        copy = Path(tmp) / context.name
+        shutil.copytree(context, copy)
+        build_dependency_wheels(copy / "requirements.txt", copy / "wheels")
+        yield copy
+
+
+def ensure_image(client: DockerClient, name: str, progress: Progress = lambda _msg: None) -> str:
+    """Build one image (LAB_IMAGES or EXTRA_IMAGES) unless this checkout's build of it exists; its pinned tag."""
+    if not _is_current(client, name):
+        base = base_image(client)
+        progress(f"building {name} from {base} (a minute or two the first time)")
+        build_image(client, name, base)
+    return pinned(name)
 
 
 def ensure_images(client: DockerClient, progress: Progress = lambda _msg: None) -> list[str]:
