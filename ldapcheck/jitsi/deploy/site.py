@@ -8,6 +8,7 @@ The main host is the one users log in on: config.js's `hosts.domain` (what the b
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from ldapcheck.jitsi.prosody import ProsodyHost
 # prosody's `authentication` → docker-jitsi-meet's AUTH_TYPE (auth-modes.md §1.2).
 AUTH_TYPES = {"internal_hashed": "internal", "internal_plain": "internal", "cyrus": "ldap", "token": "jwt"}
 ANONYMOUS = ("anonymous", "jitsi-anonymous")
+_C2S_PORTS = re.compile(r"^\s*c2s_ports\s*=\s*\{\s*(\d+)", re.MULTILINE)
 _SERVICE_PREFIXES = ("auth.", "guest.", "recorder.", "focus.", "conference.", "internal.", "lobby.", "breakout.")
 
 
@@ -72,6 +74,9 @@ class Site:
         env["XMPP_MUC_DOMAIN"] = f"conference.{self.domain}"
         if self.public_url():
             env["PUBLIC_URL"] = self.public_url()
+        port = _C2S_PORTS.search(self.prosody.text()) if self.prosody is not None else None
+        if port:
+            env["C2S_PORT"] = port.group(1)  # prosody's first c2s port (default 5222)
         return env
 
 

@@ -295,3 +295,8 @@ def test_token_libraries_for_prosodys_lua(tree: Path) -> None:
 def test_lua_libs_skip_when_not_token(tree: Path) -> None:
     with pytest.raises(StepSkipped):
         jwt_debian.lua_libs(Ctx(session_on(tree)))
+
+
+def test_c2s_port_from_prosodys_config(tree: Path) -> None:
+    write(tree, "/etc/prosody/prosody.cfg.lua", 'c2s_ports = { 5322 }\nInclude "conf.d/*.cfg.lua"\n')
+    assert read_site(HostLayout(tree)).env()["C2S_PORT"] == "5322"
