@@ -42,7 +42,7 @@ def choose(
         return Choice("docker", f"{why} given: docker-jitsi-meet")
     if not layout.is_debian_prosody():
         return Choice("docker", f"no {PROSODY_CFG} with conf.d/conf.avail here: docker-jitsi-meet")
-    marks = f"{PROSODY_CFG} with {CONF_D}/{CONF_AVAIL}"
+    marks = f"{PROSODY_CFG} with {CONF_D} or {CONF_AVAIL}"
     container = _prosody_container(timeout)
     if container:
         return Choice("docker", f"{marks} here, but a prosody container runs ({container}): docker-jitsi-meet")
