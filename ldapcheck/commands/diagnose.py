@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from ldapcheck.auth import modes
 from ldapcheck.auth.ldap import chain
@@ -24,6 +25,9 @@ from ldapcheck.jitsi.container.session import ContainerSession
 from ldapcheck.jitsi.deployment import JitsiView
 from ldapcheck.jitsi.modes import auth_modes
 from ldapcheck.jitsi.shared import steps as shared_steps
+
+if TYPE_CHECKING:
+    from ldapcheck.core.step import Step
 
 
 @dataclass(kw_only=True)
@@ -118,6 +122,15 @@ def _ldap_requested(source: LdapSource, env_file: str | None) -> bool:
     return bool(env.get("LDAP_URL")) or auth_modes(env).requested("ldap")
 
 
+def deployment_meta(session: ContainerSession) -> dict[str, object]:
+    """Which deployment kind the run inspected, and why (for every report format)."""
+    kind = "Debian packages on this host" if session.kind == "host" else "docker-jitsi-meet containers"
+    reason = session.values.get("deployment.reason") or (
+        "--container/--project or discovery" if session.kind == "docker" else ""
+    )
+    return {"kind": session.kind, "what": kind, "why": reason}
+
+
 # The steps of the LDAP path that try the user's password (the host's bind, saslauthd over its socket, testsaslauthd).
 PASSWORD_STEPS = ("ldap.user_bind", *LOGIN_STEPS)
 
@@ -156,6 +169,7 @@ def diagnose(
     expected_env: Mapping[str, str] | None = None,
     env_file: str | None = None,
     progress: Callable[[int], None] | None = None,
+    container_steps: Callable[[ContainerSession], list[Step[Any]]] | None = None,
 ) -> Report:
     """The host chain, then (with `inside`) the container chain and the shared Jitsi steps (web, jicofo, env split,
     the browser's login, what users will see), and the verdict over all of them."""
@@ -164,7 +178,11 @@ def diagnose(
         view = SaslauthdView(
             inside.session,
             LoginOptions(
-                login=host_options.user, password=host_options.password, testsaslauthd=inside.options.testsaslauthd
+                login=host_options.user,
+                password=host_options.password,
+                testsaslauthd=inside.options.testsaslauthd,
+                # On a package install the host chain already runs from prosody's own host: no second LDAP chain.
+                ldap_chain=inside.session.kind == "docker",
             ),
         )
         view.prefetch()
@@ -183,11 +201,13 @@ def diagnose(
         session = view.session
         session.results = run.results  # the container steps compare with the host's (NET-CONTAINER)
         session.secrets.update(secrets)
-        run.phase(ldap.container_steps(session.targets()), view, background_ms=session.claim_background_ms)
+        steps = container_steps(session) if container_steps is not None else ldap.container_steps(session.targets())
+        run.phase(steps, view, background_ms=session.claim_background_ms)
         run.phase(shared_steps(), _jitsi_view(session, expected_env, host_options, settings.timeout, run))
         session.close()
         secrets = session.secrets
         meta["container"] = session.name if session.container is not None else None
+        meta["deployment"] = deployment_meta(session)
     return Report(
         command="diagnose",
         steps=run.ordered,

@@ -44,6 +44,8 @@ def c2s_endpoint(ctx: JitsiView) -> tuple[str, int]:
     """Where prosody's c2s listens, as seen from here: 127.0.0.1 on a host-network container, else its IP."""
     if not ctx.inspect:
         raise StepSkipped("not checked: --no-container (prosody's c2s address is read from its container)")
+    if ctx.session.kind == "host":
+        return "127.0.0.1", int(ctx.session.env().get("C2S_PORT") or 5222)  # prosody runs on this host
     try:
         container = ctx.session.require_container()
     except Exception:
