@@ -7,6 +7,7 @@ Each scenario asserts the failing step id and the verdict's failure id (host cha
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import secrets
@@ -27,7 +28,7 @@ from ldapcheck.commands.diagnose import ContainerOptions, start_container
 from ldapcheck.commands.diagnose import diagnose as run_diagnose
 from ldapcheck.core.model import Report, Status
 from ldapcheck.core.secrets import Secret
-from ldapcheck.lab.containers import ContainerPlan, Mount, prosody_plan, run_container, write_private
+from ldapcheck.lab.containers import Mount, prosody_plan, run_container
 from ldapcheck.lab.ready import wait_for_port
 from ldapcheck.lab.spec import free_port
 from ldapcheck.report import Format
@@ -292,7 +293,10 @@ def kill_saslauthd(container: Any) -> None:
     the master's TERM handler is logging, the master deadlocks on the logging lock with TERM and CHLD blocked
     (seen in CI: wchan futex_do_wait, SigBlk 0x14000), sometimes before it has removed its socket. KILL is
     the only stop whose outcome does not depend on that race.
+    The lab's supervisor (upstream: s6) would start it again within a second: `lab-svc -O` first, as
+    `s6-svc -O` marks a service not to be restarted, so it stays down as after `s6-svc -d`.
     """
+    assert container.exec_run(["lab-svc", "-O", "saslauthd"]).exit_code == 0
     wait_for_all_saslauthd_processes(container)  # or a worker forked in between would outlive the master
 
     def gone() -> bool:
@@ -392,12 +396,13 @@ def test_mounted_conf_leaving_keys_at_saslauthds_defaults_agrees(lab: LabInfo, p
 
 
 def test_saslauthd_conf_readable_by_everyone_is_a_warning_only(lab: LabInfo, prosody_factory: Any) -> None:
-    # The lab copies its mounted 0600 file; rootless upstream images write /run/saslauthd.conf with 0644.
-    container, _info = prosody_factory()
-    private = diagnose(lab, container.name, None, None)
+    # A mounted 0600 file is copied as is; rendered from the env, /run/saslauthd.conf is 0644 as upstream leaves it.
+    mounted, _info = prosody_factory(saslauthd_conf=render(lab.env))
+    private = diagnose(lab, mounted.name, None, None)
     step = private.step("container.saslauthd_conf_perms")
     assert step is not None and step.status is Status.PASS and "mode 0600" in step.summary
-    assert container.exec_run(["chmod", "0644", "/run/saslauthd.conf"], user="0").exit_code == 0
+    container, _info = prosody_factory()
+    assert container.exec_run(["stat", "-c", "%a", "/run/saslauthd.conf"]).output.decode().strip() == "644"
     report = diagnose(lab, container.name, "alice", lab.users["alice"], expected_env=lab.env)
     step = report.step("container.saslauthd_conf_perms")
     assert step is not None
@@ -515,20 +520,15 @@ def prosody_without_localhost(lab: LabInfo, tmp_path: Path) -> Iterator[Any]:
     """
     port = free_port(exclude=frozenset({lab.ldap_port, lab.ldaps_port, lab.c2s_port}))
     overrides: dict[str, str | None] = {"C2S_PORT": str(port), "LDAP_URL": f"ldap://localhost:{lab.ldap_port}"}
-    conf = tmp_path / "saslauthd.conf"
-    plan = prosody_plan(lab.spec, lab.paths, env_overrides=overrides, number=90)
-    write_private(conf, render(plan.environment))
     hosts = tmp_path / "hosts"
     hosts.write_text("127.0.0.1 ldapcheck-only-name\n")
     resolv = tmp_path / "resolv.conf"
     resolv.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
-    plan = prosody_plan(lab.spec, lab.paths, env_overrides=overrides, saslauthd_conf=conf, number=90)
-    plan = ContainerPlan(
+    plan = prosody_plan(lab.spec, lab.paths, env_overrides=overrides, number=90)  # renders saslauthd.conf itself
+    plan = dataclasses.replace(
+        plan,
         name=f"{plan.name}-{secrets.token_hex(2)}",
-        image=plan.image,
-        environment=plan.environment,
         mounts=(*plan.mounts, Mount(str(hosts), "/etc/hosts", "ro"), Mount(str(resolv), "/etc/resolv.conf", "ro")),
-        labels=plan.labels,
     )
     container = run_container(lab.prosody.client, plan)
     try:
