@@ -52,7 +52,7 @@ JICOFO_ENV = frozenset({"ENABLE_AUTH", "AUTH_TYPE", "XMPP_DOMAIN", "ENABLE_AUTO_
 PROSODY_UID = 1000
 PROSODY_TMPFS = {
     "/run": f"uid={PROSODY_UID},gid={PROSODY_UID},mode=0755,size=16m,exec",
-    "/tmp": "mode=1777,size=16m,noexec",
+    "/tmp": "mode=1777,size=16m,noexec",  # noqa: S108 - a path inside the container, not a temporary file here
     "/config": f"uid={PROSODY_UID},gid={PROSODY_UID},mode=0755,size=16m",
     "/var/lib/prosody": f"uid={PROSODY_UID},gid={PROSODY_UID},mode=0755,size=64m",
 }

@@ -234,7 +234,7 @@ def test_password_in_no_process_of_the_merged_exec(lab: LabInfo, prosody_factory
                 stderr=subprocess.DEVNULL,  # the environments the sampler may not read
                 text=True,
             )
-            for user in ("0", "prosody")
+            for user in ("0", "1000")
         ]
         for sampler in samplers:
             assert sampler.stdout is not None and sampler.stdout.readline() == "ready\n"
@@ -252,7 +252,7 @@ def test_password_in_no_process_of_the_merged_exec(lab: LabInfo, prosody_factory
     probes = [pid for pid, p in procs.items() if p["cmdline"].startswith('lua5.4\n-e\nlocal _ = "ldapcheck')]
     assert len(probes) == 1, sorted(p["cmdline"][:80] for p in procs.values())
     probe = procs[probes[0]]
-    assert probe["uid"] == "100" and "LDAPTIMEOUT=5" in probe["environ"]  # prosody's user in the lab image
+    assert probe["uid"] == "1000" and "LDAPTIMEOUT=5" in probe["environ"]  # prosody's user (s6) in the lab image
     parent = procs[probe["ppid"]]  # the one root exec: then.sh's bash
     assert parent["uid"] == "0" and "ldapcheck: the facts exec" in parent["cmdline"] and parent["environ"]
     for pid, p in procs.items():
@@ -352,7 +352,10 @@ def test_saslauthd_killed_leaves_stale_socket(lab: LabInfo, prosody_factory: Any
 
 def test_socket_not_accessible_to_prosody_user(lab: LabInfo, prosody_factory: Any) -> None:
     container, _info = prosody_factory()
-    assert container.exec_run(["chmod", "0700", "/var/run/saslauthd"], user="0").exit_code == 0
+    # prosody and saslauthd are both uid 1000 (s6) here, as upstream's rootless image: the dir must leave that uid
+    # (podman's copy-up of Debian's root-owned dir, #2311)
+    chown = "chown root:root /var/run/saslauthd && chmod 0700 /var/run/saslauthd"
+    assert container.exec_run(["bash", "-c", chown], user="0").exit_code == 0
     report = diagnose(lab, container.name, "alice", lab.users["alice"], testsaslauthd=True)
     failed(report, "container.saslauthd_socket", "SA-SOCKET")
     step = report.step("container.saslauthd_socket")
