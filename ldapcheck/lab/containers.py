@@ -247,7 +247,9 @@ def run_container(client: DockerClient, plan: ContainerPlan) -> Container:
         environment=plan.environment,
         volumes=plan.volumes(),
         labels=plan.labels,
-        **plan.runtime(),
+        user=plan.user or None,
+        read_only=plan.read_only,
+        tmpfs=dict(plan.tmpfs) or None,
     )
 
 

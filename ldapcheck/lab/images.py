@@ -149,10 +149,11 @@ def build_image(client: DockerClient, name: str, base: str) -> None:
     service = _context_name(name)
     context = compose_dir() / service
     # Built from the repository root, the Dockerfile names its files from there (/.dockerignore keeps it small).
-    where = {"path": str(compose_dir().parent), "dockerfile": f"compose/{service}/Dockerfile"}
+    root = service in ROOT_CONTEXT
     try:
         client.images.build(
-            **(where if service in ROOT_CONTEXT else {"path": str(context)}),
+            path=str(compose_dir().parent if root else context),
+            dockerfile=f"compose/{service}/Dockerfile" if root else "Dockerfile",
             tag=pinned(name),
             buildargs={"BASE_IMAGE": base},
             labels={HASH_LABEL: image_hash(name)},

@@ -262,12 +262,21 @@ def test_password_in_no_process_of_the_merged_exec(lab: LabInfo, prosody_factory
         assert lab.bind_password not in p["cmdline"] + "\n".join(ours), pid
 
 
-def test_wrong_password_both_logins_say_no_and_verdict_is_rc49(lab: LabInfo) -> None:
+def test_wrong_password_is_tried_once_and_verdict_is_rc49(lab: LabInfo) -> None:
     report = diagnose(lab, lab.prosody.name, "alice", "not-" + lab.users["alice"], testsaslauthd=True)
-    failed(report, "container.ldap_chain", "RC-49")
-    failed(report, "container.saslauthd_protocol", "SA-OPAQUE-NO")
-    failed(report, "container.testsaslauthd", "SA-OPAQUE-NO")  # agrees with the socket protocol (no SA-DISAGREE)
+    failed(report, "ldap.user_bind", "RC-49")
+    assert status(report, "container.ldap_chain") is Status.PASS  # service bind and search; no second user bind
+    for step_id in ("container.saslauthd_protocol", "container.testsaslauthd"):
+        step = report.step(step_id)
+        assert step is not None and step.status is Status.SKIP
+        assert step.summary.startswith("skipped: the password was already rejected by ldap.user_bind")
     assert verdict_id(report) == "RC-49"
+
+
+def test_saslauthd_no_and_testsaslauthd_agree_when_only_saslauthd_is_asked(lab: LabInfo) -> None:
+    # `ldapcheck testsasl` has no host bind: saslauthd is the one attempt, testsaslauthd is not run after its NO
+    report = testsasl.run(ContainerOptions(container=lab.prosody.name), "alice", Secret("not-" + lab.users["alice"]))
+    failed(report, "container.saslauthd_protocol", "SA-OPAQUE-NO")
 
 
 def test_login_typed_with_domain_reaches_saslauthd_as_localpart(lab: LabInfo) -> None:
@@ -581,14 +590,16 @@ def test_old_password_still_accepted_from_saslauthd_cache(lab: LabInfo, ldap_adm
     new = "changed-" + secrets.token_hex(4)
     assert ldap_admin.modify(dn, {"userPassword": [(ldap3.MODIFY_REPLACE, [new])]}), ldap_admin.result
     try:
+        # diagnose: the directory refuses the old password; saslauthd is not asked again (one attempt per run)
         report = diagnose(lab, lab.prosody.name, uid, old)
         failed(report, "ldap.user_bind", report.step("ldap.user_bind").failure_id or "RC-49")  # type: ignore[union-attr]
-        failed(report, "container.ldap_chain", "RC-49")
-        assert status(report, "container.saslauthd_protocol") is Status.PASS
-        protocol = report.step("container.saslauthd_protocol")
-        assert protocol is not None and protocol.detail.get("answered from cache") is True  # saslauthd -d said so
-        assert verdict_id(report) == "SA-CACHE"
-        assert report.verdict is not None and any("(cached)" in f for f in report.verdict.facts)
+        assert status(report, "container.saslauthd_protocol") is Status.SKIP
+        assert verdict_id(report) == "RC-49"
+        # `ldapcheck testsasl` asks saslauthd alone: its cache still says OK for the old password
+        cached = testsasl.run(ContainerOptions(container=lab.prosody.name), uid, Secret(old))
+        protocol = cached.step("container.saslauthd_protocol")
+        assert protocol is not None and protocol.status is Status.PASS
+        assert protocol.detail.get("answered from cache") is True  # saslauthd -d said so
     finally:
         assert ldap_admin.modify(dn, {"userPassword": [(ldap3.MODIFY_REPLACE, [old])]}), ldap_admin.result
 
