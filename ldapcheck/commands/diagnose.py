@@ -17,7 +17,9 @@ from ldapcheck.auth.ldap.settings import Settings, read_env_file
 from ldapcheck.auth.ldap.verdict import LOGIN_STEPS, decide
 from ldapcheck.commands.secrets import env_secrets, secret_keys
 from ldapcheck.commands.source import LdapSource, load_settings
-from ldapcheck.core.model import Report, Status
+from ldapcheck.core.attempts import PasswordGate
+from ldapcheck.core.facts import EMPTY_PASSWORD
+from ldapcheck.core.model import Report, Status, StepResult
 from ldapcheck.core.runner import Run
 from ldapcheck.core.secrets import Secret
 from ldapcheck.jitsi import login
@@ -132,7 +134,8 @@ def deployment_meta(session: ContainerSession) -> dict[str, object]:
 
 
 # The steps of the LDAP path that try the user's password (the host's bind, saslauthd over its socket, testsaslauthd).
-PASSWORD_STEPS = ("ldap.user_bind", *LOGIN_STEPS)
+USER_BIND = "ldap.user_bind"
+PASSWORD_STEPS = (USER_BIND, *LOGIN_STEPS)
 
 
 def _jitsi_view(
@@ -157,8 +160,22 @@ def _jitsi_view(
     )
     tried = [i for i in PASSWORD_STEPS if (r := run.results.get(i)) is not None and r.status is not Status.SKIP]
     if tried:
-        login.password_tried(jitsi, tried[-1])
+        refused = [i for i in tried if run.results[i].status is Status.FAIL]
+        login.password_tried(jitsi, refused[0] if refused else tried[-1], rejected=bool(refused))
     return jitsi
+
+
+def _decide_gate(gate: PasswordGate, result: StepResult) -> None:
+    """The host's user bind is the run's first password attempt: a refusal closes the gate for saslauthd's.
+
+    An empty password is not an attempt (the host sends an unauthenticated bind, saslauthd refuses it unasked).
+    """
+    if result.id != USER_BIND:
+        return
+    if result.status is Status.FAIL and not result.facts.get(EMPTY_PASSWORD):
+        gate.reject(USER_BIND)
+    else:
+        gate.allow(accepted=result.status in (Status.PASS, Status.WARN))
 
 
 def diagnose(
@@ -174,6 +191,7 @@ def diagnose(
     """The host chain, then (with `inside`) the container chain and the shared Jitsi steps (web, jicofo, env split,
     the browser's login, what users will see), and the verdict over all of them."""
     view = None
+    gate = PasswordGate()
     if inside is not None:
         view = SaslauthdView(
             inside.session,
@@ -183,6 +201,7 @@ def diagnose(
                 testsaslauthd=inside.options.testsaslauthd,
                 # On a package install the host chain already runs from prosody's own host: no second LDAP chain.
                 ldap_chain=inside.session.kind == "docker",
+                gate=gate,
             ),
         )
         view.prefetch()
@@ -193,8 +212,11 @@ def diagnose(
             timeout=settings.timeout,
         )
     ldap = modes()["ldap"]
-    run = Run()
-    secrets = chain.host_phase(run, ldap.host_steps, settings, host_options, progress=progress)
+    run = Run(on_result=lambda result: _decide_gate(gate, result))
+    try:
+        secrets = chain.host_phase(run, ldap.host_steps, settings, host_options, progress=progress)
+    finally:
+        gate.allow()  # no user bind ran (no password, the user not found, the host cannot reach LDAP): first try
     secrets |= env_secrets(expected_env)
     meta: dict[str, object] = {"servers": [s.url for s in settings.servers], "user": host_options.user}
     if view is not None:

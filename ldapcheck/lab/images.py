@@ -31,6 +31,21 @@ WHEEL_CONTEXTS = frozenset({"debian-host"})
 
 Progress = Callable[[str], None]
 
+# The prosody image renders saslauthd.conf at start with ldapcheck's own renderer (upstream's `tpl` stand-in), so
+# its build context is the repository root narrowed by /.dockerignore to compose/prosody and these sources.
+RENDERER_SOURCES = (
+    "ldapcheck/__init__.py",
+    "ldapcheck/auth/__init__.py",
+    "ldapcheck/auth/ldap/__init__.py",
+    "ldapcheck/auth/ldap/render.py",
+    "ldapcheck/jitsi/__init__.py",
+    "ldapcheck/jitsi/modes.py",
+    "ldapcheck/jitsi/tpl.py",
+    "templates/__init__.py",
+    "templates/saslauthd.current.j2",
+)
+ROOT_CONTEXT = frozenset({"prosody"})  # compose/<name> built from the repository root
+
 
 def compose_dir() -> Path:
     """The `compose/` directory holding the Dockerfiles (LDAPCHECK_COMPOSE_DIR, else found next to the sources)."""
@@ -50,13 +65,26 @@ def compose_dir() -> Path:
 HASH_LABEL = "org.ldapcheck.context-hash"
 
 
-def context_hash(context: Path) -> str:
-    """A digest of a build context (paths, modes and contents): an image built from other files is stale."""
+def context_hash(context: Path, extra: tuple[Path, ...] = ()) -> str:
+    """A digest of a build context (paths, modes and contents): an image built from other files is stale.
+
+    `extra`: files outside `context` that the build also copies (the prosody image's renderer sources).
+    """
     digest = hashlib.sha256()
-    for path in sorted(p for p in context.rglob("*") if p.is_file()):
-        digest.update(f"{path.relative_to(context)}\0{path.stat().st_mode & 0o777:o}\0".encode())
+    files = sorted(p for p in context.rglob("*") if p.is_file())
+    for path in [*files, *extra]:
+        name = path.relative_to(context) if path.is_relative_to(context) else path.relative_to(context.parents[1])
+        digest.update(f"{name}\0{path.stat().st_mode & 0o777:o}\0".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def image_hash(name: str) -> str:
+    """context_hash of the files image `name` is built from (raises LdapCheckError without a source checkout)."""
+    service = _context_name(name)
+    context = compose_dir() / service
+    extra = tuple(compose_dir().parent / p for p in RENDERER_SOURCES) if service in ROOT_CONTEXT else ()
+    return context_hash(context, extra)
 
 
 def _context_name(image: str) -> str:
@@ -80,7 +108,7 @@ def pinned(name: str) -> str:
     started from the content-addressed tag, which no other checkout's build can move.
     """
     try:
-        digest = context_hash(compose_dir() / _context_name(name))
+        digest = image_hash(name)
     except LdapCheckError:
         return name  # no Dockerfiles here (installed package): any image with that name will do
     return f"{name.rsplit(':', 1)[0]}:ctx-{digest}"
@@ -96,7 +124,7 @@ def _is_current(client: DockerClient, name: str) -> bool:
         return False
     built_from = (image.labels or {}).get(HASH_LABEL)
     try:
-        wanted = context_hash(compose_dir() / _context_name(name))
+        wanted = image_hash(name)
     except LdapCheckError:
         return True  # no Dockerfiles here (installed package): any image with that name will do
     return built_from == wanted
@@ -127,14 +155,18 @@ def build_image(client: DockerClient, name: str, base: str) -> None:
     """
     import docker.errors
 
-    context = compose_dir() / _context_name(name)
+    service = _context_name(name)
+    context = compose_dir() / service
+    # Built from the repository root, the Dockerfile names its files from there (/.dockerignore keeps it small).
+    root = service in ROOT_CONTEXT
     try:
         with _build_context(context) as build_dir:
             client.images.build(
-                path=str(build_dir),
+                path=str(compose_dir().parent if root else build_dir),
+                dockerfile=f"compose/{service}/Dockerfile" if root else "Dockerfile",
                 tag=pinned(name),
                 buildargs={"BASE_IMAGE": base},
-                labels={HASH_LABEL: context_hash(context)},
+                labels={HASH_LABEL: image_hash(name)},
                 network_mode="host",
                 rm=True,
                 forcerm=True,

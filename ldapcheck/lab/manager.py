@@ -21,6 +21,7 @@ from ldapcheck.lab.containers import (
     prosody_plan,
     run_container,
     web_plan,
+    write_mountable,
     write_private,
 )
 from ldapcheck.lab.engine import docker_client
@@ -104,7 +105,8 @@ def prepare_files(spec: LabSpec, paths: LabPaths) -> None:
         shutil.rmtree(paths.export_dir)
     paths.export_dir.mkdir()
     if spec.uses_ldap:
-        write_private(paths.saslauthd_conf, render(spec.jitsi_env()))
+        # Not mounted by default (the container renders its own from the env): for the escape hatch and compose.
+        write_mountable(paths.saslauthd_conf, render(spec.jitsi_env()))
 
 
 def start_lab(

@@ -13,6 +13,7 @@ import os
 os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"
 
 import contextlib
+import dataclasses
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -23,7 +24,7 @@ from testcontainers.core.container import DockerContainer
 
 from ldapcheck.auth.ldap.render import render
 from ldapcheck.lab import seed
-from ldapcheck.lab.containers import ContainerPlan, LabPaths, openldap_plan, prosody_plan, write_private
+from ldapcheck.lab.containers import ContainerPlan, LabPaths, openldap_plan, prosody_plan, write_mountable
 from ldapcheck.lab.engine import docker_client
 from ldapcheck.lab.envfile import write_env_file
 from ldapcheck.lab.images import ensure_images
@@ -39,7 +40,9 @@ SESSION_USERS = 1200  # > 1000 so that slapd's default size limit (500) truncate
 def start_plan(plan: ContainerPlan) -> DockerContainer:
     """Start a ContainerPlan through testcontainers (host network, compose-style labels)."""
     container = DockerContainer(plan.image).with_name(plan.name)
-    container.with_kwargs(network_mode="host", labels=plan.labels)
+    runtime = plan.runtime()
+    container.tmpfs.update(runtime.pop("tmpfs", {}))  # type: ignore[call-overload]  # testcontainers passes its own
+    container.with_kwargs(network_mode="host", labels=plan.labels, **runtime)
     for key, value in plan.environment.items():
         container.with_env(key, value)
     for mount in plan.mounts:
@@ -133,8 +136,10 @@ class StartedOpenldap(tuple[Any, LabInfo]):
 def prosody_factory(lab: LabInfo, tmp_path: Path) -> Iterator[Any]:
     """`prosody_factory(env_overrides={}, *, saslauthd_conf=None)` → (container, ProsodyInfo).
 
-    env_overrides change the lab's `.env` values (None unsets one). saslauthd.conf is rendered from the resulting
-    env by ldapcheck's renderer, unless `saslauthd_conf` gives its text. Containers are removed after the test.
+    env_overrides change the lab's `.env` values (None unsets one). The container renders /run/saslauthd.conf from
+    the resulting env at start (info.saslauthd_conf_text: what ldapcheck's renderer makes of it), unless
+    `saslauthd_conf` gives a text to mount at /etc/saslauthd.conf (upstream's escape hatch, copied as is).
+    Containers are removed after the test.
     """
     started: list[DockerContainer] = []
     counter = [1]
@@ -148,16 +153,12 @@ def prosody_factory(lab: LabInfo, tmp_path: Path) -> Iterator[Any]:
         plan = prosody_plan(lab.spec, lab.paths, env_overrides=overrides, number=counter[0])
         env = {k: v for k, v in plan.environment.items() if k != "C2S_PORT"}
         text = saslauthd_conf if saslauthd_conf is not None else render(plan.environment)
-        conf = tmp_path / f"saslauthd-{counter[0]}.conf"
-        write_private(conf, text)
+        conf: Path | None = None
+        if saslauthd_conf is not None:
+            conf = tmp_path / f"saslauthd-{counter[0]}.conf"
+            write_mountable(conf, text)
         plan = prosody_plan(lab.spec, lab.paths, env_overrides=overrides, saslauthd_conf=conf, number=counter[0])
-        plan = ContainerPlan(
-            name=f"{plan.name}-{secrets.token_hex(2)}",
-            image=plan.image,
-            environment=plan.environment,
-            mounts=plan.mounts,
-            labels=plan.labels,
-        )
+        plan = dataclasses.replace(plan, name=f"{plan.name}-{secrets.token_hex(2)}")
         container = start_plan(plan)
         started.append(container)
         wrapped = container.get_wrapped_container()
