@@ -37,10 +37,11 @@ from testing.info import LabInfo, ProsodyInfo
 SESSION_USERS = 1200  # > 1000 so that slapd's default size limit (500) truncates the service account's searches
 
 
-def start_plan(plan: ContainerPlan) -> DockerContainer:
-    """Start a ContainerPlan through testcontainers (host network, compose-style labels)."""
+def start_plan(plan: ContainerPlan, **extra: Any) -> DockerContainer:
+    """Start a ContainerPlan through testcontainers (host network, compose-style labels); `extra`: more docker SDK
+    run arguments a test needs (e.g. cap_add for a /proc sampler)."""
     container = DockerContainer(plan.image).with_name(plan.name)
-    runtime = plan.runtime()
+    runtime = {**plan.runtime(), **extra}
     container.tmpfs.update(runtime.pop("tmpfs", {}))  # type: ignore[call-overload]  # testcontainers passes its own
     container.with_kwargs(network_mode="host", labels=plan.labels, **runtime)
     for key, value in plan.environment.items():
@@ -134,7 +135,7 @@ class StartedOpenldap(tuple[Any, LabInfo]):
 
 @pytest.fixture
 def prosody_factory(lab: LabInfo, tmp_path: Path) -> Iterator[Any]:
-    """`prosody_factory(env_overrides={}, *, saslauthd_conf=None)` → (container, ProsodyInfo).
+    """`prosody_factory(env_overrides={}, *, saslauthd_conf=None, cap_add=())` → (container, ProsodyInfo).
 
     env_overrides change the lab's `.env` values (None unsets one). The container renders /run/saslauthd.conf from
     the resulting env at start (info.saslauthd_conf_text: what ldapcheck's renderer makes of it), unless
@@ -145,7 +146,10 @@ def prosody_factory(lab: LabInfo, tmp_path: Path) -> Iterator[Any]:
     counter = [1]
 
     def factory(
-        env_overrides: Mapping[str, str | None] | None = None, *, saslauthd_conf: str | None = None
+        env_overrides: Mapping[str, str | None] | None = None,
+        *,
+        saslauthd_conf: str | None = None,
+        cap_add: tuple[str, ...] = (),
     ) -> StartedProsody:
         counter[0] += 1
         port = free_port(exclude=frozenset({lab.ldap_port, lab.ldaps_port, lab.c2s_port}))
@@ -159,7 +163,7 @@ def prosody_factory(lab: LabInfo, tmp_path: Path) -> Iterator[Any]:
             write_mountable(conf, text)
         plan = prosody_plan(lab.spec, lab.paths, env_overrides=overrides, saslauthd_conf=conf, number=counter[0])
         plan = dataclasses.replace(plan, name=f"{plan.name}-{secrets.token_hex(2)}")
-        container = start_plan(plan)
+        container = start_plan(plan, **({"cap_add": list(cap_add)} if cap_add else {}))
         started.append(container)
         wrapped = container.get_wrapped_container()
         c2s = int(plan.environment.get("C2S_PORT", "5222"))

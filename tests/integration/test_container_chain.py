@@ -226,6 +226,9 @@ def test_password_in_no_process_of_the_merged_exec(lab: LabInfo, prosody_factory
         container, _info = prosody_factory(
             {"LDAP_URL": env["LDAP_URL"], "LDAP_START_TLS": "0"},
             saslauthd_conf=render(env) + "ldap_timeout: 1\n",  # saslauthd's NO after 2 x 1 s
+            # Only for the root sampler: reading /proc/<pid>/environ of a process of another uid (prosody's user
+            # runs the container) needs CAP_SYS_PTRACE, which Docker drops by default.
+            cap_add=("SYS_PTRACE",),
         )
         samplers = [
             subprocess.Popen(
