@@ -117,13 +117,18 @@ class HostLab:
         return self.spec.secrets()
 
     # --- a pristine host ---------------------------------------------------------------------------------------
-    def fresh(self) -> HostLab:
-        """This lab in a pristine container that the caller may change (the next caller gets another one)."""
-        self.pristine()
+    def fresh(self, *, cap_add: tuple[str, ...] = ()) -> HostLab:
+        """This lab in a pristine container that the caller may change (the next caller gets another one).
+
+        `cap_add`: capabilities for this container only (SYS_PTRACE lets a root sampler read the environment of
+        prosody's and saslauthd's processes, which run as other users)."""
+        if cap_add:
+            self.dirty = True  # a container with these capabilities, whatever the current one has
+        self.pristine(cap_add=cap_add)
         self.dirty = True
         return self
 
-    def pristine(self) -> HostLab:
+    def pristine(self, *, cap_add: tuple[str, ...] = ()) -> HostLab:
         """This lab as `start` left it: the container is replaced from the snapshot if a test may have changed it."""
         if self.dirty:
             self.container.remove(force=True)
@@ -134,6 +139,7 @@ class HostLab:
                 detach=True,
                 network_mode="host",
                 labels=plan.labels,
+                cap_add=list(cap_add),
             )
             self.wait_ready()
             self.dirty = False

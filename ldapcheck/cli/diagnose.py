@@ -99,6 +99,7 @@ def diagnose(
                 container=container, project=project, docker_host=docker_host, testsaslauthd=run_testsaslauthd
             )
         )
+        inside.session.values["deployment.reason"] = choice.reason
     fmt = choose_format(out.json_out, out.markdown)
     if token_stdin and password_stdin:
         raise typer.BadParameter("--token-stdin and --password-stdin cannot both read stdin")

@@ -125,11 +125,13 @@ def _ldap_requested(source: LdapSource, env_file: str | None) -> bool:
 
 
 def deployment_meta(session: ContainerSession) -> dict[str, object]:
-    """Which deployment kind the run inspected, and why (for every report format)."""
+    """Which deployment kind the run inspected, and why (for every report format: JSON's `meta.deployment`, the
+    `Deployment:` line of text and Markdown)."""
     kind = "Debian packages on this host" if session.kind == "host" else "docker-jitsi-meet containers"
-    reason = session.values.get("deployment.reason") or (
-        "--container/--project or discovery" if session.kind == "docker" else ""
-    )
+    reason = str(session.values.get("deployment.reason") or "")
+    if session.kind == "docker":
+        found = f"prosody container {session.name}" if session.container is not None else "no prosody container found"
+        reason = f"{reason}; {found}" if reason else found
     return {"kind": session.kind, "what": kind, "why": reason}
 
 

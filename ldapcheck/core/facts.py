@@ -54,3 +54,6 @@ LINKS: Final = (
     "saslauthd",
     "prosody",
 )
+# Which deployment kind the run inspected ("host": Debian packages on this host; absent: docker-jitsi-meet), on
+# the deployment's find step: a verdict's fix names the host's commands (systemctl) instead of docker's.
+DEPLOYMENT: Final = "deployment"

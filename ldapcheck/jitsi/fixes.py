@@ -1,6 +1,22 @@
-"""Commands that fixes tell a docker-jitsi-meet admin to run (one spelling everywhere)."""
+"""Commands that fixes tell an admin to run (one spelling everywhere), by deployment kind."""
 
 from __future__ import annotations
 
+from ldapcheck.core import facts as fact
+from ldapcheck.core.verdict import Evidence
+
 # A restart keeps the container's environment; only a recreate reads the edited .env again.
 RECREATE = "docker compose up -d --force-recreate prosody"
+FIND = "container.find"  # the deployment's find step (jitsi.container.steps.FIND; the host's has the same id)
+
+
+def on_host(ev: Evidence) -> bool:
+    """Whether the run inspected Debian packages on this host (the find step's structured fact says so)."""
+    return ev.fact(FIND, fact.DEPLOYMENT) == "host"
+
+
+def apply_command(ev: Evidence, service: str = "prosody") -> str:
+    """How a changed setting reaches `service` in the run's deployment: systemd on a host, a recreate in docker."""
+    if on_host(ev):
+        return f"sudo systemctl restart {service}"
+    return RECREATE if service == "prosody" else f"docker compose up -d --force-recreate {service}"

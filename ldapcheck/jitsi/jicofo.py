@@ -56,7 +56,7 @@ def parse_jicofo_auth(text: str) -> JicofoAuth:
     )
 
 
-def auto_login_note(auth: JicofoAuth) -> tuple[str, str]:
+def auto_login_note(auth: JicofoAuth, *, host: bool = False) -> tuple[str, str]:
     """(what ENABLE_AUTO_LOGIN means here, the hint) for an enabled authentication block (auth-modes.md §1.4)."""
     if auth.type == "JWT":
         return (
@@ -69,8 +69,11 @@ def auto_login_note(auth: JicofoAuth) -> tuple[str, str]:
             f"enable-auto-login = true (ENABLE_AUTO_LOGIN, default 1): after one login the browser keeps jicofo's "
             f"session for {auth.lifetime} (JICOFO_AUTH_LIFETIME) and is not asked again; on a shared machine the "
             f"next person inherits the login ({ids.JICOFO_AUTOLOGIN}, informational)",
-            "Set ENABLE_AUTO_LOGIN=0 or a shorter JICOFO_AUTH_LIFETIME (e.g. '1 hour') if logins must not persist, "
-            "then `docker compose up -d --force-recreate jicofo`.",
+            "Set enable-auto-login: false or a shorter authentication-lifetime (e.g. 1 hour) in the authentication "
+            "block of /etc/jitsi/jicofo/jicofo.conf if logins must not persist, then `sudo systemctl restart jicofo`."
+            if host
+            else "Set ENABLE_AUTO_LOGIN=0 or a shorter JICOFO_AUTH_LIFETIME (e.g. '1 hour') if logins must not "
+            "persist, then `docker compose up -d --force-recreate jicofo`.",
         )
     return (
         "enable-auto-login = false (ENABLE_AUTO_LOGIN=0): the browser keeps no jicofo session, users log in again "
@@ -149,7 +152,7 @@ def _jicofo_run(ctx: JitsiView) -> Outcome:
             reproduce=reproduce,
             facts={fact.LINK: "jicofo"},
         )
-    note, note_hint = auto_login_note(auth)
+    note, note_hint = auto_login_note(auth, host=host)
     detail["enable-auto-login"] = auth.auto_login
     detail["authentication-lifetime"] = auth.lifetime
     detail["auto-login"] = note

@@ -258,8 +258,13 @@ def _guest_run(ctx: JitsiView) -> Outcome:
     raise CheckFailed(
         ids.GUEST_NOHOST,
         f"the guest's anonymous login on {guest} fails: " + "; ".join(errors),
-        hint="Set ENABLE_AUTH=1 and ENABLE_GUESTS=1 for prosody and web, with the same XMPP_GUEST_DOMAIN; then "
-        "`docker compose up -d`.",
+        hint=(
+            f'Give prosody a `VirtualHost "{guest}"` with authentication = "anonymous" (linked into conf.d), the '
+            f"same anonymousdomain in /etc/jitsi/meet/<host>-config.js; then `{ctx.session.apply_hint()}`."
+            if ctx.session.kind == "host"
+            else "Set ENABLE_AUTH=1 and ENABLE_GUESTS=1 for prosody and web, with the same XMPP_GUEST_DOMAIN; then "
+            "`docker compose up -d`."
+        ),
         detail={"errors": errors},
         facts={fact.LINK: "guest", ATTEMPT: "anonymous", SUCCESS: False},
     )
@@ -287,7 +292,10 @@ def _experience_run(ctx: JitsiView) -> Outcome:
         summary="guests are off: everybody gets a password prompt when the page loads",
         warn=True,
         failure_id=ids.GUEST_OFF_PROMPT,
-        hint="By design; set ENABLE_GUESTS=1 (then `docker compose up -d`) if only room creators should log in.",
+        hint=f"By design; turn guests on ({ctx.session.config_place('ENABLE_GUESTS')}; then "
+        f"`{ctx.session.apply_hint()}`) if only room creators should log in."
+        if ctx.session.kind == "host"
+        else "By design; set ENABLE_GUESTS=1 (then `docker compose up -d`) if only room creators should log in.",
         facts={fact.LOGIN_UNAFFECTED: True},
     )
 

@@ -12,7 +12,7 @@ from ldapcheck.core import catalogue as ids
 from ldapcheck.core.model import StepResult, Verdict
 from ldapcheck.core.verdict import Evidence, Rule, fact_line
 from ldapcheck.jitsi import login
-from ldapcheck.jitsi.fixes import RECREATE
+from ldapcheck.jitsi.fixes import RECREATE, on_host
 
 RECREATE_NOT_RESTART = (
     f"Recreate, do not restart: `{RECREATE}` (and `docker compose up -d` for web and jicofo). "
@@ -86,7 +86,16 @@ def transport(ev: Evidence) -> Verdict | None:
 
 
 jicofo = by_id(ids.JICOFO_AUTH_OFF, ids.JICOFO_LOGINURL, what="jicofo does not treat logged-in users as hosts")
-env_split = by_id(ids.ENV_SPLIT, what="prosody, jicofo and web disagree", hint=RECREATE_NOT_RESTART)
+_env_split_docker = by_id(ids.ENV_SPLIT, what="prosody, jicofo and web disagree", hint=RECREATE_NOT_RESTART)
+_env_split_host = by_id(ids.ENV_SPLIT, what="prosody, jicofo and web disagree")  # the step's own fix: files
+
+
+def env_split(ev: Evidence) -> Verdict | None:
+    """prosody, jicofo and web disagree: on a host the files say different things (the step's fix edits them);
+    in docker the containers run different environments (recreate, not restart)."""
+    return (_env_split_host if on_host(ev) else _env_split_docker)(ev)
+
+
 guest = by_id(ids.GUEST_NOHOST, what="guests cannot join")
 sasl = by_id(ids.XMPP_SASL, ids.XMPP_NOMECH, what="prosody refused the login")
 

@@ -126,7 +126,10 @@ def _config_js_run(ctx: JitsiView) -> Outcome:
         raise CheckFailed(
             ids.ENV_SPLIT,
             f"config.js names hosts.domain {conf.domain!r}, prosody's XMPP_DOMAIN is {ctx.domain!r}",
-            hint="Give web and prosody the same XMPP_DOMAIN, then `docker compose up -d`.",
+            hint=f"Give web and prosody the same domain ({ctx.session.config_place('XMPP_DOMAIN')}), then "
+            "`sudo systemctl reload nginx` and reload the page."
+            if ctx.session.kind == "host"
+            else "Give web and prosody the same XMPP_DOMAIN, then `docker compose up -d`.",
             detail=detail,
             reproduce=f"curl -s {url}/config.js | grep -n 'config.hosts'",
             facts={fact.LINK: "web"},
@@ -178,7 +181,9 @@ def _guest_host_run(ctx: JitsiView) -> Outcome:
             ids.ENV_SPLIT,
             f"prosody serves the guest host {want}, but web's config.js has no anonymousdomain: the browser "
             "never uses it, so everyone gets the password prompt",
-            hint="Set ENABLE_GUESTS=1 (and ENABLE_AUTH=1) for web too, then `docker compose up -d`.",
+            hint=f"Set anonymousdomain: '{want}' in hosts of /etc/jitsi/meet/<host>-config.js (reload the page)."
+            if ctx.session.kind == "host"
+            else "Set ENABLE_GUESTS=1 (and ENABLE_AUTH=1) for web too, then `docker compose up -d`.",
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "guest"},

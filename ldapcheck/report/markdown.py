@@ -5,6 +5,7 @@ from __future__ import annotations
 from ldapcheck import __version__
 from ldapcheck.core.model import Report, Status
 from ldapcheck.core.secrets import MASK
+from ldapcheck.report import deployment_line
 
 _ICON = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️"}
 
@@ -16,6 +17,9 @@ def _cell(text: object) -> str:
 def render(report: Report) -> str:
     """Render the report as a Markdown document."""
     out = [f"### ldapcheck {report.command}: **{report.status.value}**", ""]
+    deployment = deployment_line(report)
+    if deployment:
+        out += [_cell(deployment), ""]
     if report.verdict is not None:
         v = report.verdict
         out.append(f"**Verdict:** {v.cause}" + (f" (`{v.failure_id}`)" if v.failure_id else ""))

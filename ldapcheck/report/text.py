@@ -13,6 +13,7 @@ import textwrap
 
 from ldapcheck.core.model import Report, Status, StepResult
 from ldapcheck.core.secrets import MASK
+from ldapcheck.report import deployment_line
 
 WIDTH = 80
 _MARK = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-"}
@@ -128,6 +129,9 @@ def _verdict_lines(report: Report, color: bool, width: int) -> list[str]:
 def render(report: Report, *, color: bool = False, verbose: bool = False, width: int = WIDTH) -> str:
     """Render the report as terminal text, `width` columns wide."""
     out = _verdict_lines(report, color, width)
+    deployment = deployment_line(report)
+    if deployment:
+        out += [*_wrap("", deployment, width, "  "), ""]
     # Align on the usual titles; a rare long one overflows rather than pushing every line to the right.
     title_width = min(max((len(s.title) for s in report.steps), default=0), _MAX_ALIGNED_TITLE) + 2
     for step in report.steps:

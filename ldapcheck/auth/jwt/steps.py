@@ -27,7 +27,6 @@ from ldapcheck.jitsi import jicofo, login, web
 from ldapcheck.jitsi.container.session import ContainerSession
 from ldapcheck.jitsi.container.steps import FIND
 from ldapcheck.jitsi.deployment import JitsiView
-from ldapcheck.jitsi.fixes import RECREATE
 from ldapcheck.jitsi.tpl import to_bool
 
 CONFIG = "jwt.prosody_config"
@@ -80,18 +79,31 @@ def _host(ctx: JitsiView) -> tuple[str, dict[str, str], Any]:
     return path, glob, hosts.get(ctx.domain)
 
 
+def _token_places(session: ContainerSession) -> str:
+    """Where the admin of this deployment sets the token module's app_id and app_secret (or key server)."""
+    places = [session.config_place(k) for k in ("JWT_APP_ID", "JWT_APP_SECRET", "JWT_ASAP_KEYSERVER")]
+    return f"{places[0]} and {places[1]} (or {places[2]})"
+
+
 def _config_run(ctx: JitsiView) -> Outcome:
     path, glob, host = _host(ctx)
     domain = ctx.domain
     env = ctx.env()
-    reproduce = f"docker exec {ctx.session.name} grep -n -A12 'VirtualHost \"{domain}\"' {path}"
+    session = ctx.session
+    where = f"{path} /etc/prosody/conf.d/" if session.kind == "host" else path
+    reproduce = session.shell(f"grep -rn -A12 'VirtualHost \"{domain}\"' {where}")
+    apply = f"`{session.apply_hint()}`"
     want = env.get("JWT_AUTH_TYPE") or "token"
     detail: dict[str, object] = {"config": path}
     if host is None:
         raise CheckFailed(
             ids.JM_AUTH_TYPE,
             f'{path} has no VirtualHost "{domain}" (XMPP_DOMAIN)',
-            hint="XMPP_DOMAIN must be the same in .env and in the container; recreate prosody: " + RECREATE,
+            hint=(
+                f"Link the VirtualHost file of {domain} into /etc/prosody/conf.d, then {apply}."
+                if session.kind == "host"
+                else f"XMPP_DOMAIN must be the same in .env and in the container; recreate prosody: {apply}"
+            ),
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "prosody", fact.GATE: "XMPP_DOMAIN"},
@@ -103,7 +115,11 @@ def _config_run(ctx: JitsiView) -> Outcome:
             ids.JM_AUTH_TYPE,
             f'VirtualHost "{domain}" uses authentication = "{host.authentication}", not "{want}" ({gate} as the '
             "container has it): tokens are not asked for",
-            hint=f"Set ENABLE_AUTH=1 and AUTH_TYPE=jwt, then recreate prosody: {RECREATE}",
+            hint=(
+                f'Set authentication = "{want}" on VirtualHost "{domain}" (jitsi-meet-tokens does), then {apply}.'
+                if session.kind == "host"
+                else f"Set ENABLE_AUTH=1 and AUTH_TYPE=jwt, then recreate prosody: {apply}"
+            ),
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "prosody", fact.GATE: gate},
@@ -125,7 +141,7 @@ def _config_run(ctx: JitsiView) -> Outcome:
             f"reads it as false (a value like false/0/f/no): {path} has no app_secret, so no HS256 token can be "
             "verified",
             hint="Choose a secret that is not a boolean word (e.g. `openssl rand -hex 32`), set it as JWT_APP_SECRET "
-            f"in .env and where tokens are signed, then recreate prosody: {RECREATE}",
+            f"in .env and where tokens are signed, then recreate prosody: {apply}",
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "prosody", fact.GATE: "JWT_APP_SECRET"},
@@ -141,8 +157,7 @@ def _config_run(ctx: JitsiView) -> Outcome:
         raise CheckFailed(
             ids.JWT_CONFIG,
             f'VirtualHost "{domain}" ({path}): {problem}',
-            hint="Set JWT_APP_ID and JWT_APP_SECRET (or JWT_ASAP_KEYSERVER) in .env, then recreate prosody: "
-            + RECREATE,
+            hint=f"Set {_token_places(session)}, then {apply}.",
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "prosody", fact.GATE: "JWT_APP_ID" if "app_id" in problem else "JWT_APP_SECRET"},
@@ -167,7 +182,7 @@ def _module_run(ctx: JitsiView) -> Outcome:
     session = ctx.session
     container = session.require_container()
     text = session.logs(since=_started(container), tail=5000)
-    reproduce = f"docker logs {session.name} 2>&1 | grep -n -i 'token\\|basexx\\|cjson\\|app_id\\|app_secret'"
+    reproduce = f"{session.logs_command()} 2>&1 | grep -n -i 'token\\|basexx\\|cjson\\|app_id\\|app_secret'"
     missing = [m.group(0).strip() for p in _MODULE_ERRORS for m in p.finditer(text)]
     refused = [m.group(0).strip() for p in _CONFIG_ERRORS for m in p.finditer(text)]
     detail: dict[str, object] = {"log lines read": len(text.splitlines())}
@@ -178,8 +193,13 @@ def _module_run(ctx: JitsiView) -> Outcome:
             ids.JWT_MODULE,
             f"prosody could not load jitsi-meet's token module: {missing[0]}",
             hint="The token module (mod_auth_token, token/util.lib.lua, luajwtjitsi.lib.lua) and its Lua libraries "
-            "(lua-basexx, lua-cjson for prosody's Lua version) must be on prosody's plugin_paths: use "
-            "docker-jitsi-meet's prosody image, or install jitsi-meet-tokens/jitsi-meet-prosody on Debian.",
+            "(lua-basexx, lua-cjson for prosody's Lua version) must be on prosody's plugin_paths: "
+            + (
+                "`sudo apt install jitsi-meet-tokens` (it brings jitsi-meet-prosody), then "
+                f"`{session.apply_hint()}` (see host.lua_libs for the Lua libraries)."
+                if session.kind == "host"
+                else "use docker-jitsi-meet's prosody image, or install jitsi-meet-tokens/jitsi-meet-prosody on Debian."
+            ),
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "prosody", MODULE_STATE: "missing"},
@@ -190,8 +210,7 @@ def _module_run(ctx: JitsiView) -> Outcome:
         raise CheckFailed(
             ids.JWT_CONFIG,
             f"prosody's token module refused its settings at start: {refused[0]} (token authentication is off)",
-            hint="Set JWT_APP_ID and JWT_APP_SECRET (or JWT_ASAP_KEYSERVER) in .env, then recreate prosody: "
-            + RECREATE,
+            hint=f"Set {_token_places(session)}, then `{session.apply_hint()}`.",
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "prosody", MODULE_STATE: "config"},
@@ -257,6 +276,8 @@ def _container_now(ctx: JitsiView) -> tuple[float, str]:
 
 
 def _clock_run(ctx: JitsiView) -> Outcome:
+    if ctx.session.kind == "host":
+        return _host_clock()
     clock = read_clock(ctx.session)
     if clock is None:
         raise StepSkipped(f"not checked: {NO_CLOCK}")
@@ -266,7 +287,7 @@ def _clock_run(ctx: JitsiView) -> Outcome:
         "skew seconds": round(off, 3),
         "allowed": f"{CLOCK_SKEW_MAX:g} s (prosody itself allows none)",
     }
-    reproduce = f"date -u +%s; docker exec {ctx.session.name} date -u +%s"
+    reproduce = f"date -u +%s; {ctx.session.shell('date -u +%s')}"
     if abs(off) > CLOCK_SKEW_MAX:
         way = "ahead of" if off > 0 else "behind"
         raise CheckFailed(
@@ -282,6 +303,18 @@ def _clock_run(ctx: JitsiView) -> Outcome:
         summary=f"the container's clock agrees with this host's ({abs(off):.1f} s apart; prosody allows no leeway)",
         detail=detail,
         reproduce=reproduce,
+    )
+
+
+def _host_clock() -> Outcome:
+    """On a package install prosody reads the very clock ldapcheck reads: no skew between them to measure. What
+    matters then is that this clock is right (NTP), which a token signer elsewhere relies on."""
+    now = datetime.now().astimezone().isoformat(timespec="seconds")
+    return Outcome(
+        summary="prosody runs on this host: it reads the clock ldapcheck reads (no skew between them); not checked: "
+        "whether this clock agrees with the token signer's (NTP)",
+        detail={"this host": now, "allowed": f"{CLOCK_SKEW_MAX:g} s (prosody itself allows none)"},
+        reproduce="timedatectl show -p NTPSynchronized; date -u +%s",
     )
 
 
@@ -309,7 +342,7 @@ def _rooms_run(ctx: JitsiView) -> Outcome:
             warn=True,
             failure_id=ids.JWT_EMPTY_CREATES,
             hint="If creating a room must need a token, set JWT_ALLOW_EMPTY=0 and ENABLE_GUESTS=1 (tokenless users "
-            "then wait for a token holder), then `docker compose up -d`.",
+            f"then wait for a token holder), then `{ctx.session.apply_hint()}`.",
             facts=facts,
         )
     if switches.guests:
@@ -358,7 +391,7 @@ def _token_config(ctx: JitsiView) -> Any:
         raise CheckFailed(
             ids.JWT_CONFIG,
             f"the container's token settings cannot be used: {exc}",
-            hint="Fix JWT_* in .env (`ldapcheck lint`), then recreate prosody: " + RECREATE,
+            hint=f"Fix {_token_places(ctx.session)} (`ldapcheck lint` for a .env), then `{ctx.session.apply_hint()}`.",
             facts={fact.LINK: "prosody"},
         ) from None
 
@@ -372,6 +405,8 @@ def _token_run(ctx: JitsiView) -> Outcome:
     config = _token_config(ctx)
     now, clock = _container_now(ctx)
     source = "the container's environment" if ctx.inspect else "the .env"
+    if ctx.session.kind == "host":
+        source, clock = "the main VirtualHost of this host's prosody config", "this host's clock (prosody's)"
     v = verify(ctx.token.reveal(), config, now)
     detail: dict[str, object] = {"settings from": source, "judged at": f"{time.strftime('%FT%TZ', time.gmtime(now))}"}
     detail["clock"] = clock
@@ -448,7 +483,7 @@ def _login_run(transport: xmpp.Transport, web_failure: str) -> Callable[[JitsiVi
                     ids.JWT_MODULE,
                     f"{ctx.domain} offers {', '.join(exc.mechanisms) or 'no mechanism'} over {transport}, not "
                     "ANONYMOUS: the token module is not active on the main host",
-                    hint="Check jwt.prosody_config and jwt.module; recreate prosody after fixing them: " + RECREATE,
+                    hint=f"Check jwt.prosody_config and jwt.module; after fixing them: `{ctx.session.apply_hint()}`.",
                     detail={**detail, "mechanisms": list(exc.mechanisms)},
                     facts={**facts, fact.LINK: "xmpp", login.SUCCESS: False},
                 ) from None

@@ -19,7 +19,7 @@ from ldapcheck.core.model import Status, StepResult, Verdict
 from ldapcheck.core.verdict import Evidence, Rule, fact_line
 from ldapcheck.core.verdict import decide as decide_with
 from ldapcheck.jitsi import verdict as shared
-from ldapcheck.jitsi.fixes import RECREATE
+from ldapcheck.jitsi.fixes import RECREATE, on_host
 
 # Step id (or id prefix, ending in "[") → the link it tests. Steps not listed are not links of the login chain.
 _LINK_OF_STEP = {
@@ -287,7 +287,9 @@ def _cached(ev: Evidence, p: Paths) -> Verdict | None:
         "so an old password keeps working for up to 8 hours after a change",
         ids.SA_CACHE,
         [bind, *([login] if login else [])],
-        f"Recreate prosody to flush the cache (`{RECREATE}`); the directory itself is right.",
+        "Restart saslauthd to flush the cache (`sudo systemctl restart saslauthd`); the directory itself is right."
+        if on_host(ev)
+        else f"Recreate prosody to flush the cache (`{RECREATE}`); the directory itself is right.",
         "saslauthd logged `auth success (cached)` for this login" if cached else "",
         recreate=True,
     )

@@ -96,9 +96,12 @@ class ContainerSession:
         return self
 
     # --- the commands an admin of this deployment types (reproduce lines and fixes) --------------
-    def shell(self, command: str, *, interactive: bool = False) -> str:
-        """`command` as run where prosody runs: `docker exec [-it] <container> …`."""
-        return f"docker exec {'-it ' if interactive else ''}{self.name} {command}"
+    def shell(self, command: str, *, interactive: bool = False, stdin: bool = False, user: str = "") -> str:
+        """`command` as run where prosody runs: `docker exec [-it|-i] [-u user] <container> …` (`stdin`: fed by a
+        pipe; `interactive`: a terminal for a prompt)."""
+        flags = "-it " if interactive else "-i " if stdin else ""
+        as_user = f"-u {user} " if user else ""
+        return f"docker exec {flags}{as_user}{self.name} {command}"
 
     def prosodyctl(self, args: str, *, config: str | None = None) -> str:
         """A prosodyctl command line for this deployment (prompting ones get a terminal)."""
@@ -108,6 +111,18 @@ class ContainerSession:
     def apply_hint(self, service: str = "prosody") -> str:
         """How a config change reaches the running service: recreate its container (a restart keeps the env)."""
         return f"docker compose up -d --force-recreate {service}"
+
+    def restart_hint(self, service: str = "prosody") -> str:
+        """How to restart `service` as it is (no config change): saslauthd runs in prosody's container."""
+        return f"docker compose restart {'prosody' if service == 'saslauthd' else service}"
+
+    def logs_command(self, service: str = "prosody") -> str:
+        """Where `service`'s last words are (saslauthd logs into prosody's container output)."""
+        return f"docker logs --tail 50 {self.name}"
+
+    def config_place(self, key: str) -> str:
+        """Where the admin sets `key` (a docker-jitsi-meet variable): the `.env`."""
+        return f"{key} in .env"
 
     def prosody_files(self) -> tuple[str, list[str], str] | None:
         """(config path, included conf.d files, their text joined) of the config prosody runs with; None if none."""

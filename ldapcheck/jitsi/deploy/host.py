@@ -55,6 +55,16 @@ _CONFIG_JS = re.compile(r"^\s*(?:config\.)?(hosts\.[a-z]+|[a-z]+)\s*[:=]\s*['\"]
 _SHELL_VAR = re.compile(r'^\s*([A-Z_][A-Z0-9_]*)=(?:"([^"]*)"|\'([^\']*)\'|(\S*))', re.MULTILINE)
 _LUA_SHEBANG = re.compile(r"lua(5\.[1-4]|jit)?\b")
 _LUA_VERSION = re.compile(r"lua(5\.[1-4])")
+# A setting named like a secret, in any of the host's config syntaxes: Lua (`app_secret = "…"`, inside tables
+# too: `{ type = "turn", secret = "…" }`), HOCON (`password: "…"`), properties (`…FOCUS_USER_PASSWORD=…`) and
+# saslauthd.conf (`ldap_bind_pw: …`).
+_SECRET_SETTING = re.compile(
+    r"""(?<![\w.-])([\w.-]*(?:secret|password|passwd)[\w.-]*|[\w.-]*_pw)\s*[=:]\s*"""
+    r"""(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^\s,;}"']+))""",
+    re.IGNORECASE,
+)
+_COMMENT = re.compile(r"^\s*(?:--|#|//|!)")
+_NOT_SECRET = frozenset({"true", "false", "nil", "yes", "no", "on", "off", "null", "none"})
 
 
 @dataclass(frozen=True)
@@ -298,6 +308,22 @@ class HostLayout:
         return tuple(groups)
 
 
+def file_secrets(text: str) -> set[str]:
+    """The values of settings named like secrets in a config file's text (comment lines skipped): the focus
+    password of jicofo.conf, prosody's app_secret, turn and component secrets, saslauthd.conf's ldap_bind_pw.
+    Booleans and numbers are settings, not secrets (allow_empty_token = false)."""
+    found: set[str] = set()
+    for line in text.splitlines():
+        if _COMMENT.match(line):
+            continue
+        code = line.split(" --", 1)[0] if "--" in line else line
+        for match in _SECRET_SETTING.finditer(code):
+            value = next((g for g in match.groups()[1:] if g is not None), "")
+            if value and value.lower() not in _NOT_SECRET and not value.isdigit():
+                found.add(value)
+    return found
+
+
 def parse_web_config(path: str, text: str) -> WebConfig:
     """The auth settings of a config.js written as `var config = { hosts: { domain: '…' } … }` (the package's
     form) or as `config.hosts.domain = '…'` (docker's): `//` comment lines are ignored, the last one wins."""
@@ -358,3 +384,26 @@ def _read_head(path: Path, limit: int) -> bytes | None:
         return None
     finally:
         os.close(fd)
+
+
+# docker-jitsi-meet's variables → where a package install keeps the same setting ({d}: the site's domain).
+_PLACES = {
+    "AUTH_TYPE": 'authentication = "…" in the VirtualHost "{d}" of /etc/prosody/conf.avail/{d}.cfg.lua',
+    "ENABLE_AUTH": 'authentication = "…" in the VirtualHost "{d}" of /etc/prosody/conf.avail/{d}.cfg.lua',
+    "XMPP_DOMAIN": 'the VirtualHost "{d}" in /etc/prosody/conf.avail/{d}.cfg.lua (and hosts.domain in '
+    "/etc/jitsi/meet/{d}-config.js)",
+    "ENABLE_GUESTS": 'a VirtualHost "guest.{d}" with authentication = "anonymous" and hosts.anonymousdomain in '
+    "/etc/jitsi/meet/{d}-config.js",
+    "JWT_APP_ID": 'app_id in the VirtualHost "{d}" of /etc/prosody/conf.avail/{d}.cfg.lua',
+    "JWT_APP_SECRET": 'app_secret in the VirtualHost "{d}" of /etc/prosody/conf.avail/{d}.cfg.lua',
+    "JWT_ASAP_KEYSERVER": 'asap_key_server in the VirtualHost "{d}" of /etc/prosody/conf.avail/{d}.cfg.lua',
+    "JWT_ALLOW_EMPTY": 'allow_empty_token in the VirtualHost "{d}" of /etc/prosody/conf.avail/{d}.cfg.lua',
+}
+
+
+def config_place(key: str, domain: str) -> str:
+    """Where a package install sets what docker-jitsi-meet's `key` sets: LDAP_* in /etc/saslauthd.conf, the
+    rest in prosody's VirtualHost file or config.js."""
+    if key.startswith("LDAP_"):
+        return f"the ldap_* line for {key} in {SASLAUTHD_CONF}"
+    return _PLACES.get(key, f"the setting behind {key} in /etc/prosody/conf.avail/{{d}}.cfg.lua").format(d=domain)

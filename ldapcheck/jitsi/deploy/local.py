@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from ldapcheck.adapters.docker import ExecResult
 from ldapcheck.core import catalogue as ids
+from ldapcheck.core.secrets import remember
 from ldapcheck.core.step import CheckFailed
 from ldapcheck.jitsi.container import facts as factsmod
 from ldapcheck.jitsi.container.session import ContainerSession
@@ -49,14 +50,27 @@ class HostSession(ContainerSession):
     kind = "host"
 
     # --- commands an admin of this host types --------------------------------------------------
-    def shell(self, command: str, *, interactive: bool = False) -> str:
-        return f"sudo {command}"
+    def shell(self, command: str, *, interactive: bool = False, stdin: bool = False, user: str = "") -> str:
+        return f"sudo {'-u ' + user + ' ' if user else ''}{command}"
 
     def prosodyctl(self, args: str, *, config: str | None = None) -> str:
         return f"sudo prosodyctl {args}"  # Debian's prosodyctl reads /etc/prosody/prosody.cfg.lua itself
 
     def apply_hint(self, service: str = "prosody") -> str:
         return f"sudo systemctl restart {service}"
+
+    def restart_hint(self, service: str = "prosody") -> str:
+        return f"sudo systemctl restart {service}"
+
+    def logs_command(self, service: str = "prosody") -> str:
+        if systemd_running(self.layout):
+            return f"sudo journalctl -u {service} -n 50 --no-pager"
+        return "sudo tail -n 50 " + (
+            "/var/log/auth.log" if service == "saslauthd" else " ".join(layoutmod.PROSODY_LOGS)
+        )
+
+    def config_place(self, key: str) -> str:
+        return layoutmod.config_place(key, self.site().domain or "<domain>")
 
     @property
     def name(self) -> str:
@@ -81,8 +95,27 @@ class HostSession(ContainerSession):
         return host
 
     def site(self) -> Site:
-        """The files' view of the site (read once)."""
-        return self.memo("site", lambda: read_site(self.layout))
+        """The files' view of the site (read once; the secrets in its files registered for masking at once)."""
+
+        def read() -> Site:
+            site = read_site(self.layout)
+            texts = [site.jicofo_text, site.web.text if site.web is not None else ""]
+            if site.prosody is not None:
+                texts += list(site.prosody.texts.values())
+            # conf.avail's files too: host.conf_links reads those prosody does not load
+            names = self.layout.listdir(layoutmod.CONF_AVAIL)
+            texts += [self.layout.read(f"{layoutmod.CONF_AVAIL}/{n}") or "" for n in names if n.endswith(".cfg.lua")]
+            self.register_secrets(*texts)
+            return site
+
+        return self.memo("site", read)
+
+    def register_secrets(self, *texts: str) -> None:
+        """Mask in every output (reports, --debug logs) the secrets these host files hold, as soon as read: a
+        package install keeps in files what docker-jitsi-meet keeps in the environment."""
+        found = set().union(*(layoutmod.file_secrets(t) for t in texts if t))
+        self.secrets.update(found)
+        remember(*found)
 
     def env(self) -> dict[str, str]:
         """What the files amount to, in docker-jitsi-meet's variable names (secrets registered for masking)."""
@@ -95,7 +128,9 @@ class HostSession(ContainerSession):
             return env
 
         env = dict(self.memo("env", build))
-        self.secrets.update(env[k] for k in self.options.secret_keys if env.get(k))
+        values = [env[k] for k in self.options.secret_keys if env.get(k)]
+        self.secrets.update(values)
+        remember(*values)
         return env
 
     def generation(self) -> tuple[str, list[str]]:
@@ -117,6 +152,12 @@ class HostSession(ContainerSession):
 
     # --- running -------------------------------------------------------------------------------
     def _run_facts(self) -> factsmod.ContainerFacts:
+        parsed = self._collect_facts()
+        self.register_secrets(*parsed.files.values())  # saslauthd.conf's ldap_bind_pw, prosody's config
+        return parsed
+
+    def _collect_facts(self) -> factsmod.ContainerFacts:
+        """Run the facts script with this host's bash (the same script the docker kind runs in the container)."""
         args: list[str] = []
         for host, port in self.targets():
             args += [host, str(port)]

@@ -48,8 +48,14 @@ def find(ctx: Any) -> Outcome:
             hint="Write hosts.domain in /etc/jitsi/meet/<host>-config.js (the jitsi-meet-web-config package does).",
             detail=detail,
             reproduce="ls /etc/jitsi/meet/ /etc/prosody/conf.d/",
+            facts={fact.DEPLOYMENT: "host"},
         )
-    return Outcome(summary=f"Debian packages on this host, main host {site.domain}", detail=detail, value="host")
+    return Outcome(
+        summary=f"Debian packages on this host, main host {site.domain}",
+        detail=detail,
+        value="host",
+        facts={fact.DEPLOYMENT: "host"},
+    )
 
 
 def services_step(services: Sequence[str]) -> Step[Any]:

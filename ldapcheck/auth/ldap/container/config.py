@@ -40,13 +40,14 @@ def saslauthd_conf(ctx: SaslauthdView) -> Outcome:
     env = ctx.env()
     path = ctx.conf_path()
     conf = ctx.effective_conf()
-    reproduce = f"docker exec {ctx.name} cat {path}"
+    reproduce = ctx.session.shell(f"cat {path}")
     if conf is None:
         gate = auth_type_gate(env)
         raise CheckFailed(
             ids.JM_AUTH_TYPE if gate else ids.SA_CONF_INVALID,
             f"{path} does not exist" + (f": {gate}" if gate else ""),
-            hint="Set AUTH_TYPE=ldap (lower case) in .env and recreate prosody: " + RECREATE,
+            hint=f"Set {ctx.session.config_place('AUTH_TYPE')} to ldap (lower case), then "
+            f"`{ctx.session.apply_hint()}`.",
             detail={"AUTH_TYPE": env.get("AUTH_TYPE", "(unset)")},
             reproduce=reproduce,
         )
@@ -122,7 +123,7 @@ def saslauthd_conf_perms(ctx: SaslauthdView) -> Outcome:
     owner = f"{st.owner}:{st.group}"
     holds_password = bool(conf.get("ldap_bind_pw") or conf.get("ldap_password"))
     detail: dict[str, object] = {"path": path, "mode": f"{mode:04o}", "owner": owner}
-    reproduce = f"docker exec {ctx.name} stat -c '%a %U:%G %n' {path}"
+    reproduce = ctx.session.shell(f"stat -c '%a %U:%G %n' {path}")
     if not holds_password:
         return Outcome(summary=f"{path} holds no bind password (anonymous bind)", detail=detail, reproduce=reproduce)
     if not mode & 0o004:
@@ -160,14 +161,19 @@ def sasl_app_conf(ctx: SaslauthdView) -> Outcome:
     """The SASL application config xmpp.conf."""
     search = ctx.sasl_search_path()
     found = ctx.sasl_app_conf()
-    reproduce = f"docker exec {ctx.name} cat " + " ".join(f"{d}/xmpp.conf" for d in search) + " 2>/dev/null"
+    reproduce = ctx.session.shell("cat " + " ".join(f"{d}/xmpp.conf" for d in search) + " 2>/dev/null")
     detail: dict[str, object] = {"search path": ":".join(search)}
     if found is None:
         raise CheckFailed(
             ids.JM_SASL_APP_CONF,
             "no xmpp.conf in libsasl's search path: Cyrus SASL falls back to every plugin and never asks saslauthd",
-            hint="docker-jitsi-meet ships /etc/sasl/xmpp.conf (pwcheck_method: saslauthd, mech_list: PLAIN); "
-            "restore it (an image rebuild or a mount may have hidden it).",
+            hint=(
+                "docker-jitsi-meet ships /etc/sasl/xmpp.conf (pwcheck_method: saslauthd, mech_list: PLAIN); "
+                "restore it (an image rebuild or a mount may have hidden it)."
+                if ctx.session.kind == "docker"
+                else "Write /etc/sasl/xmpp.conf with `pwcheck_method: saslauthd` and `mech_list: PLAIN` (the LDAP "
+                f"guides do), then `{ctx.session.apply_hint()}`."
+            ),
             detail=detail,
             reproduce=reproduce,
         )

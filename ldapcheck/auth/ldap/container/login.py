@@ -155,7 +155,7 @@ def ldap_chain(ctx: SaslauthdView) -> Outcome:
                 "(volumes: - ./ca.crt:/path/in/container:ro) and recreate prosody. LDAP_USE_TLS=1 also needs the "
                 "XMPP domain's certificate and key under the config dir.",
                 detail=detail,
-                reproduce=f"docker exec {ctx.name} ls -l {' '.join(shlex.quote(m) for m in missing)}",
+                reproduce=ctx.session.shell(f"ls -l {' '.join(shlex.quote(m) for m in missing)}"),
                 facts=facts,
             )
         raise CheckFailed(
@@ -260,7 +260,7 @@ def _bind_reproduce(ctx: SaslauthdView, servers: str, dn: str, var: str) -> str:
     """A bind with the container's own libldap; the password comes from a shell variable, on stdin."""
     lua = f'local l=require"lualdap"; print(l.open_simple({_lua_str(servers)}, {_lua_str(dn)}, io.read("a")))'
     # The password is read at a hidden prompt into a shell variable and fed on stdin: never in an argv.
-    return f"read -rs {var}; printf '%s' \"${var}\" | docker exec -i {ctx.name} lua5.4 -e {shlex.quote(lua)}"
+    return f"read -rs {var}; printf '%s' \"${var}\" | " + ctx.session.shell(f"lua5.4 -e {shlex.quote(lua)}", stdin=True)
 
 
 def _lua_str(text: str) -> str:
@@ -273,7 +273,9 @@ def _login_reproduce(ctx: SaslauthdView) -> str:
     login = shlex.quote(req.user if req else "LOGIN")
     # testsaslauthd takes the password only as an argument (inside the container): read it at a hidden prompt.
     realm = shlex.quote(ctx.xmpp_domain)
-    return f'read -rs PW; docker exec -it {ctx.name} testsaslauthd -u {login} -p "$PW" -s xmpp -r {realm}'
+    return "read -rs PW; " + ctx.session.shell(
+        f'testsaslauthd -u {login} -p "$PW" -s xmpp -r {realm}', interactive=True
+    )
 
 
 def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:

@@ -12,14 +12,13 @@ from ldapcheck.auth.ldap.container.view import CURRENT_CONF, LEGACY_CONF, Saslau
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 from ldapcheck.jitsi.container import steps as jsteps
-from ldapcheck.jitsi.fixes import RECREATE
 
 
 def saslauthd_process(ctx: SaslauthdView) -> Outcome:
     """saslauthd running, and its options."""
     opts = ctx.saslauthd_options()
     procs = "for p in /proc/[0-9]*/cmdline; do tr '\\0' ' ' <$p; echo; done | grep saslauthd"
-    reproduce = f"docker exec {ctx.name} bash -c {shlex.quote(procs)}"
+    reproduce = ctx.session.shell(f"bash -c {shlex.quote(procs)}")
     if opts is None:
         env = ctx.env()
         gate = cfg.auth_type_gate(env)
@@ -28,9 +27,11 @@ def saslauthd_process(ctx: SaslauthdView) -> Outcome:
             "saslauthd is not running"
             + (f": {gate}" if gate else " although AUTH_TYPE=ldap (it exited or was killed)"),
             hint=(
-                "Set AUTH_TYPE=ldap (exactly, lower case) in .env, then " + RECREATE
+                f"Set {ctx.session.config_place('AUTH_TYPE')} to ldap (exactly, lower case), then "
+                f"`{ctx.session.apply_hint()}`"
                 if gate
-                else f"Read saslauthd's last words in `docker logs {ctx.name}`, then `docker compose restart prosody`."
+                else f"Read saslauthd's last words in `{ctx.session.logs_command('saslauthd')}`, then "
+                f"`{ctx.session.restart_hint('saslauthd')}`."
             ),
             detail={"AUTH_TYPE": env.get("AUTH_TYPE", "(unset)"), "gate": "AUTH_TYPE" if gate else "process"},
             reproduce=reproduce,
@@ -65,7 +66,8 @@ def saslauthd_socket(ctx: SaslauthdView) -> Outcome:
         st = f.stats.get(p)
         if st is not None:
             detail[p] = f"{st.kind} {st.mode} {st.owner}:{st.group}"
-    reproduce = f"docker exec -u {user} {ctx.name} testsaslauthd -u probe -p x -s xmpp  # expect NO, not connect()"
+    probe = "testsaslauthd -u probe -p x -s xmpp  # expect NO, not connect()"
+    reproduce = ctx.session.shell(probe, user=user if user != "(exec default)" else "")
     st = f.stats.get(path)
     if st is None or st.kind != "socket":
         raise CheckFailed(
@@ -74,7 +76,7 @@ def saslauthd_socket(ctx: SaslauthdView) -> Outcome:
             # The process step passed, so saslauthd's master still runs. Seen for real: a TERMed `saslauthd -d`
             # removes its socket, then deadlocks logging from a signal handler and never exits.
             hint="saslauthd runs but nothing listens on its socket: it was told to stop and hung on exit, "
-            "or the directory was cleaned under it. Restart prosody (`docker compose restart prosody`).",
+            f"or the directory was cleaned under it. Restart it (`{ctx.session.restart_hint('saslauthd')}`).",
             detail=detail,
             reproduce=reproduce,
         )

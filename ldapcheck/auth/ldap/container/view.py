@@ -284,8 +284,11 @@ class SaslauthdView:
             raise CheckFailed(
                 ids.DOCKER_EXEC,
                 f"the in-container probe (lua5.4) failed: {result.stderr.strip()[:200] or f'exit {result.exit_code}'}",
-                hint="The image needs lua5.4, lua-ldap and lua-socket (docker-jitsi-meet's prosody image has them).",
-                reproduce=f'docker exec {self.name} lua5.4 -e \'require "lualdap"; require "socket.unix"\'',
+                hint="The image needs lua5.4, lua-ldap and lua-socket (docker-jitsi-meet's prosody image has them)."
+                if self.session.kind == "docker"
+                else "This host needs lua5.4, lua-ldap and lua-socket for the probe: "
+                "`sudo apt install lua5.4 lua-ldap lua-socket`.",
+                reproduce=self.session.shell('lua5.4 -e \'require "lualdap"; require "socket.unix"\''),
             )
         return parsed
 

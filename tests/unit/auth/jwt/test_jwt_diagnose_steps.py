@@ -24,6 +24,7 @@ from ldapcheck.core.step import Step
 from ldapcheck.core.verdict import decide
 from ldapcheck.jitsi import login
 from ldapcheck.jitsi.container.facts import ContainerFacts
+from ldapcheck.jitsi.container.session import ContainerSession
 from ldapcheck.jitsi.deployment import JitsiView
 from ldapcheck.jitsi.prosody import ProsodyHost, parse_prosody_hosts
 
@@ -54,6 +55,11 @@ class FakeSession:
     facts_value: ContainerFacts = field(default_factory=ContainerFacts)
     name: str = "prosody-1"
     secrets: set[str] = field(default_factory=set)
+    # The docker kind's commands (reproduce lines and fixes), as ContainerSession spells them.
+    shell = ContainerSession.shell
+    apply_hint = ContainerSession.apply_hint
+    logs_command = ContainerSession.logs_command
+    config_place = ContainerSession.config_place
 
     def env(self) -> dict[str, str]:
         return dict(self.environ)

@@ -381,6 +381,18 @@ ROWS = [
         "JICOFO-AUTH-OFF",
     ),
     Row(
+        "config.js names another domain on a package host (the step's own fix: the files)",
+        [
+            *HOST_OK,
+            *replace(D_HEAD, ok("container.find", deployment="host")),
+            *D_LDAP,
+            *D_SHARED,
+            LOGIN_OK,
+            *replace(JITSI_OK, fail("web.config_js", "ENV-SPLIT", link="web")),
+        ],
+        "ENV-SPLIT",
+    ),
+    Row(
         "a broken LDAP link is named before web's transport",
         [*host_broken_at(BAD_PW), *C_OK, LOGIN_NO, *replace(JITSI_OK, BOSH_BROKEN)],
         "RC-49",
@@ -493,3 +505,17 @@ def test_every_rule_of_the_table_is_exercised() -> None:
                 fired.add(rule.__name__)
                 break
     assert fired == {r.__name__ for r in verdict.RULES} - {"any_failure"}
+
+
+def test_env_split_fix_follows_the_deployment_kind() -> None:
+    """docker: recreate, not restart; a package host: the failed step's own fix (its files), no docker command."""
+    from ldapcheck.auth.ldap import verdict
+
+    split = fail("web.config_js", "ENV-SPLIT", link="web")
+    docker = verdict.decide([*HOST_OK, *C_OK, LOGIN_OK, *replace(JITSI_OK, split)], login="alice")
+    host_head = replace(D_HEAD, ok("container.find", deployment="host"))
+    host = verdict.decide(
+        [*HOST_OK, *host_head, *D_LDAP, *D_SHARED, LOGIN_OK, *replace(JITSI_OK, split)], login="alice"
+    )
+    assert docker is not None and "docker compose" in docker.hint
+    assert host is not None and host.hint == "h"
