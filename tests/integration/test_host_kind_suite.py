@@ -217,9 +217,9 @@ FAULTS: list[tuple[str, str, str, str, str]] = [
     (
         "saslauthd killed",
         "ldap",
-        "kill -9 $(cat /var/run/saslauthd/saslauthd.pid) && rm -f /var/run/saslauthd/mux",
-        "container.saslauthd_process",
-        "SA-SOCKET",
+        "kill -9 $(pgrep -x saslauthd)",  # the master and its workers (-n 5): killing the master alone leaves them
+        "host.services",
+        "HOST-SERVICE",
     ),
     ("nginx stopped", "internal", "/etc/init.d/nginx stop", "xmpp.login.bosh", "WEB-BOSH"),
 ]
