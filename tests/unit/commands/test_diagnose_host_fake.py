@@ -282,6 +282,8 @@ def test_debug_output_of_a_host_run_masks_the_files_secrets(
 
     monkeypatch.setattr(diagnose_host, "open_host", open_fake)
     monkeypatch.chdir(tmp_path)
+    # --debug sets LDAPCHECK_DEBUG for its children: restored after the test (later tests' subprocesses inherit it)
+    monkeypatch.setenv("LDAPCHECK_DEBUG", "")
     for fmt in ((), ("--json",), ("--markdown",)):
         argv = ["ldapcheck", "--debug", "diagnose", "--deployment", "host", "-v", *fmt]
         monkeypatch.setattr(sys, "argv", [*argv, "--user", "alice", "--password-stdin"])
