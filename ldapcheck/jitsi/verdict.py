@@ -54,14 +54,15 @@ def drift(ev: Evidence) -> Verdict | None:
     )
 
 
-def by_id(*failure_ids: str, what: str, hint: str = "") -> Rule:
-    """The first failed step carrying one of `failure_ids`, explained as `what`."""
+def by_id(*failure_ids: str, what: str, hint: str = "", recreate: bool = False) -> Rule:
+    """The first failed step carrying one of `failure_ids`, explained as `what` (`recreate`: the advice recreates
+    prosody)."""
 
     def rule(ev: Evidence) -> Verdict | None:
         found = ev.with_id(*failure_ids)
         if not found:
             return None
-        return _cite(found[0], f"{what}: {found[0].summary}", hint=hint, more=found[1:3])
+        return _cite(found[0], f"{what}: {found[0].summary}", hint=hint, recreate=recreate, more=found[1:3])
 
     return rule
 
@@ -86,7 +87,9 @@ def transport(ev: Evidence) -> Verdict | None:
 
 
 jicofo = by_id(ids.JICOFO_AUTH_OFF, ids.JICOFO_LOGINURL, what="jicofo does not treat logged-in users as hosts")
-_env_split_docker = by_id(ids.ENV_SPLIT, what="prosody, jicofo and web disagree", hint=RECREATE_NOT_RESTART)
+_env_split_docker = by_id(
+    ids.ENV_SPLIT, what="prosody, jicofo and web disagree", hint=RECREATE_NOT_RESTART, recreate=True
+)
 _env_split_host = by_id(ids.ENV_SPLIT, what="prosody, jicofo and web disagree")  # the step's own fix: files
 
 

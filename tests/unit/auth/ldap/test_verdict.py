@@ -517,5 +517,5 @@ def test_env_split_fix_follows_the_deployment_kind() -> None:
     host = verdict.decide(
         [*HOST_OK, *host_head, *D_LDAP, *D_SHARED, LOGIN_OK, *replace(JITSI_OK, split)], login="alice"
     )
-    assert docker is not None and "docker compose" in docker.hint
-    assert host is not None and host.hint == "h"
+    assert docker is not None and "docker compose" in docker.hint and docker.recreate  # the advice recreates prosody
+    assert host is not None and host.hint == "h" and not host.recreate
