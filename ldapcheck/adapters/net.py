@@ -7,15 +7,19 @@ text): the LDAP layer turns them into catalogue failures.
 from __future__ import annotations
 
 import socket
-import ssl
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ldapcheck.adapters.certs import CertInfo, decode_certificate, hostname_matches
 from ldapcheck.adapters.errors import AdapterError, NetError, NetKind, Operation, os_error
 from ldapcheck.adapters.ldap.client import WireClient
 from ldapcheck.adapters.tls import client_context
+
+if TYPE_CHECKING:  # ssl and the certificate decoder (~9 ms with tempfile) only when a server speaks TLS
+    import ssl
+
+    from ldapcheck.adapters.certs import CertInfo
 
 
 def _addresses(host: str, port: int, timeout: float) -> list[str]:
@@ -86,6 +90,8 @@ def _handshake(host: str, port: int, timeout: float, ctx: ssl.SSLContext, startt
         except BaseException:
             client.sock.close()
             raise
+        import ssl
+
         assert isinstance(client.sock, ssl.SSLSocket)
         return client.sock
     return WireClient.connect(host, port, timeout=timeout, tls=ctx).sock  # type: ignore[return-value]
@@ -97,6 +103,8 @@ def tls_probe(host: str, port: int, *, timeout: float, ca_file: str = "", startt
     A handshake that fails although the port answers TCP is a protocol mismatch when the port speaks the other
     protocol (plain LDAP on an ldaps:// port, TLS from the first byte where StartTLS was sent).
     """
+    from ldapcheck.adapters.certs import decode_certificate, hostname_matches
+
     operation = Operation.STARTTLS if starttls else Operation.TLS
     try:
         with _handshake(host, port, timeout, client_context(verify=False), starttls) as tls:
