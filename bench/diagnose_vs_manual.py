@@ -212,7 +212,7 @@ def run(
     )
     floor = Peer(
         "interpreter + imports",
-        [sys.executable, "-c", "import ldapcheck.cli, ldapcheck.commands.diagnose, docker, ldap3"],
+        [sys.executable, "-c", "import ldapcheck.cli.app, ldapcheck.commands.diagnose, docker, ldap3"],
         env=env,
     )
     for peer in [*builds, host_only, floor, *manual]:  # warm-up: page cache, saslauthd's first LDAP connection
