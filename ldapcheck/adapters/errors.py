@@ -122,6 +122,16 @@ VERIFY_KINDS = {
 }
 
 
+def resolver_name(host: str) -> str | bytes:
+    """`host` as socket calls should get it: an ASCII name as bytes.
+
+    getaddrinfo encodes a str name with the idna codec first, whose import is ~3 ms of every start-up (and whose
+    refusal of an empty or over-long label is a UnicodeError, not an OSError); bytes go to the resolver as they
+    are. Non-ASCII names still need idna.
+    """
+    return host.encode("ascii") if host.isascii() else host
+
+
 def os_error(
     exc: OSError, *, operation: Operation, host: str = "", port: int = 0, timeout: float | None = None
 ) -> NetError:

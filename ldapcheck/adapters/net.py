@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ldapcheck.adapters.errors import AdapterError, NetError, NetKind, Operation, os_error
+from ldapcheck.adapters.errors import AdapterError, NetError, NetKind, Operation, os_error, resolver_name
 from ldapcheck.adapters.ldap.client import WireClient
 from ldapcheck.adapters.tls import client_context
 
@@ -30,7 +30,9 @@ def _addresses(host: str, port: int, timeout: float) -> list[str]:
 
     def work() -> None:
         try:
-            found.extend(str(info[4][0]) for info in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
+            found.extend(
+                str(info[4][0]) for info in socket.getaddrinfo(resolver_name(host), port, 0, socket.SOCK_STREAM)
+            )
         except OSError as exc:
             failed.append(exc)
         done.set()
@@ -55,7 +57,7 @@ def tcp_connect(host: str, port: int, timeout: float) -> float:
     """Open and close a TCP connection; returns the connect time in ms."""
     start = time.perf_counter()
     try:
-        with socket.create_connection((host, port), timeout=timeout):
+        with socket.create_connection((resolver_name(host), port), timeout=timeout):  # type: ignore[arg-type]
             pass
     except OSError as exc:
         raise os_error(exc, operation=Operation.CONNECT, host=host, port=port, timeout=timeout) from None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, NamedTuple
 
-from ldapcheck.adapters.errors import LdapProtocolError, NetError, NetKind, Operation, os_error
+from ldapcheck.adapters.errors import LdapProtocolError, NetError, NetKind, Operation, os_error, resolver_name
 from ldapcheck.adapters.ldap import ber as w
 
 if TYPE_CHECKING:  # ssl (~5 ms to import) only when a connection uses TLS: a plain-LDAP `count` is start-up bound.
@@ -95,7 +95,8 @@ class WireClient:
     ) -> WireClient:
         """Open TCP (and TLS from the first byte if `tls`), each step bounded by `timeout`."""
         try:
-            sock = socket.create_connection((host, port), timeout=timeout)
+            # create_connection hands the name to getaddrinfo, which takes bytes (typeshed says str only)
+            sock = socket.create_connection((resolver_name(host), port), timeout=timeout)  # type: ignore[arg-type]
         except OSError as exc:
             raise os_error(exc, operation=Operation.CONNECT, host=host, port=port, timeout=timeout) from None
         try:
