@@ -17,6 +17,10 @@ Installs ldap-utils (ldapsearch) with apt-get when missing (harness.ensure_tools
 bench/README.md (`--no-readme` to skip).
 
     .venv/bin/python bench/diagnose_vs_manual.py [--runs 10] [--users 1200] [--baseline main]
+        [--mode ldap --mode internal --mode internal+guests --mode jwt]
+
+Other modes (`--mode internal|internal+guests|jwt`, see modes_manual.py) start that mode's lab (prosody, web,
+jicofo) and measure diagnose against that mode's manual sequence, with peak RSS.
 """
 
 from __future__ import annotations
@@ -137,8 +141,21 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=1200)
     parser.add_argument("--baseline", default="main", help="git revision to compare with ('' for none)")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md")
+    parser.add_argument(
+        "--mode",
+        action="append",
+        choices=("ldap", "internal", "internal+guests", "jwt"),
+        help="lab mode(s) to measure (default ldap; other modes: modes_manual.py's sequences)",
+    )
     args = parser.parse_args()
     ensure_tools()
+    others = [m for m in args.mode or () if m != "ldap"]
+    if others:
+        from modes_manual import main as modes_main
+
+        modes_main(others, args.runs, not args.no_readme)
+        if "ldap" not in args.mode:
+            return 0
     compiled(REPO)
     client = docker_client()
     ensure_images(client)

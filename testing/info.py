@@ -65,5 +65,5 @@ class ProsodyInfo:
     c2s_port: int
     xmpp_domain: str
     env: dict[str, str] = field(repr=False)
-    saslauthd_conf: Path | None  # host file mounted at /etc/saslauthd.conf
+    saslauthd_conf: Path | None  # host file mounted at /etc/saslauthd.conf (None: rendered from the env at start)
     saslauthd_conf_text: str = field(repr=False, default="")

@@ -1,14 +1,17 @@
 #!/bin/bash
-# ldapcheck lab prosody: mirrors docker-jitsi-meet's prosody start-up in LDAP mode.
-#   1. upstream's config script: `if [[ "$AUTH_TYPE" == "ldap" ]]` copy the mounted /etc/saslauthd.conf to /run/
-#      (this image has no tpl, so without a mount it falls back to $SASLAUTHD_CONF) and `mkdir -pm777 /var/run/saslauthd`;
-#   2. upstream's saslauthd service: if /run/saslauthd.conf exists, `saslauthd -a ldap -O /run/saslauthd.conf -c
-#      -m /var/run/saslauthd -n 5 -d` (here in its own session: its master SIGTERMs its process group on exit);
+# ldapcheck lab prosody: mirrors docker-jitsi-meet's rootless prosody start-up (stable-11146+), as uid 1000 (`s6`)
+# on a read-only root with a tmpfs /run:
+#   1. upstream's config script: `if [[ "$AUTH_TYPE" == "ldap" ]]`: without a mounted /etc/saslauthd.conf render
+#      the template from the environment to /run/saslauthd.conf (upstream: `tpl`; here ldapcheck's renderer,
+#      render-saslauthd), with a mounted one `cp` it to /run/ (the escape hatch); then `mkdir -pm777 /var/run/saslauthd`;
+#   2. upstream's saslauthd longrun: if /run/saslauthd.conf exists, `saslauthd -a ldap -O /run/saslauthd.conf -c
+#      -m /var/run/saslauthd -n 5 -d`, restarted when it exits as s6-supervise does (at most one start a second),
+#      unless marked down (`lab-svc -d|-O saslauthd`, the lab's s6-svc);
 #   3. the prosody config (ENABLE_AUTH / PROSODY_AUTH_TYPE gate of jitsi-meet.cfg.lua), prosody in the foreground.
 # Environment: ENABLE_AUTH [0], AUTH_TYPE [internal], PROSODY_AUTH_TYPE [$AUTH_TYPE], XMPP_DOMAIN [meet.jitsi],
 #   ENABLE_GUESTS [0], XMPP_GUEST_DOMAIN [guest.meet.jitsi], PROSODY_GUEST_AUTH_TYPE [anonymous],
 #   XMPP_AUTH_DOMAIN [auth.meet.jitsi], C2S_PORT [5222], C2S_ADDRESS [127.0.0.1], HTTP_PORT [none: no BOSH/WebSocket],
-#   LOG_LEVEL [info], SASLAUTHD_CONF (fallback content, see 1), JWT_APP_ID, JWT_APP_SECRET, JWT_ALLOW_EMPTY,
+#   LOG_LEVEL [info], LDAP_* (the saslauthd.conf template's), JWT_APP_ID, JWT_APP_SECRET, JWT_ALLOW_EMPTY,
 #   JWT_AUTH_TYPE [token], JWT_SIGN_TYPE, JWT_ASAP_KEYSERVER, JWT_ENABLE_DOMAIN_VERIFICATION (AUTH_TYPE=jwt).
 set -uo pipefail
 
@@ -28,21 +31,42 @@ to_bool() {
 # --- 1. config (upstream: /etc/s6-overlay/scripts/config) -------------------------------------------------------
 if [[ "${AUTH_TYPE:-}" == "ldap" ]]; then
   if [[ ! -f /etc/saslauthd.conf ]]; then
-    if [[ -n "${SASLAUTHD_CONF:-}" ]]; then
-      (umask 077 && printf '%s' "$SASLAUTHD_CONF" >/run/saslauthd.conf)
-    else
-      log "AUTH_TYPE=ldap but no /etc/saslauthd.conf is mounted (this image cannot render the template)"
-    fi
+    # as upstream's `tpl … > /run/saslauthd.conf` under the default umask: mode 0644, bind password included
+    render-saslauthd >/run/saslauthd.conf || log "rendering /run/saslauthd.conf failed"
   else
-    cp /etc/saslauthd.conf /run/
+    cp /etc/saslauthd.conf /run/ || log "cannot copy the mounted /etc/saslauthd.conf (readable by uid $(id -u)?)"
   fi
   mkdir -pm777 /var/run/saslauthd
 fi
 
-# --- 2. saslauthd (upstream: /etc/s6-overlay/scripts/saslauthd) --------------------------------------------------
+# --- 2. saslauthd (upstream: s6-rc longrun 20-saslauthd → /etc/s6-overlay/scripts/saslauthd) ---------------------
+# s6-supervise's part: start it, wait for it, start it again when it exits — no sooner than one second after the
+# previous start — unless /run/service/saslauthd/down says it was stopped on purpose (lab-svc, the lab's s6-svc).
+supervise_saslauthd() {
+  local dir=/run/service/saslauthd started now status
+  while :; do
+    if [[ -e "$dir/down" ]]; then
+      sleep 0.2
+      continue
+    fi
+    started=${EPOCHREALTIME/./}
+    # its own session: saslauthd's master signals its whole process group when it exits
+    setsid saslauthd -a ldap -O /run/saslauthd.conf -c -m /var/run/saslauthd -n 5 -d </dev/null &
+    echo $! >"$dir/pid"
+    log "saslauthd started (pid $!)"
+    wait $!
+    status=$?
+    log "saslauthd (pid $(cat "$dir/pid")) exited with status $status"
+    : >"$dir/pid"
+    now=${EPOCHREALTIME/./}
+    if ((now - started < 1000000)); then
+      sleep "0.$(printf '%06d' $((1000000 - (now - started))))"
+    fi
+  done
+}
 if [[ -f /run/saslauthd.conf ]]; then
-  setsid saslauthd -a ldap -O /run/saslauthd.conf -c -m /var/run/saslauthd -n 5 -d </dev/null &
-  log "saslauthd started (pid $!)"
+  mkdir -p /run/service/saslauthd
+  supervise_saslauthd &
 fi
 
 # --- 3. prosody config (upstream: defaults/prosody.cfg.lua + conf.d/jitsi-meet.cfg.lua, reduced to c2s) -----------
@@ -148,8 +172,7 @@ $guest_host
 VirtualHost "$XMPP_AUTH_DOMAIN"
     authentication = "internal_hashed"
 EOF
-chown -R prosody:prosody /run/prosody /var/lib/prosody
 log "prosody: VirtualHost $XMPP_DOMAIN, c2s on $C2S_ADDRESS:$C2S_PORT, $(grep -m1 authentication /run/prosody/config/prosody.cfg.lua | xargs)${HTTP_PORT:+, BOSH/WebSocket on $C2S_ADDRESS:$HTTP_PORT}${guest_host:+, guests on ${XMPP_GUEST_DOMAIN:-guest.meet.jitsi}}"
 
-exec setpriv --reuid=prosody --regid=prosody --init-groups -- \
-  prosody -F --config /run/prosody/config/prosody.cfg.lua
+# Already uid 1000 (the image's USER): prosody stays this user, as upstream's s6 runs it.
+exec prosody -F --config /run/prosody/config/prosody.cfg.lua

@@ -435,6 +435,24 @@ class ExecChannel:
             return
         threading.Thread(target=_feed, args=(self._raw, data), daemon=True).start()
 
+    def write(self, data: bytes, *, timeout: float) -> None:
+        """Write more of the command's stdin and keep it open (a loop that reads one request a line).
+
+        Small writes only: the command must read them before it answers, or this blocks until `timeout`.
+        """
+        if self._sock is None:
+            raise DockerError("exec-broken", f"{self._argv0} inside {self.name} was closed", container=self.name)
+        try:
+            self._raw.settimeout(timeout)
+            self._raw.sendall(data)
+        except OSError as exc:  # TimeoutError included
+            self.close()
+            raise DockerError(
+                "exec-broken",
+                f"the connection to {self._argv0} inside {self.name} broke: {_short(exc)}",
+                container=self.name,
+            ) from None
+
     def close(self) -> None:
         """Hang up: the command reads the end of its stdin (and exits if it was waiting for a follow-up)."""
         if self._sock is not None:

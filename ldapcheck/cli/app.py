@@ -13,7 +13,7 @@ import sys
 import typer
 
 from ldapcheck import __version__
-from ldapcheck.cli import container, diagnose, envcmd, exits, explain, lab, lint, render, token, validate
+from ldapcheck.cli import bench, container, diagnose, envcmd, exits, explain, lab, lint, render, token, validate
 from ldapcheck.core.model import ExitCode
 from ldapcheck.core.secrets import mask_debug
 
@@ -57,7 +57,7 @@ class _MaskingFormatter(logging.Formatter):
 
 
 app.callback()(_root)
-for _module in (lab, render, lint, envcmd, diagnose, container, validate, token, explain):
+for _module in (lab, render, lint, envcmd, diagnose, container, validate, token, explain, bench):
     _module.register(app)
 
 

@@ -50,14 +50,31 @@ def diagnose(
     room: Annotated[
         str | None, typer.Option("--room", help="jwt: the room the token is for (the join rules; &room= on BOSH).")
     ] = None,
+    deployment: Annotated[
+        str | None,
+        typer.Option(
+            "--deployment",
+            help="host: Jitsi installed from Debian packages on this host (/etc/prosody, /etc/jitsi); docker: "
+            "docker-jitsi-meet containers. Default: host when /etc/prosody/prosody.cfg.lua with conf.d is here and "
+            "no prosody container runs.",
+        ),
+    ] = None,
 ) -> None:
     """Walk the login path of the modes the .env turns on and name what breaks: LDAP through saslauthd (DNS, TCP,
     TLS, bind, base, count, user), or internal accounts, guests, jicofo and web with a real BOSH/WebSocket login, or
     jwt: the rendered token settings, the token module, the clock and, with --token-stdin, the token's login."""
     from ldapcheck.commands import diagnose as command
+    from ldapcheck.jitsi.deploy.detect import KINDS, choose
 
+    if deployment is not None and deployment not in KINDS:
+        raise typer.BadParameter(f"{deployment!r}: choose one of {', '.join(KINDS)}", param_hint="--deployment")
+    choice = None
+    if not no_container:
+        choice = choose(deployment, names_container=bool(container or project or docker_host), env_file=ldap.env_file)
     inside = None
-    if not no_container:  # the engine lookup starts now, in the background, while the .env is read
+    if (
+        not no_container and choice is not None and choice.kind == "docker"
+    ):  # the engine lookup starts now, in the background, while the .env is read
         inside = command.start_container(
             command.ContainerOptions(
                 container=container, project=project, docker_host=docker_host, testsaslauthd=run_testsaslauthd
@@ -76,6 +93,21 @@ def diagnose(
     password = None
     if user and not no_bind:
         password = read_password(from_stdin=password_stdin, prompt=f"Password for {user}: ")
+    if choice is not None and choice.kind == "host":
+        from ldapcheck.commands import diagnose_host
+
+        report = diagnose_host.run(
+            ldap,
+            user=user,
+            password=password,
+            bind_user=not no_bind,
+            session=diagnose_host.open_host(timeout=ldap.timeout, reason=choice.reason),
+            token=the_token,
+            room=room,
+            testsaslauthd=run_testsaslauthd,
+        )
+        emit(report, fmt, verbose=out.verbose, sanitize=out.sanitize)
+        return
     with progress_line("counting") as progress:
         report = command.run(
             ldap,

@@ -38,7 +38,8 @@ def _describe(status: LabStatus) -> list[str]:
         return ["lab: down"]
     mode = f"AUTH_TYPE={state.auth}{', guests' if state.guests else ''}"
     users = f", {state.n_users} generated users" if state.auth == "ldap" else ""
-    lines = [f"lab: {'up' if status.up else 'DEGRADED'} (project {state.project}, {mode}{users})"]
+    kind = ", Debian-package host" if state.deployment == "host" else ""
+    lines = [f"lab: {'up' if status.up else 'DEGRADED'} (project {state.project}{kind}, {mode}{users})"]
     for name, container_status in sorted(status.containers.items()):
         role = status.roles.get(name, "")
         lines.append(f"  container {name}: {container_status}{f' ({role})' if role else ''}")
@@ -51,7 +52,14 @@ def _describe(status: LabStatus) -> list[str]:
             f"  base     {state.suffix}",
         ]
     lines.append(f"  XMPP     c2s 127.0.0.1:{state.c2s_port}, domain {state.xmpp_domain}")
-    if state.web_port:
+    if state.deployment == "host":
+        lines += [
+            f"  web      {state.public_url} (nginx: config.js, /http-bind, /xmpp-websocket)"
+            f" → prosody 127.0.0.1:{state.http_port}",
+            f"  host     docker exec -it {state.host_name} bash   (then: ldapcheck diagnose; jicofo and the"
+            " jitsi-meet web app are not in Debian: their files are there, nothing runs them)",
+        ]
+    elif state.web_port:
         lines += [
             f"  web      {state.public_url} (config.js, /http-bind, /xmpp-websocket)"
             f" → prosody 127.0.0.1:{state.http_port}",
@@ -82,15 +90,27 @@ def up_command(
     guests: Annotated[
         bool, typer.Option("--guests", help="ENABLE_GUESTS=1: the anonymous guest host and config.js anonymousdomain.")
     ] = False,
+    deployment: Annotated[
+        str,
+        typer.Option(
+            "--deployment",
+            help="docker: docker-jitsi-meet's services; host: one container that is a Jitsi host installed from "
+            "Debian packages (prosody, saslauthd, nginx, the /etc files the guides leave; ldapcheck installed inside "
+            "from this checkout's wheel). jicofo and jitsi-meet-web are not in Debian: their files are written, "
+            "nothing runs them.",
+        ),
+    ] = "docker",
 ) -> None:
     """Build missing images, start the lab, wait until alice logs in through nginx, write the .env."""
     from ldapcheck.lab import manager
-    from ldapcheck.lab.spec import AUTH_MODES
+    from ldapcheck.lab.spec import AUTH_MODES, DEPLOYMENTS
 
     if auth not in AUTH_MODES:
         raise typer.BadParameter(f"choose one of {', '.join(AUTH_MODES)}", param_hint="--auth")
+    if deployment not in DEPLOYMENTS:
+        raise typer.BadParameter(f"choose one of {', '.join(DEPLOYMENTS)}", param_hint="--deployment")
     progress = _progress_printer()
-    status = manager.up(users, env_out, progress=progress, auth=auth, guests=guests)
+    status = manager.up(users, env_out, progress=progress, auth=auth, guests=guests, deployment=deployment)
     if not status.already_running:
         progress("lab ready")
     print("\n".join(_describe(status)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from ldapcheck.auth import modes
 from ldapcheck.auth.ldap import chain
@@ -16,7 +17,9 @@ from ldapcheck.auth.ldap.settings import Settings, read_env_file
 from ldapcheck.auth.ldap.verdict import LOGIN_STEPS, decide
 from ldapcheck.commands.secrets import env_secrets, secret_keys
 from ldapcheck.commands.source import LdapSource, load_settings
-from ldapcheck.core.model import Report, Status
+from ldapcheck.core.attempts import PasswordGate
+from ldapcheck.core.facts import EMPTY_PASSWORD
+from ldapcheck.core.model import Report, Status, StepResult
 from ldapcheck.core.runner import Run
 from ldapcheck.core.secrets import Secret
 from ldapcheck.jitsi import login
@@ -24,6 +27,9 @@ from ldapcheck.jitsi.container.session import ContainerSession
 from ldapcheck.jitsi.deployment import JitsiView
 from ldapcheck.jitsi.modes import auth_modes
 from ldapcheck.jitsi.shared import steps as shared_steps
+
+if TYPE_CHECKING:
+    from ldapcheck.core.step import Step
 
 
 @dataclass(kw_only=True)
@@ -118,8 +124,18 @@ def _ldap_requested(source: LdapSource, env_file: str | None) -> bool:
     return bool(env.get("LDAP_URL")) or auth_modes(env).requested("ldap")
 
 
+def deployment_meta(session: ContainerSession) -> dict[str, object]:
+    """Which deployment kind the run inspected, and why (for every report format)."""
+    kind = "Debian packages on this host" if session.kind == "host" else "docker-jitsi-meet containers"
+    reason = session.values.get("deployment.reason") or (
+        "--container/--project or discovery" if session.kind == "docker" else ""
+    )
+    return {"kind": session.kind, "what": kind, "why": reason}
+
+
 # The steps of the LDAP path that try the user's password (the host's bind, saslauthd over its socket, testsaslauthd).
-PASSWORD_STEPS = ("ldap.user_bind", *LOGIN_STEPS)
+USER_BIND = "ldap.user_bind"
+PASSWORD_STEPS = (USER_BIND, *LOGIN_STEPS)
 
 
 def _jitsi_view(
@@ -144,8 +160,22 @@ def _jitsi_view(
     )
     tried = [i for i in PASSWORD_STEPS if (r := run.results.get(i)) is not None and r.status is not Status.SKIP]
     if tried:
-        login.password_tried(jitsi, tried[-1])
+        refused = [i for i in tried if run.results[i].status is Status.FAIL]
+        login.password_tried(jitsi, refused[0] if refused else tried[-1], rejected=bool(refused))
     return jitsi
+
+
+def _decide_gate(gate: PasswordGate, result: StepResult) -> None:
+    """The host's user bind is the run's first password attempt: a refusal closes the gate for saslauthd's.
+
+    An empty password is not an attempt (the host sends an unauthenticated bind, saslauthd refuses it unasked).
+    """
+    if result.id != USER_BIND:
+        return
+    if result.status is Status.FAIL and not result.facts.get(EMPTY_PASSWORD):
+        gate.reject(USER_BIND)
+    else:
+        gate.allow(accepted=result.status in (Status.PASS, Status.WARN))
 
 
 def diagnose(
@@ -156,15 +186,22 @@ def diagnose(
     expected_env: Mapping[str, str] | None = None,
     env_file: str | None = None,
     progress: Callable[[int], None] | None = None,
+    container_steps: Callable[[ContainerSession], list[Step[Any]]] | None = None,
 ) -> Report:
     """The host chain, then (with `inside`) the container chain and the shared Jitsi steps (web, jicofo, env split,
     the browser's login, what users will see), and the verdict over all of them."""
     view = None
+    gate = PasswordGate()
     if inside is not None:
         view = SaslauthdView(
             inside.session,
             LoginOptions(
-                login=host_options.user, password=host_options.password, testsaslauthd=inside.options.testsaslauthd
+                login=host_options.user,
+                password=host_options.password,
+                testsaslauthd=inside.options.testsaslauthd,
+                # On a package install the host chain already runs from prosody's own host: no second LDAP chain.
+                ldap_chain=inside.session.kind == "docker",
+                gate=gate,
             ),
         )
         view.prefetch()
@@ -175,19 +212,24 @@ def diagnose(
             timeout=settings.timeout,
         )
     ldap = modes()["ldap"]
-    run = Run()
-    secrets = chain.host_phase(run, ldap.host_steps, settings, host_options, progress=progress)
+    run = Run(on_result=lambda result: _decide_gate(gate, result))
+    try:
+        secrets = chain.host_phase(run, ldap.host_steps, settings, host_options, progress=progress)
+    finally:
+        gate.allow()  # no user bind ran (no password, the user not found, the host cannot reach LDAP): first try
     secrets |= env_secrets(expected_env)
     meta: dict[str, object] = {"servers": [s.url for s in settings.servers], "user": host_options.user}
     if view is not None:
         session = view.session
         session.results = run.results  # the container steps compare with the host's (NET-CONTAINER)
         session.secrets.update(secrets)
-        run.phase(ldap.container_steps(session.targets()), view, background_ms=session.claim_background_ms)
+        steps = container_steps(session) if container_steps is not None else ldap.container_steps(session.targets())
+        run.phase(steps, view, background_ms=session.claim_background_ms)
         run.phase(shared_steps(), _jitsi_view(session, expected_env, host_options, settings.timeout, run))
         session.close()
         secrets = session.secrets
         meta["container"] = session.name if session.container is not None else None
+        meta["deployment"] = deployment_meta(session)
     return Report(
         command="diagnose",
         steps=run.ordered,

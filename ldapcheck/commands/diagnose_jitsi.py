@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ldapcheck.auth import modes
+from ldapcheck.commands.diagnose import deployment_meta
 from ldapcheck.commands.secrets import env_secrets, secret_keys
 from ldapcheck.core.model import Report
 from ldapcheck.core.runner import Run
@@ -75,7 +76,8 @@ def diagnose_jitsi(
         view.inspect = False
     else:
         session = inside.session
-        session.provide(expected_env=env, env_file=env_file, servers=(), timeout=timeout)
+        on_host = session.kind == "host"  # env is then what the host's files amount to: nothing to drift from
+        session.provide(expected_env=None if on_host else env, env_file=env_file, servers=(), timeout=timeout)
         session.secrets.update(secrets)
         view = JitsiView(
             session=session,
@@ -86,12 +88,18 @@ def diagnose_jitsi(
             room=room,
             timeout=timeout,
         )
-        steps = [
-            *head_steps(),
-            env_drift_step(keys, secret, shown=[k for k in keys if k not in secret]),
-            *(mode.container_steps() if mode is not None else []),
-            *shared_steps(),
-        ]
+        own = mode.container_steps() if mode is not None else []
+        if on_host:
+            from ldapcheck.commands.diagnose_host import head, shared_container_steps
+
+            steps = [*head(switches.main), *shared_container_steps(own), *shared_steps()]
+        else:
+            steps = [
+                *head_steps(),
+                env_drift_step(keys, secret, shown=[k for k in keys if k not in secret]),
+                *own,
+                *shared_steps(),
+            ]
     run.phase(steps, view, background_ms=view.session.claim_background_ms if inside is not None else None)
     if inside is not None:
         inside.session.close()  # no follow-up on this path: end the facts exec now
@@ -99,6 +107,7 @@ def diagnose_jitsi(
         secrets |= inside.session.secrets
         meta["container"] = inside.session.name if inside.session.container is not None else None
         meta["container modes"] = list(view.switches().active()) if inside.session.container is not None else None
+        meta["deployment"] = deployment_meta(inside.session)
     rules = tuple(mode.verdict_rules) if mode is not None and mode.verdict_rules else GENERIC_RULES
     return Report(
         command="diagnose",

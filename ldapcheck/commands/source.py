@@ -38,12 +38,17 @@ class LdapSource:
         return self.env_file
 
 
-def load_settings(source: LdapSource, environ: Mapping[str, str] = os.environ) -> Settings:
-    """Settings from the .env (if any) with command-line overrides; the bind password never from argv."""
+def load_settings(
+    source: LdapSource, environ: Mapping[str, str] = os.environ, *, files_env: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from the .env (if any) with command-line overrides; the bind password never from argv.
+
+    `files_env`: a package install's values read from its files (/etc/saslauthd.conf), used instead of a .env.
+    """
     from ldapcheck.auth.ldap import settings as s
 
-    env_file = source.resolved_env_file()
-    env: dict[str, str] = s.read_env_file(env_file) if env_file else {}
+    env_file = None if files_env is not None else source.resolved_env_file()
+    env: dict[str, str] = dict(files_env) if files_env is not None else s.read_env_file(env_file) if env_file else {}
     overrides = {
         "LDAP_URL": source.url,
         "LDAP_BASE": source.base,
@@ -57,7 +62,13 @@ def load_settings(source: LdapSource, environ: Mapping[str, str] = os.environ) -
     if BIND_PASSWORD_ENV in environ:
         env["LDAP_BINDPW"] = environ[BIND_PASSWORD_ENV]
     if not env.get("LDAP_URL"):
-        where = f"{env_file} has no LDAP_URL" if env_file else "no LDAP_URL and no ./.env here"
+        where = (
+            "/etc/saslauthd.conf has no ldap_servers"
+            if files_env is not None
+            else f"{env_file} has no LDAP_URL"
+            if env_file
+            else "no LDAP_URL and no ./.env here"
+        )
         raise ConfigError(f"{where}: pass --env-file PATH (docker-jitsi-meet .env) or --url ldap://host:389")
     # A DN typed on the command line is a usage error; one from the .env is a finding (config.parse: CL-DN-SYNTAX).
     for flag, value, ad in (("--base", source.base, False), ("--bind-dn", source.bind_dn, True)):
@@ -66,5 +77,6 @@ def load_settings(source: LdapSource, environ: Mapping[str, str] = os.environ) -
             raise ConfigError(problem)
     if source.ca_file and not os.path.isfile(source.ca_file):
         raise ConfigError(f"--ca-file {source.ca_file}: no such file (or not a regular file)")
-    settings = s.from_env(env, source=env_file or "options", ca_file=source.ca_file or "")
+    origin = "/etc/saslauthd.conf" if files_env is not None else env_file or "options"
+    settings = s.from_env(env, source=origin, ca_file=source.ca_file or "")
     return settings.with_overrides(timeout=source.timeout) if source.timeout != settings.timeout else settings

@@ -226,6 +226,8 @@ HOST_MECH = "HOST-MECH"
 HOST_CONF_UNLINKED = "HOST-CONF-UNLINKED"
 HOST_LUA_LIB = "HOST-LUA-LIB"
 HOST_SERVICE = "HOST-SERVICE"
+HOST_NO_PROSODY = "HOST-NO-PROSODY"
+HOST_NO_CYRUS = "HOST-NO-CYRUS"
 
 LDAPCHECK_INTERNAL = "LDAPCHECK-INTERNAL"
 
@@ -1460,6 +1462,23 @@ _HOST: tuple[_Row, ...] = (
         "every login fails (saslauthd).",
         "Read `systemctl status prosody saslauthd` and `journalctl -u saslauthd`, fix the error, then "
         "`systemctl enable --now` the service.",
+    ),
+    (
+        HOST_NO_PROSODY,
+        "no Debian-package prosody on this host",
+        "--deployment host (or no prosody container) but this machine has no /etc/prosody/prosody.cfg.lua beside "
+        "conf.d or conf.avail: ldapcheck runs somewhere else than the Jitsi server, or without the rights to read it.",
+        "Run ldapcheck on the Jitsi server itself, as root (`sudo ldapcheck diagnose`), or pass --deployment docker "
+        "for docker-jitsi-meet.",
+    ),
+    (
+        HOST_NO_CYRUS,
+        "prosody has no mod_auth_cyrus",
+        'The main VirtualHost says authentication = "cyrus", but no mod_auth_cyrus.lua is in prosody\'s module '
+        "directories (Debian's prosody ships it; prosody.im's 0.12+ packages and source builds may not), so prosody "
+        "cannot load the host's authentication and every login fails.",
+        "Install it from prosody-modules (`mod_auth_cyrus` into /usr/local/lib/prosody/modules, named in "
+        "plugin_paths) or use Debian's prosody package, then `systemctl restart prosody`.",
     ),
 )
 

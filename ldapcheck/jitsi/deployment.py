@@ -91,6 +91,8 @@ class JitsiView:
     def public_url(self) -> str:
         """PUBLIC_URL from the .env, else web's environment ("" when neither has it)."""
         url = (self.expected_env or {}).get("PUBLIC_URL") or ""
+        if not url and self.session.kind == "host":
+            url = self.env().get("PUBLIC_URL", "")
         if not url:
             web = self.sibling("web")
             if web is not None:
@@ -99,28 +101,25 @@ class JitsiView:
 
     def web_missing(self) -> str | None:
         """Why the web steps are not checked (None when they can run): web_required and no web container found."""
-        if self.web_required and self.inspect and self.sibling("web") is None:
+        if self.web_required and self.inspect and self.session.kind == "docker" and self.sibling("web") is None:
             return "not checked: no web container (compose service web) in prosody's project"
         return None
 
     # --- prosody's rendered config ---------------------------------------------------------------
     def prosody_config(self) -> tuple[str, dict[str, str], dict[str, ProsodyHost]] | None:
         """(path, global settings, VirtualHosts) of the config prosody runs with (conf.d included); None if none."""
-        f = self.session.facts()
-        live = _live_config(self.session)
-        path = live if live in f.files else next((p for p in PROSODY_CONFIGS if p in f.files), None)
-        if path is None:
+        found = self.session.prosody_files()
+        if found is None:
             return None
-        conf_dir = path.rsplit("/", 1)[0] + "/conf.d/"
-        included = sorted(p for p in f.files if p.startswith(conf_dir) and p.endswith(".cfg.lua"))
-        glob, hosts = parse_prosody_hosts("\n".join(f.files[p] for p in (path, *included)))
+        path, _included, text = found
+        glob, hosts = parse_prosody_hosts(text)
         return path, glob, hosts
 
     # --- the sibling containers ------------------------------------------------------------------
     def sibling(self, service: str) -> Any:
         """The running container of compose service `service` in prosody's project (None when there is none)."""
-        if not self.inspect:
-            return None
+        if not self.inspect or self.session.kind != "docker":
+            return None  # a host deployment has its services' files here, not sibling containers
         if service not in self._siblings:
             self._siblings[service] = _find_sibling(self.session, service)
         return self._siblings[service]
@@ -128,6 +127,8 @@ class JitsiView:
 
 def _live_config(session: ContainerSession) -> str:
     """The config the running prosody was started with (`--config X` on its command line), else the default."""
+    if session.kind == "host":
+        return "/etc/prosody/prosody.cfg.lua"  # Debian's prosody and prosodyctl read it without --config
     with contextlib.suppress(Exception):
         for proc in session.facts().prosody():
             argv = list(proc.argv)

@@ -19,7 +19,8 @@ from ldapcheck.jitsi.deployment import DEFAULTS, READ_BY, JitsiView
 JICOFO_AUTH = "jicofo.auth"
 ENV_SPLIT = "jitsi.env_split"
 CONF_PATHS = ("/run/jicofo/jicofo.conf", "/config/jicofo.conf")
-_BLOCK = re.compile(r"authentication\s*\{(.*?)\}", re.DOTALL)
+# `authentication {` (docker's render) or `authentication: {` (the Debian guides' HOCON).
+_BLOCK = re.compile(r"authentication\s*:?\s*\{(.*?)\}", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ def auto_login_note(auth: JicofoAuth) -> tuple[str, str]:
 
 
 def _read_conf(ctx: JitsiView) -> tuple[str, str]:
+    if ctx.session.kind == "host":
+        found = ctx.session.jicofo_conf()
+        if found is None:
+            raise StepSkipped("not checked: no /etc/jitsi/jicofo/jicofo.conf on this host (jicofo not installed here)")
+        return found
     jicofo = ctx.sibling("jicofo")
     if jicofo is None:
         raise StepSkipped("not checked: no jicofo container (compose service jicofo) in prosody's project")
@@ -112,8 +118,14 @@ def _jicofo_run(ctx: JitsiView) -> Outcome:
     if not switches.enabled:
         raise StepSkipped("ENABLE_AUTH is off: jicofo needs no authentication")
     path, auth = read_auth(ctx)
+    host = ctx.session.kind == "host"
     jicofo = ctx.sibling("jicofo")
-    reproduce = f"docker exec {jicofo.name} grep -n -A6 'authentication' {path}"
+    reproduce = (
+        f"grep -n -A6 'authentication' {path}"
+        if host
+        else f"docker exec {jicofo.name} grep -n -A6 'authentication' {path}"
+    )
+    apply = "`sudo systemctl restart jicofo`" if host else "`docker compose up -d --force-recreate jicofo`"
     want_type = "JWT" if switches.main == "jwt" else "XMPP"
     detail: dict[str, object] = {
         "file": path,
@@ -127,8 +139,12 @@ def _jicofo_run(ctx: JitsiView) -> Outcome:
             ids.JICOFO_AUTH_OFF,
             f"prosody asks for logins, but jicofo's authentication {why} ({path}): any guest can create a room, "
             "nobody waits for a host",
-            hint="Set ENABLE_AUTH=1 (or JICOFO_ENABLE_AUTH=1) and the same AUTH_TYPE for jicofo, then "
-            "`docker compose up -d --force-recreate jicofo`.",
+            hint=(
+                f"Set `authentication: {{ enabled: true, type: {want_type}, login-url: {ctx.domain} }}` in {path}, "
+                f"then {apply}."
+                if host
+                else f"Set ENABLE_AUTH=1 (or JICOFO_ENABLE_AUTH=1) and the same AUTH_TYPE for jicofo, then {apply}."
+            ),
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "jicofo"},
@@ -142,7 +158,12 @@ def _jicofo_run(ctx: JitsiView) -> Outcome:
             ids.JICOFO_LOGINURL,
             f"jicofo's login-url is {auth.login_url!r}, but users log in on {ctx.domain} (XMPP_DOMAIN): jicofo "
             "never counts them as authenticated, so everyone keeps waiting for the host",
-            hint="Give jicofo the same XMPP_DOMAIN as prosody, then `docker compose up -d --force-recreate jicofo`.",
+            hint=(
+                f'Set login-url: "{ctx.domain}" in {path} (the domain of config.js and of prosody\'s VirtualHost), '
+                f"then {apply}."
+                if host
+                else f"Give jicofo the same XMPP_DOMAIN as prosody, then {apply}."
+            ),
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "jicofo"},
@@ -158,6 +179,10 @@ def _jicofo_run(ctx: JitsiView) -> Outcome:
 
 
 def _env_split_run(ctx: JitsiView) -> Outcome:
+    if ctx.session.kind == "host":
+        # One set of files, no per-container environments: the domains they name are compared by
+        # web.config_js (config.js vs prosody), jicofo.auth (login-url) and the VirtualHost steps.
+        raise StepSkipped("not applicable: a package install has no container environments to compare")
     prosody_env = ctx.session.env()
     envs: dict[str, dict[str, str]] = {"prosody": dict(prosody_env)}
     absent: list[str] = []

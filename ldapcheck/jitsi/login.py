@@ -31,19 +31,24 @@ SUCCESS = "xmpp.success"
 PASSWORD_MECHS = ("PLAIN", "SCRAM-SHA-1")
 _ATTEMPTED = "_password_attempted"
 _TRIED_BY = "_password_tried_by"
+_REJECTED = "_password_rejected"
 
 
-def password_tried(ctx: JitsiView, step_id: str) -> None:
-    """Another step of this run already tried the password (the LDAP path: saslauthd over its socket): the login
-    steps then only read the mechanisms each transport offers, so the password is tried once per run in total."""
+def password_tried(ctx: JitsiView, step_id: str, *, rejected: bool = False) -> None:
+    """Another step of this run already tried the password (the LDAP path: the host's bind, saslauthd over its
+    socket): the login steps then only read the mechanisms each transport offers, so the password is tried once
+    per run in total. `rejected`: that step's answer was a refusal (said so in the transports' summaries)."""
     ctx.values[_ATTEMPTED] = True
     ctx.values[_TRIED_BY] = step_id
+    ctx.values[_REJECTED] = rejected
 
 
 def c2s_endpoint(ctx: JitsiView) -> tuple[str, int]:
     """Where prosody's c2s listens, as seen from here: 127.0.0.1 on a host-network container, else its IP."""
     if not ctx.inspect:
         raise StepSkipped("not checked: --no-container (prosody's c2s address is read from its container)")
+    if ctx.session.kind == "host":
+        return "127.0.0.1", int(ctx.session.env().get("C2S_PORT") or 5222)  # prosody runs on this host
     try:
         container = ctx.session.require_container()
     except Exception:
@@ -154,11 +159,12 @@ def _login_run(transport: xmpp.Transport, failure_id: str) -> Callable[[JitsiVie
                     facts={**facts, fact.LINK: "xmpp", SUCCESS: False},
                 )
             by = ctx.values.get(_TRIED_BY)
-            why = (
-                ("the password was tried once already" + (f", by {by}" if by else ""))
-                if ctx.login and ctx.password
-                else "no --user given"
-            )
+            if not (ctx.login and ctx.password):
+                why = "no --user given"
+            elif ctx.values.get(_REJECTED):
+                why = f"not logged in: the password was already rejected by {by}"
+            else:
+                why = "the password was tried once already" + (f", by {by}" if by else "")
             return Outcome(
                 summary=f"{transport} {via} reaches {ctx.domain}: offers {', '.join(mechanisms)} ({why})",
                 detail=detail,

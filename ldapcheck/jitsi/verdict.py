@@ -91,6 +91,32 @@ guest = by_id(ids.GUEST_NOHOST, what="guests cannot join")
 sasl = by_id(ids.XMPP_SASL, ids.XMPP_NOMECH, what="prosody refused the login")
 
 
+# A package install's own setup, most basic first: what prosody loads, what starts saslauthd and with which
+# mechanism, who may reach its socket, the modules prosody needs; a stopped service last (these explain it).
+HOST_SETUP = (
+    ids.HOST_NO_PROSODY,
+    ids.HOST_CONF_UNLINKED,
+    ids.HOST_SASLAUTHD_OFF,
+    ids.HOST_MECH,
+    ids.HOST_SASL_GROUP,
+    ids.HOST_NO_CYRUS,
+    ids.HOST_LUA_LIB,
+    ids.HOST_SERVICE,
+)
+
+
+def host_setup(ev: Evidence) -> Verdict | None:
+    """A Debian-package host is not set up as the mode needs: the most basic of its HOST-* failures."""
+    for fid in HOST_SETUP:
+        found = ev.with_id(fid)
+        if found:
+            others = [r for r in ev.with_id(*HOST_SETUP) if r is not found[0]]
+            return _cite(
+                found[0], f"this host's packages are not set up for the login: {found[0].summary}", more=others[:2]
+            )
+    return None
+
+
 def any_failure(ev: Evidence) -> Verdict | None:
     """Any other failed step, cited as it is."""
     failed = ev.failures()
@@ -103,7 +129,7 @@ def experience(ev: Evidence) -> list[str]:
     return [fact_line(r)] if r is not None else []
 
 
-BEFORE: tuple[Rule, ...] = (not_inspected, drift)
+BEFORE: tuple[Rule, ...] = (not_inspected, host_setup, drift)
 AFTER: tuple[Rule, ...] = (transport, jicofo, env_split, guest, sasl)
 
 

@@ -46,6 +46,9 @@ def parse_config_js(text: str) -> ConfigJs:
 def config_js(ctx: JitsiView) -> ConfigJs | None:
     """config.js from PUBLIC_URL (memoised in the view's values; None when it cannot be fetched)."""
     key = "_config_js"
+    if key not in ctx.values and ctx.session.kind == "host":
+        found = ctx.session.web_config()
+        ctx.values[key] = _parse_package_config(found[1]) if found is not None else None
     if key not in ctx.values:
         url = ctx.public_url() if ctx.web_missing() is None else ""
         answer = http_get(f"{url}/config.js", timeout=ctx.timeout, limit=1 << 20) if url else None
@@ -56,7 +59,53 @@ def config_js(ctx: JitsiView) -> ConfigJs | None:
     return value if isinstance(value, ConfigJs) else None
 
 
+def _parse_package_config(text: str) -> ConfigJs:
+    """The package's `/etc/jitsi/meet/<host>-config.js` (`var config = { hosts: { domain: … } }`)."""
+    from ldapcheck.jitsi.deploy.host import parse_web_config
+
+    conf = parse_web_config("", text)
+    return ConfigJs(
+        domain=conf.domain,
+        anonymousdomain=conf.anonymousdomain,
+        authdomain=conf.authdomain,
+        bosh=conf.bosh,
+        websocket=conf.websocket,
+    )
+
+
+def _host_config_js_run(ctx: JitsiView) -> Outcome:
+    found = ctx.session.web_config()
+    conf = config_js(ctx)
+    if found is None or conf is None:
+        raise StepSkipped("not checked: no /etc/jitsi/meet/<host>-config.js on this host")
+    path = found[0]
+    detail: dict[str, object] = {
+        "file": path,
+        "hosts.domain": conf.domain or "(unset)",
+        "hosts.anonymousdomain": conf.anonymousdomain or "(unset: no guests)",
+        "bosh": conf.bosh or "(unset)",
+    }
+    reproduce = f"grep -n 'domain\\|anonymousdomain\\|bosh' {path}"
+    parsed = ctx.prosody_config()
+    hosts = parsed[2] if parsed is not None else {}
+    if conf.domain and parsed is not None and conf.domain not in hosts:
+        raise CheckFailed(
+            ids.ENV_SPLIT,
+            f"{path} names hosts.domain {conf.domain!r}, but prosody loads no VirtualHost of that name "
+            f"(it serves {sorted(hosts)})",
+            hint="Give config.js, jicofo's login-url and prosody's VirtualHost the same domain (and link the "
+            "host's file into /etc/prosody/conf.d), then `sudo systemctl restart prosody`.",
+            detail=detail,
+            reproduce=reproduce,
+            facts={fact.LINK: "web"},
+        )
+    guests = f", guests on {conf.anonymousdomain}" if conf.anonymousdomain else ", no guest domain"
+    return Outcome(summary=f"domain {conf.domain or '?'}{guests} ({path})", detail=detail, reproduce=reproduce)
+
+
 def _config_js_run(ctx: JitsiView) -> Outcome:
+    if ctx.session.kind == "host":
+        return _host_config_js_run(ctx)
     missing = ctx.web_missing()
     if missing is not None:
         raise StepSkipped(missing)
@@ -103,16 +152,23 @@ def _guest_host_run(ctx: JitsiView) -> Outcome:
     want = named or ctx.guest_domain
     host = hosts.get(want)
     detail: dict[str, object] = {"guest domain": want, "prosody hosts": sorted(hosts), "config": path}
-    reproduce = f"docker exec {ctx.session.name} grep -n -A2 'VirtualHost' {path}"
+    reproduce = ctx.session.shell(f"grep -n -A2 'VirtualHost' {path}")
     if host is None or host.authentication not in ("anonymous", "jitsi-anonymous"):
         what = "no VirtualHost" if host is None else f'authentication = "{host.authentication}" on'
         source = "web's config.js names" if named else "ENABLE_GUESTS asks for"
+        apply = ctx.session.apply_hint()
+        fix = (
+            f'Add `VirtualHost "{want}"` with authentication = "anonymous" in /etc/prosody/conf.avail/'
+            f"<host>.cfg.lua (linked into conf.d), or remove anonymousdomain from config.js; then `{apply}`."
+            if ctx.session.kind == "host"
+            else "Set ENABLE_AUTH=1 and ENABLE_GUESTS=1 for prosody too, with the same XMPP_GUEST_DOMAIN as web; "
+            "then `docker compose up -d`."
+        )
         raise CheckFailed(
             ids.GUEST_NOHOST,
             f"{source} the guest domain {want}, but prosody has {what} {want}: guests are refused "
             "(improper-addressing) and everyone gets the password prompt",
-            hint="Set ENABLE_AUTH=1 and ENABLE_GUESTS=1 for prosody too, with the same XMPP_GUEST_DOMAIN as web; "
-            "then `docker compose up -d`.",
+            hint=fix,
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "guest"},

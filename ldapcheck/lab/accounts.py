@@ -13,18 +13,27 @@ if TYPE_CHECKING:
 PROSODY_CONFIG = "/run/prosody/config/prosody.cfg.lua"
 
 
-def register(container: Container, user: str, domain: str, password: str, *, timeout: float = 30.0) -> None:
+def register(
+    container: Container,
+    user: str,
+    domain: str,
+    password: str,
+    *,
+    timeout: float = 30.0,
+    config: str | None = PROSODY_CONFIG,
+) -> None:
     """`prosodyctl register USER DOMAIN` with the password typed twice on stdin, as at its prompt.
 
     prosodyctl (0.12 and 13.0) reads the password from its prompt when the argument is left out; given as the third
-    argument it would sit in the exec's argv, visible in `ps` inside the container.
+    argument it would sit in the exec's argv, visible in `ps` inside the container. `config=None`: prosodyctl's
+    default (/etc/prosody/prosody.cfg.lua, a Debian-package host).
     """
     if "\n" in password or "\r" in password:
         raise LdapCheckError("a password for prosodyctl register cannot contain a line break")
     line = password.encode("utf-8") + b"\n"
     result = exec_in(
         container,
-        ["prosodyctl", "--config", PROSODY_CONFIG, "register", user, domain],
+        ["prosodyctl", *(["--config", config] if config else []), "register", user, domain],
         stdin=line + line,
         timeout=timeout,
     )

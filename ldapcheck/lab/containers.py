@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,19 @@ WEB_ENV = frozenset(
 JICOFO_ENV = frozenset({"ENABLE_AUTH", "AUTH_TYPE", "XMPP_DOMAIN", "ENABLE_AUTO_LOGIN", "JICOFO_AUTH_LIFETIME"})
 
 
+# The prosody image runs as upstream's rootless one does (stable-11146+): user `s6` (uid/gid 1000, groups prosody
+# and sasl), read-only root, tmpfs on /run and /tmp. Upstream's s6-overlay preinit chowns the root-owned compose
+# tmpfs /run to uid 1000 (0755); the lab mounts it that way to begin with. /config and /var/lib/prosody stand in
+# for upstream's volumes (${CONFIG}/prosody/config, ${CONFIG}/storage/prosody), empty on every start.
+PROSODY_UID = 1000
+PROSODY_TMPFS = {
+    "/run": f"uid={PROSODY_UID},gid={PROSODY_UID},mode=0755,size=16m,exec",
+    "/tmp": "mode=1777,size=16m,noexec",  # noqa: S108 - a path inside the container, not a temporary file here
+    "/config": f"uid={PROSODY_UID},gid={PROSODY_UID},mode=0755,size=16m",
+    "/var/lib/prosody": f"uid={PROSODY_UID},gid={PROSODY_UID},mode=0755,size=64m",
+}
+
+
 @dataclass(frozen=True)
 class Mount:
     host: str
@@ -60,10 +74,22 @@ class ContainerPlan:
     environment: dict[str, str] = field(repr=False)
     mounts: tuple[Mount, ...]
     labels: dict[str, str]
+    user: str = ""  # "" = the image's USER
+    read_only: bool = False
+    tmpfs: dict[str, str] = field(default_factory=dict)  # path → mount options
 
     def volumes(self) -> dict[str, dict[str, str]]:
         """The docker SDK's `volumes=` form."""
         return {m.host: {"bind": m.container, "mode": m.mode} for m in self.mounts}
+
+    def runtime(self) -> dict[str, object]:
+        """The docker SDK's `user=`, `read_only=`, `tmpfs=` for this plan (only those it sets)."""
+        found: dict[str, object] = {"user": self.user} if self.user else {}
+        if self.read_only:
+            found["read_only"] = True
+        if self.tmpfs:
+            found["tmpfs"] = dict(self.tmpfs)
+        return found
 
 
 @dataclass(frozen=True)
@@ -105,7 +131,7 @@ class LabPaths:
         }
 
 
-def _labels(project: str, service: str, number: int) -> dict[str, str]:
+def lab_labels(project: str, service: str, number: int) -> dict[str, str]:
     return {LABEL_PROJECT: project, LABEL_SERVICE: service, LABEL_NUMBER: str(number), LABEL_ONEOFF: "False"}
 
 
@@ -143,7 +169,7 @@ def openldap_plan(
             Mount(str(paths.export_dir), EXPORT_MOUNT, "rw"),
             *([Mount(str(certs_dir), CERTS_MOUNT, "ro")] if certs_dir is not None else []),
         ),
-        labels=_labels(spec.project, "openldap", 1),
+        labels=lab_labels(spec.project, "openldap", 1),
     )
 
 
@@ -157,7 +183,9 @@ def prosody_plan(
 ) -> ContainerPlan:
     """The prosody container; `env_overrides` changes the `.env` values (None removes one).
 
-    `saslauthd_conf` is the host file mounted at /etc/saslauthd.conf (the lab's rendered one by default).
+    It renders /run/saslauthd.conf from its environment at start, as upstream's image does. `saslauthd_conf` is a
+    host file to mount at /etc/saslauthd.conf instead (upstream's escape hatch: copied as is); the container's
+    uid 1000 must be able to read it (`write_mountable`).
     """
     env: dict[str, str] = {**spec.jitsi_env(), "C2S_PORT": str(spec.c2s_port)}
     if spec.http_port:
@@ -167,15 +195,16 @@ def prosody_plan(
             env.pop(key, None)
         else:
             env[key] = value
-    conf = saslauthd_conf if saslauthd_conf is not None else paths.saslauthd_conf
-    # Internal accounts need no saslauthd.conf: none is mounted (upstream renders none unless AUTH_TYPE=ldap).
-    sasl = (Mount(str(conf), SASLAUTHD_CONF_MOUNT, "ro"),) if spec.uses_ldap or saslauthd_conf is not None else ()
+    sasl = (Mount(str(saslauthd_conf), SASLAUTHD_CONF_MOUNT, "ro"),) if saslauthd_conf is not None else ()
     return ContainerPlan(
         name=container_name(spec.project, "prosody", number),
         image=pinned(PROSODY_IMAGE),
         environment=env,
         mounts=(*sasl, Mount(str(paths.export_dir), PROSODY_CERTS_MOUNT, "ro")),
-        labels=_labels(spec.project, "prosody", number),
+        labels=lab_labels(spec.project, "prosody", number),
+        user=str(PROSODY_UID),
+        read_only=True,
+        tmpfs=dict(PROSODY_TMPFS),
     )
 
 
@@ -192,7 +221,7 @@ def web_plan(spec: LabSpec) -> ContainerPlan:
         image=pinned(WEB_IMAGE),
         environment=env,
         mounts=(),
-        labels=_labels(spec.project, "web", 1),
+        labels=lab_labels(spec.project, "web", 1),
     )
 
 
@@ -204,7 +233,7 @@ def jicofo_plan(spec: LabSpec) -> ContainerPlan:
         image=pinned(JICOFO_IMAGE),
         environment=env,
         mounts=(),
-        labels=_labels(spec.project, "jicofo", 1),
+        labels=lab_labels(spec.project, "jicofo", 1),
     )
 
 
@@ -218,7 +247,20 @@ def run_container(client: DockerClient, plan: ContainerPlan) -> Container:
         environment=plan.environment,
         volumes=plan.volumes(),
         labels=plan.labels,
+        user=plan.user or None,
+        read_only=plan.read_only,
+        tmpfs=dict(plan.tmpfs) or None,
     )
+
+
+def write_mountable(path: Path, text: str) -> None:
+    """A private file (0600) the prosody container's uid 1000 can read when mounted: owned by that uid when we may
+    give it away (running as root), else readable by all (in a directory only its owner may enter, like tmp_path)."""
+    write_private(path, text)
+    if os.geteuid() == 0:
+        os.chown(path, PROSODY_UID, PROSODY_UID)
+    else:
+        path.chmod(0o644)
 
 
 def write_private(path: Path, text: str) -> None:

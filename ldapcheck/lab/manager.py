@@ -21,14 +21,15 @@ from ldapcheck.lab.containers import (
     prosody_plan,
     run_container,
     web_plan,
+    write_mountable,
     write_private,
 )
 from ldapcheck.lab.engine import docker_client
 from ldapcheck.lab.envfile import write_env_file
-from ldapcheck.lab.images import ensure_images
+from ldapcheck.lab.images import ensure_image, ensure_images
 from ldapcheck.lab.ready import wait_for_bind, wait_for_login, wait_for_port, wait_for_saslauthd, wait_for_stream
 from ldapcheck.lab.seed import write_seed_dir
-from ldapcheck.lab.spec import DEFAULT_USERS, LAB_USER, LabSpec, new_spec
+from ldapcheck.lab.spec import DEBIAN_HOST_IMAGE, DEFAULT_USERS, LAB_USER, OPENLDAP_IMAGE, LabSpec, new_spec
 from ldapcheck.lab.state import LabState, clear_state, lab_root, load_state, save_state
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class LabStatus:
         return {
             "up": self.up,
             "project": state.project if state is not None else None,
+            "deployment": state.deployment if state is not None else None,
             "auth": state.auth if state is not None else None,
             "guests": state.guests if state is not None else None,
             "xmpp_domain": state.xmpp_domain if state is not None else None,
@@ -103,7 +105,8 @@ def prepare_files(spec: LabSpec, paths: LabPaths) -> None:
         shutil.rmtree(paths.export_dir)
     paths.export_dir.mkdir()
     if spec.uses_ldap:
-        write_private(paths.saslauthd_conf, render(spec.jitsi_env()))
+        # Not mounted by default (the container renders its own from the env): for the escape hatch and compose.
+        write_mountable(paths.saslauthd_conf, render(spec.jitsi_env()))
 
 
 def start_lab(
@@ -240,13 +243,19 @@ def up(
     *,
     auth: str = "ldap",
     guests: bool = False,
+    deployment: str = "docker",
 ) -> LabStatus:
-    """Start the lab unless it already runs; write its `.env` (0600) to `env_out` or the lab directory."""
+    """Start the lab unless it already runs; write its `.env` (0600) to `env_out` or the lab directory.
+
+    `deployment="host"`: one Debian-package Jitsi host container ([openldap] beside it) instead of the
+    docker-jitsi-meet services.
+    """
     client = docker_client()
     root = lab_root()
     state = load_state(root)
     current = _status(client, state)
-    if current.up and state is not None and (state.auth, state.guests) == (auth, guests):
+    wanted = (auth, guests, deployment)
+    if current.up and state is not None and (state.auth, state.guests, state.deployment) == wanted:
         progress(f"lab already up ({_mode(state.auth, state.guests)}); `ldapcheck lab down` first to change it")
         if env_out is not None and env_out.resolve() != Path(state.env_file).resolve():
             write_private(env_out, Path(state.env_file).read_text(encoding="utf-8"))
@@ -255,13 +264,24 @@ def up(
     if current.containers or state is not None:
         progress("removing the remains of an earlier lab" if not current.up else "replacing the running lab")
         _remove_everything(client, root, state)
-    ensure_images(client, progress)
-    spec = new_spec(project_name(), n_users, auth=auth, guests=guests, web=True)
+    spec = new_spec(project_name(), n_users, auth=auth, guests=guests, web=True, deployment=deployment)
     paths = LabPaths(root)
-    prepare_files(spec, paths)
-    started = start_services(client, spec, paths, progress)
+    if deployment == "host":
+        from ldapcheck.lab.hostlab import start_host_lab
+
+        for image in (OPENLDAP_IMAGE, DEBIAN_HOST_IMAGE) if spec.uses_ldap else (DEBIAN_HOST_IMAGE,):
+            ensure_image(client, image, progress)
+        prepare_files(spec, paths)
+        started = start_host_lab(client, spec, paths, progress)
+    else:
+        ensure_images(client, progress)
+        prepare_files(spec, paths)
+        started = start_services(client, spec, paths, progress)
     env_path = env_out if env_out is not None else paths.env_file
-    write_env_file(env_path, spec.lab_env(str(paths.ca_cert), paths.compose_values() if spec.uses_ldap else {}))
+    files = paths.compose_values() if spec.uses_ldap else {}
+    if "host" in started:
+        files["LAB_HOST_CONTAINER"] = str(started["host"].name)
+    write_env_file(env_path, spec.lab_env(str(paths.ca_cert), files))
 
     def ident(role: str) -> tuple[str, str]:
         container = started.get(role)
@@ -290,6 +310,9 @@ def up(
         web_name=ident("web")[1],
         jicofo_id=ident("jicofo")[0],
         jicofo_name=ident("jicofo")[1],
+        deployment=spec.deployment,
+        host_id=ident("host")[0],
+        host_name=ident("host")[1],
     )
     save_state(root, new_state)
     return _status(client, new_state)

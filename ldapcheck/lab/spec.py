@@ -13,11 +13,16 @@ OPENLDAP_IMAGE = "ldapcheck/lab-openldap:latest"
 PROSODY_IMAGE = "ldapcheck/lab-prosody:latest"
 WEB_IMAGE = "ldapcheck/lab-web:latest"
 JICOFO_IMAGE = "ldapcheck/lab-jicofo:latest"
+DEBIAN_HOST_IMAGE = "ldapcheck/lab-debian-host:latest"
 DEFAULT_SUFFIX = "dc=example,dc=org"
 DEFAULT_XMPP_DOMAIN = "meet.jitsi"
 DEFAULT_USERS = 1200
 LAB_USER = "alice"
 AUTH_MODES = ("ldap", "internal", "jwt")  # what `lab up --auth` runs for real
+DEPLOYMENTS = ("docker", "host")  # docker-jitsi-meet containers, or one Debian-package Jitsi host (a container)
+HOST_AUTH_MODES = ("ldap", "internal", "jwt")
+# A Debian-package host is named by its FQDN (the guides' example name), not docker-jitsi-meet's meet.jitsi.
+HOST_XMPP_DOMAIN = "jitsi-meet.example.com"
 
 # Where the host directories appear inside the containers.
 SEED_MOUNT = "/seed"
@@ -55,6 +60,8 @@ class LabSpec:
     http_port: int = 0  # prosody's BOSH/WebSocket port (0: none, as in the test fixtures' LDAP-only lab)
     web_port: int = 0  # the web container's nginx (0: no web container)
     jwt_secret: str = field(default="", repr=False)  # JWT_APP_SECRET (--auth jwt), generated per lab
+    deployment: str = "docker"  # "host": one Debian-package Jitsi host container instead of the compose services
+    focus_password: str = field(default="", repr=False)  # the host's jicofo account (focus@auth.<domain>)
 
     @property
     def guest_domain(self) -> str:
@@ -159,6 +166,7 @@ class LabSpec:
         )
         web = {"PUBLIC_URL": self.public_url, "LAB_WEB_PORT": str(self.web_port)} if self.web_port else {}
         http = {"LAB_HTTP_PORT": str(self.http_port)} if self.http_port else {}
+        host = {"LAB_DEPLOYMENT": "host"} if self.deployment == "host" else {}
         return {
             **self.jitsi_env(),
             **web,
@@ -169,13 +177,15 @@ class LabSpec:
             "LAB_C2S_PORT": str(self.c2s_port),
             **http,
             "LAB_PROJECT": self.project,
+            **host,
             **(files or {}),
         }
 
     def secrets(self) -> frozenset[str]:
         """Every secret of this lab, for `Report.secrets` and for tests that prove nothing leaks."""
         found = {self.admin_password, self.bind_password, *self.seed.passwords.values()}
-        return frozenset(found | ({self.jwt_secret} if self.jwt_secret else set()))
+        found |= {secret for secret in (self.jwt_secret, self.focus_password) if secret}
+        return frozenset(found)
 
 
 def new_spec(
@@ -186,13 +196,19 @@ def new_spec(
     auth: str = "ldap",
     guests: bool = False,
     web: bool = False,
+    deployment: str = "docker",
 ) -> LabSpec:
     """A fresh lab: distinct free ports on 127.0.0.1 and new random passwords.
 
-    `web`: also ports for prosody's BOSH/WebSocket listener and the web container's nginx.
+    `web`: also ports for prosody's BOSH/WebSocket listener and the web container's nginx (a host always has them).
+    `deployment="host"`: one Debian-package Jitsi host named HOST_XMPP_DOMAIN, with a jicofo account.
     """
     if auth not in AUTH_MODES:
         raise ValueError(f"the lab runs AUTH_TYPE {' or '.join(AUTH_MODES)}, not {auth!r}")
+    if deployment not in DEPLOYMENTS:
+        raise ValueError(f"the lab runs deployment {' or '.join(DEPLOYMENTS)}, not {deployment!r}")
+    host = deployment == "host"
+    web = web or host
     ports: list[int] = []
     for _ in range(5 if web else 3):
         ports.append(free_port(exclude=frozenset(ports)))
@@ -209,4 +225,7 @@ def new_spec(
         http_port=ports[3] if web else 0,
         web_port=ports[4] if web else 0,
         jwt_secret=secrets.token_hex(32) if auth == "jwt" else "",
+        xmpp_domain=HOST_XMPP_DOMAIN if host else DEFAULT_XMPP_DOMAIN,
+        deployment=deployment,
+        focus_password=secrets.token_urlsafe(12) if host else "",
     )

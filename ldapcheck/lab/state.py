@@ -45,6 +45,9 @@ class LabState:
     web_name: str = ""
     jicofo_id: str = ""
     jicofo_name: str = ""
+    deployment: str = "docker"  # "host": one Debian-package Jitsi host container (role host) instead of prosody/web
+    host_id: str = ""
+    host_name: str = ""
 
     @property
     def public_url(self) -> str:
@@ -57,6 +60,7 @@ class LabState:
             "prosody": (self.prosody_id, self.prosody_name),
             "web": (self.web_id, self.web_name),
             "jicofo": (self.jicofo_id, self.jicofo_name),
+            "host": (self.host_id, self.host_name),
         }
         return {role: ids for role, ids in roles.items() if ids[0]}
 
@@ -67,6 +71,8 @@ class LabState:
             "prosody": {"c2s": self.c2s_port, **({"http": self.http_port} if self.http_port else {})},
             "web": {"http": self.web_port} if self.web_port else {},
             "jicofo": {},
+            # the host's prosody (c2s, BOSH/WebSocket) and its nginx (PUBLIC_URL)
+            "host": {"c2s": self.c2s_port, "prosody_http": self.http_port, "nginx": self.web_port},
         }
         return {role: found[role] for role in self.containers()}
 

@@ -13,8 +13,9 @@ import os
 os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"
 
 import contextlib
+import dataclasses
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +24,26 @@ from testcontainers.core.container import DockerContainer
 
 from ldapcheck.auth.ldap.render import render
 from ldapcheck.lab import seed
-from ldapcheck.lab.containers import ContainerPlan, LabPaths, openldap_plan, prosody_plan, write_private
+from ldapcheck.lab.containers import ContainerPlan, LabPaths, openldap_plan, prosody_plan, write_mountable
 from ldapcheck.lab.engine import docker_client
 from ldapcheck.lab.envfile import write_env_file
 from ldapcheck.lab.images import ensure_images
 from ldapcheck.lab.manager import prepare_files
 from ldapcheck.lab.ready import wait_for_bind, wait_for_port, wait_for_saslauthd
 from ldapcheck.lab.spec import LabSpec, free_port, new_spec
+from testing.hostlab import HostLab
 from testing.info import LabInfo, ProsodyInfo
 
 SESSION_USERS = 1200  # > 1000 so that slapd's default size limit (500) truncates the service account's searches
 
 
-def start_plan(plan: ContainerPlan) -> DockerContainer:
-    """Start a ContainerPlan through testcontainers (host network, compose-style labels)."""
+def start_plan(plan: ContainerPlan, **extra: Any) -> DockerContainer:
+    """Start a ContainerPlan through testcontainers (host network, compose-style labels); `extra`: more docker SDK
+    run arguments a test needs (e.g. cap_add for a /proc sampler)."""
     container = DockerContainer(plan.image).with_name(plan.name)
-    container.with_kwargs(network_mode="host", labels=plan.labels)
+    runtime = {**plan.runtime(), **extra}
+    container.tmpfs.update(runtime.pop("tmpfs", {}))  # type: ignore[call-overload]  # testcontainers passes its own
+    container.with_kwargs(network_mode="host", labels=plan.labels, **runtime)
     for key, value in plan.environment.items():
         container.with_env(key, value)
     for mount in plan.mounts:
@@ -130,16 +135,21 @@ class StartedOpenldap(tuple[Any, LabInfo]):
 
 @pytest.fixture
 def prosody_factory(lab: LabInfo, tmp_path: Path) -> Iterator[Any]:
-    """`prosody_factory(env_overrides={}, *, saslauthd_conf=None)` → (container, ProsodyInfo).
+    """`prosody_factory(env_overrides={}, *, saslauthd_conf=None, cap_add=())` → (container, ProsodyInfo).
 
-    env_overrides change the lab's `.env` values (None unsets one). saslauthd.conf is rendered from the resulting
-    env by ldapcheck's renderer, unless `saslauthd_conf` gives its text. Containers are removed after the test.
+    env_overrides change the lab's `.env` values (None unsets one). The container renders /run/saslauthd.conf from
+    the resulting env at start (info.saslauthd_conf_text: what ldapcheck's renderer makes of it), unless
+    `saslauthd_conf` gives a text to mount at /etc/saslauthd.conf (upstream's escape hatch, copied as is).
+    Containers are removed after the test.
     """
     started: list[DockerContainer] = []
     counter = [1]
 
     def factory(
-        env_overrides: Mapping[str, str | None] | None = None, *, saslauthd_conf: str | None = None
+        env_overrides: Mapping[str, str | None] | None = None,
+        *,
+        saslauthd_conf: str | None = None,
+        cap_add: tuple[str, ...] = (),
     ) -> StartedProsody:
         counter[0] += 1
         port = free_port(exclude=frozenset({lab.ldap_port, lab.ldaps_port, lab.c2s_port}))
@@ -147,17 +157,13 @@ def prosody_factory(lab: LabInfo, tmp_path: Path) -> Iterator[Any]:
         plan = prosody_plan(lab.spec, lab.paths, env_overrides=overrides, number=counter[0])
         env = {k: v for k, v in plan.environment.items() if k != "C2S_PORT"}
         text = saslauthd_conf if saslauthd_conf is not None else render(plan.environment)
-        conf = tmp_path / f"saslauthd-{counter[0]}.conf"
-        write_private(conf, text)
+        conf: Path | None = None
+        if saslauthd_conf is not None:
+            conf = tmp_path / f"saslauthd-{counter[0]}.conf"
+            write_mountable(conf, text)
         plan = prosody_plan(lab.spec, lab.paths, env_overrides=overrides, saslauthd_conf=conf, number=counter[0])
-        plan = ContainerPlan(
-            name=f"{plan.name}-{secrets.token_hex(2)}",
-            image=plan.image,
-            environment=plan.environment,
-            mounts=plan.mounts,
-            labels=plan.labels,
-        )
-        container = start_plan(plan)
+        plan = dataclasses.replace(plan, name=f"{plan.name}-{secrets.token_hex(2)}")
+        container = start_plan(plan, **({"cap_add": list(cap_add)} if cap_add else {}))
         started.append(container)
         wrapped = container.get_wrapped_container()
         c2s = int(plan.environment.get("C2S_PORT", "5222"))
@@ -268,3 +274,40 @@ def samba_ad() -> Iterator[tuple[Any, Any]]:
         yield wrapped, spec
     finally:
         _stop(container)
+
+
+@pytest.fixture(scope="module")
+def host_labs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., HostLab]]:
+    """`host_labs(auth="internal", guests=False)` → this module's Debian-package host lab of that mode, unchanged.
+
+    Started on first use (what `lab up --deployment host` runs, then a snapshot of the ready host), removed after the
+    module. For tests that only look; tests that change the host take `fresh_host` (after one of those, the next
+    `host_labs` call gets a new container from the snapshot).
+    """
+    labs: dict[tuple[str, bool], HostLab] = {}
+
+    def get(auth: str = "internal", guests: bool = False) -> HostLab:
+        key = (auth, guests)
+        if key not in labs:
+            labs[key] = HostLab.start(auth, guests, tmp_path_factory.mktemp(f"hostlab-{auth}"))
+        return labs[key].pristine()
+
+    try:
+        yield get
+    finally:
+        for lab in labs.values():
+            lab.close()
+
+
+@pytest.fixture
+def fresh_host(host_labs: Callable[..., HostLab]) -> Callable[..., HostLab]:
+    """`fresh_host(auth="internal", guests=False)` → that mode's host lab in a pristine container for this test.
+
+    The container is replaced from the module's snapshot (about a second) if an earlier test had it, so a test may
+    break the host as it likes (remove a conf.d link, edit /etc/default/saslauthd, deluser …).
+    """
+
+    def get(auth: str = "internal", guests: bool = False) -> HostLab:
+        return host_labs(auth, guests).fresh()
+
+    return get

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Patches the lab entrypoint so the rendered main host says `token` before prosody starts (a switch from JWT whose
 # container kept the old config): prosody then has no working auth provider for it.
 TOKEN_PATCH = (
-    "sed 's|^exec setpriv|sed -i \"0,/internal_hashed/s//token/\" /run/prosody/config/prosody.cfg.lua\\nexec setpriv|' "
+    "sed 's|^exec prosody|sed -i \"0,/internal_hashed/s//token/\" /run/prosody/config/prosody.cfg.lua\\nexec prosody|' "
     "/usr/local/bin/ldapcheck-prosody > /tmp/entrypoint && exec bash /tmp/entrypoint"
 )
 
@@ -116,6 +116,7 @@ def _start(
                 volumes=plan.volumes(),
                 labels=plan.labels,
                 entrypoint=["/usr/bin/tini", "--", "bash", "-c", TOKEN_PATCH],
+                **plan.runtime(),
             )
         else:
             started["prosody"] = run_container(client, plan)
@@ -275,7 +276,7 @@ def test_an_account_made_with_a_stale_config_is_int_cfgpath(internal: Lab) -> No
     """The handbook's `prosodyctl --config /config/prosody.cfg.lua` on an upgraded install: data_path /config/data."""
     prosody = internal.containers["prosody"]
     stale = (
-        "mkdir -p /config/data && chown prosody:prosody /config/data && "
+        "mkdir -p /config/data && chown s6:s6 /config/data && "
         "sed 's|^data_path = .*|data_path = \"/config/data\"|' /run/prosody/config/prosody.cfg.lua "
         "> /config/prosody.cfg.lua"
     )

@@ -23,14 +23,20 @@ def _config_run(ctx: JitsiView) -> Outcome:
         raise StepSkipped("no rendered prosody.cfg.lua in /run/prosody/config or /config")
     path, glob, hosts = parsed
     domain = ctx.domain
-    reproduce = f"docker exec {ctx.session.name} grep -n -A3 'VirtualHost \"{domain}\"' {path}"
+    session = ctx.session
+    host_kind = session.kind == "host"
+    reproduce = session.shell(f"grep -n -A3 'VirtualHost \"{domain}\"' {path} {path.rsplit('/', 1)[0]}/conf.d/")
     detail: dict[str, object] = {"config": path, "hosts": sorted(hosts), "data_path": _data_path(glob)}
     host = hosts.get(domain)
     if host is None:
         raise CheckFailed(
             ids.JM_AUTH_TYPE,
             f'{path} has no VirtualHost "{domain}" (XMPP_DOMAIN): prosody serves {sorted(hosts)}',
-            hint="XMPP_DOMAIN must be the same in .env and in the container; recreate prosody: " + RECREATE,
+            hint=(
+                f"Link the VirtualHost file of {domain} into /etc/prosody/conf.d, then `{session.apply_hint()}`."
+                if host_kind
+                else "XMPP_DOMAIN must be the same in .env and in the container; recreate prosody: " + RECREATE
+            ),
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "prosody", fact.GATE: "XMPP_DOMAIN"},
@@ -41,9 +47,14 @@ def _config_run(ctx: JitsiView) -> Outcome:
             ids.INT_MODE_STILL_TOKEN,
             f'VirtualHost "{domain}" still uses authentication = "token": passwords are not asked for, and '
             "`prosodyctl register` answers 'Creating user failed'",
-            hint="Set AUTH_TYPE=internal and ENABLE_AUTH=1 (PROSODY_AUTH_TYPE unset), recreate prosody ("
-            + RECREATE
-            + "), then register the user again.",
+            hint=(
+                f'Set authentication = "{AUTHENTICATION}" on VirtualHost "{domain}", `{session.apply_hint()}`, then '
+                "register the user again."
+                if host_kind
+                else "Set AUTH_TYPE=internal and ENABLE_AUTH=1 (PROSODY_AUTH_TYPE unset), recreate prosody ("
+                + RECREATE
+                + "), then register the user again."
+            ),
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "prosody", fact.GATE: "AUTH_TYPE"},
@@ -54,7 +65,11 @@ def _config_run(ctx: JitsiView) -> Outcome:
             ids.JM_AUTH_TYPE,
             f'VirtualHost "{domain}" uses authentication = "{host.authentication}", not "{AUTHENTICATION}" '
             f"({gate} as the container has it)",
-            hint=f"Set ENABLE_AUTH=1 and AUTH_TYPE=internal, then recreate prosody: {RECREATE}",
+            hint=(
+                f'Set authentication = "{AUTHENTICATION}" on VirtualHost "{domain}", then `{session.apply_hint()}`.'
+                if host_kind
+                else f"Set ENABLE_AUTH=1 and AUTH_TYPE=internal, then recreate prosody: {RECREATE}"
+            ),
             detail=detail,
             reproduce=reproduce,
             facts={fact.LINK: "prosody", fact.GATE: gate},
@@ -83,15 +98,15 @@ def _account_run(ctx: JitsiView) -> Outcome:
     candidates = list(dict.fromkeys([live, *accounts.CANDIDATES]))
     result = session.exec(["sh", "-c", accounts.SCRIPT, "sh", accounts.encode(user), *candidates], user="0")
     storage = accounts.parse(result.stdout)
-    prosodyctl = f"docker exec -it {session.name} prosodyctl --config {config} register {user} {domain}"
-    listing = f"docker exec {session.name} ls {live}/{accounts.encode(domain)}/accounts"
+    prosodyctl = session.prosodyctl(f"register {user} {domain}", config=config)
+    listing = session.shell(f"ls {live}/{accounts.encode(domain)}/accounts")
     detail: dict[str, object] = {
         "running config": config,
         "data_path": live,
         "image generation": gen,
         "data paths found": storage.data_paths or ["(none)"],
         "prosodyctl (prompts for the password)": prosodyctl,
-        "passwd": f"docker exec -it {session.name} prosodyctl --config {config} passwd {user}@{domain}",
+        "passwd": session.prosodyctl(f"passwd {user}@{domain}", config=config),
     }
     found = storage.where(True)
     if found:
@@ -102,7 +117,7 @@ def _account_run(ctx: JitsiView) -> Outcome:
             raise CheckFailed(
                 ids.INT_DISABLED,
                 f"{user}@{domain} exists ({here.file(user)}) but is disabled",
-                hint=f"docker exec -it {session.name} prosodyctl --config {config} shell user enable {user}@{domain}",
+                hint=session.prosodyctl(f"shell user enable {user}@{domain}", config=config),
                 detail=detail,
                 reproduce=listing,
                 facts={fact.LINK: "account", WHERE: "disabled", fact.ACCOUNT: "disabled"},
@@ -119,8 +134,8 @@ def _account_run(ctx: JitsiView) -> Outcome:
         raise CheckFailed(
             ids.INT_DOMAIN,
             f"{user} is registered on {hosts}, not on {domain} (XMPP_DOMAIN), where the browser logs in",
-            hint=f"Register it on {domain}: `{prosodyctl}`, and remove the stray one: `docker exec {session.name} "
-            f"prosodyctl --config {config} unregister {user} {other_host[0].host}`.",
+            hint=f"Register it on {domain}: `{prosodyctl}`, and remove the stray one: "
+            f"`{session.prosodyctl(f'unregister {user} {other_host[0].host}', config=config)}`.",
             detail=detail,
             reproduce=listing,
             facts={fact.LINK: "account", WHERE: "other-host"},

@@ -432,7 +432,7 @@ def success(ev: Evidence) -> Verdict | None:
 # answers, jicofo, the env split, the guest host, prosody's own refusal), then any other failure, then success.
 # The shared rules come after the chain's, so a broken link of the LDAP chain is always named first.
 LDAP_RULES: tuple[Rule, ...] = (gate, not_inspected, two_paths, one_path)
-RULES: tuple[Rule, ...] = (*LDAP_RULES, *shared.AFTER, any_failure, success)
+RULES: tuple[Rule, ...] = (shared.host_setup, *LDAP_RULES, *shared.AFTER, any_failure, success)
 
 
 def decide(results: Sequence[StepResult], *, login: str | None = None) -> Verdict | None:

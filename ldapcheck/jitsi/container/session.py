@@ -85,10 +85,50 @@ class ContainerSession:
     _channel: dockeradapter.ExecChannel | None = field(default=None, repr=False)
     _channel_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    # Which deployment this is: "docker" (a docker-jitsi-meet prosody container) or "host" (Debian packages on
+    # this host, `ldapcheck.jitsi.deploy.local.HostSession`). Steps ask the session how to locate, read and run;
+    # only the reproduce/fix commands below differ by kind.
+    kind = "docker"
+
     @property
     def session(self) -> ContainerSession:
         """Itself (generic steps take any context that has a session)."""
         return self
+
+    # --- the commands an admin of this deployment types (reproduce lines and fixes) --------------
+    def shell(self, command: str, *, interactive: bool = False) -> str:
+        """`command` as run where prosody runs: `docker exec [-it] <container> …`."""
+        return f"docker exec {'-it ' if interactive else ''}{self.name} {command}"
+
+    def prosodyctl(self, args: str, *, config: str | None = None) -> str:
+        """A prosodyctl command line for this deployment (prompting ones get a terminal)."""
+        where = f"--config {config} " if config else ""
+        return self.shell(f"prosodyctl {where}{args}", interactive=True)
+
+    def apply_hint(self, service: str = "prosody") -> str:
+        """How a config change reaches the running service: recreate its container (a restart keeps the env)."""
+        return f"docker compose up -d --force-recreate {service}"
+
+    def prosody_files(self) -> tuple[str, list[str], str] | None:
+        """(config path, included conf.d files, their text joined) of the config prosody runs with; None if none."""
+        f = self.facts()
+        live = _live_config(self)
+        configs = ("/run/prosody/config/prosody.cfg.lua", "/config/prosody.cfg.lua")
+        path = live if live in f.files else next((p for p in configs if p in f.files), None)
+        if path is None:
+            return None
+        conf_dir = path.rsplit("/", 1)[0] + "/conf.d/"
+        included = sorted(p for p in f.files if p.startswith(conf_dir) and p.endswith(".cfg.lua"))
+        return path, included, "\n".join(f.files[p] for p in (path, *included))
+
+    def jicofo_conf(self) -> tuple[str, str] | None:
+        """(path, text) of jicofo's config when this deployment has it as a file here; None: ask the jicofo
+        container (docker)."""
+        return None
+
+    def web_config(self) -> tuple[str, str] | None:
+        """(path, text) of web's config.js when this deployment has it as a file here; None: fetch it."""
+        return None
 
     def passed(self, *step_ids: str) -> bool:
         """Whether earlier steps of this run (the host phase) ran and passed or warned."""
@@ -401,6 +441,19 @@ class ContainerSession:
                     return name
             return str(uid)
         return "prosody" if "prosody" in f.users else ""
+
+
+def _live_config(session: ContainerSession) -> str:
+    """The config the running prosody was started with (`--config X` on its command line), else the default."""
+    with contextlib.suppress(Exception):
+        for proc in session.facts().prosody():
+            argv = list(proc.argv)
+            for i, arg in enumerate(argv):
+                if arg == "--config" and i + 1 < len(argv):
+                    return argv[i + 1]
+                if arg.startswith("--config="):
+                    return arg.split("=", 1)[1]
+    return "/run/prosody/config/prosody.cfg.lua"
 
 
 def followup_request(argv: Sequence[str], *, user: str, environment: Mapping[str, str]) -> bytes:

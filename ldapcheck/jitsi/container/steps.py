@@ -105,7 +105,7 @@ def generation_step(notes: Mapping[str, str] | None = None) -> Step[S]:
         session = ctx.session
         gen, evidence = session.generation()
         detail: dict[str, object] = {"evidence": evidence or ["no layout markers; assuming the current layout"]}
-        label = "rootless (stable-11146+)" if gen == "current" else "pre-rootless"
+        label = {"current": "rootless (stable-11146+)", "debian": "Debian packages"}.get(gen, "pre-rootless")
         if notes.get(gen):
             label += f": {notes[gen]}"
         paths = " ".join([*notes.values(), "/run/prosody/config", "/config"])
@@ -114,7 +114,7 @@ def generation_step(notes: Mapping[str, str] | None = None) -> Step[S]:
             detail=detail,
             warn=not evidence,
             value=gen,
-            reproduce=f"docker exec {session.name} ls -l {paths}",
+            reproduce=session.shell(f"ls -l {paths}") if session.kind == "docker" else "ls -l /etc/prosody/conf.d",
             # A guessed layout is ldapcheck's uncertainty, not something that breaks a login.
             facts={fact.LOGIN_UNAFFECTED: True} if not evidence else {},
         )
@@ -171,33 +171,33 @@ def prosody_config_run(mode: str, authentication: str, check_host: HostCheck | N
     def run(ctx: S) -> Outcome:
         session = ctx.session
         env = session.env()
-        f = session.facts()
-        path = next(
-            (p for p in ("/run/prosody/config/prosody.cfg.lua", "/config/prosody.cfg.lua") if p in f.files), None
-        )
-        if path is None:
+        found = session.prosody_files()
+        if found is None:
             raise StepSkipped("no rendered prosody.cfg.lua in /run/prosody/config or /config")
+        path, included, text = found
         domain = session.xmpp_domain
         conf_dir = path.rsplit("/", 1)[0] + "/conf.d/"
-        included = sorted(p for p in f.files if p.startswith(conf_dir) and p.endswith(".cfg.lua"))
-        text = "\n".join(f.files[p] for p in (path, *included))
         _globals, hosts = parse_prosody_hosts(text)
         where = f"{path} {conf_dir}*.cfg.lua" if included else path
-        reproduce = f"docker exec {session.name} grep -n -A3 'VirtualHost \"{domain}\"' {where}"
+        reproduce = session.shell(f"grep -n -A3 'VirtualHost \"{domain}\"' {where}")
         host = hosts.get(domain)
         detail: dict[str, object] = {"files": [path, *included], "XMPP_DOMAIN": domain, "hosts": sorted(hosts)}
         if host is None:
             raise CheckFailed(
                 ids.JM_AUTH_TYPE,
                 f'{where} has no VirtualHost "{domain}" (XMPP_DOMAIN): prosody serves {sorted(hosts)}',
-                hint="XMPP_DOMAIN must be the same in .env and in the container; recreate prosody: " + RECREATE,
+                hint=_domain_hint(session),
                 detail=detail,
                 reproduce=reproduce,
             )
         detail["authentication"] = host.authentication
         if host.authentication != authentication:
             switches = modes.auth_modes(env)
-            if not switches.enabled:
+            if session.kind == "host":
+                detail["gate"] = "authentication"
+                reason = f"the {mode} mode needs authentication = {authentication!r} on it"
+                hint = f'Set authentication = "{authentication}" in that VirtualHost, then `{session.apply_hint()}`.'
+            elif not switches.enabled:
                 detail["gate"] = "ENABLE_AUTH"
                 reason = f"ENABLE_AUTH={env.get('ENABLE_AUTH', '(unset)')} is off, so prosody never asks for a password"
                 hint = "Set ENABLE_AUTH=1 in .env and recreate prosody: " + RECREATE
@@ -220,6 +220,15 @@ def prosody_config_run(mode: str, authentication: str, check_host: HostCheck | N
         return Outcome(summary=f'VirtualHost "{domain}": authentication = "{authentication}"{note}', detail=detail)
 
     return run
+
+
+def _domain_hint(session: ContainerSession) -> str:
+    if session.kind == "host":
+        return (
+            "The VirtualHost of the site's domain (config.js hosts.domain, jicofo's login-url) must be in a file "
+            f"prosody loads (/etc/prosody/conf.d); then `{session.apply_hint()}`."
+        )
+    return "XMPP_DOMAIN must be the same in .env and in the container; recreate prosody: " + RECREATE
 
 
 def net_step(host: str, port: int) -> Step[S]:

@@ -27,6 +27,7 @@ ENV = {"ENABLE_AUTH": "1", "AUTH_TYPE": "ldap", "XMPP_DOMAIN": "meet.jitsi", "PU
 @dataclass
 class FakeSession:
     environ: dict[str, str] = field(default_factory=lambda: dict(ENV))
+    kind = "docker"  # ContainerSession.kind
     name: str = "prosody-1"
     secrets: set[str] = field(default_factory=set)
 

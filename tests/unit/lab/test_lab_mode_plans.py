@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ldapcheck.lab.containers import LabPaths, jicofo_plan, prosody_plan, web_plan
+from ldapcheck.lab.containers import PROSODY_TMPFS, LabPaths, jicofo_plan, prosody_plan, web_plan
 from ldapcheck.lab.images import LAB_IMAGES, pinned
 from ldapcheck.lab.manager import LabStatus
 from ldapcheck.lab.spec import new_spec
@@ -66,10 +66,15 @@ def test_plans_for_internal_mode(tmp_path: Path) -> None:
     assert jicofo.labels["com.docker.compose.service"] == "jicofo"
 
 
-def test_ldap_prosody_plan_still_mounts_saslauthd_conf(tmp_path: Path) -> None:
+def test_ldap_prosody_plan_renders_saslauthd_conf_from_its_env_and_runs_rootless(tmp_path: Path) -> None:
     plan = prosody_plan(new_spec("p", 1), LabPaths(tmp_path))
-    assert any(m.container == "/etc/saslauthd.conf" for m in plan.mounts)
+    assert not any(m.container == "/etc/saslauthd.conf" for m in plan.mounts)  # rendered at start from the env
+    assert plan.environment["LDAP_BINDDN"] and plan.environment["AUTH_TYPE"] == "ldap"
     assert "HTTP_PORT" not in plan.environment
+    assert plan.runtime() == {"user": "1000", "read_only": True, "tmpfs": PROSODY_TMPFS}
+    assert PROSODY_TMPFS["/run"].startswith("uid=1000,gid=1000,mode=0755")
+    mounted = prosody_plan(new_spec("p", 1), LabPaths(tmp_path), saslauthd_conf=tmp_path / "own.conf")
+    assert [m.container for m in mounted.mounts if m.host == str(tmp_path / "own.conf")] == ["/etc/saslauthd.conf"]
 
 
 def test_images_run_from_a_content_addressed_tag() -> None:

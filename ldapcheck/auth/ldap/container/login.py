@@ -12,6 +12,7 @@ from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.auth.ldap.container import probe
 from ldapcheck.auth.ldap.container.view import SaslauthdView
 from ldapcheck.core import catalogue as ids
+from ldapcheck.core.attempts import skipped_text
 from ldapcheck.core.facts import (
     ACCOUNT,
     BIND,
@@ -211,8 +212,13 @@ def ldap_chain(ctx: SaslauthdView) -> Outcome:
         )
     ub = p.get("user_bind")
     if ub is None:
+        why = (
+            "the host's bind accepted the password; saslauthd's bind is the next"
+            if ctx.options.gate is not None and ctx.options.gate.accepted
+            else "no password"
+        )
         return Outcome(
-            summary=f"service bind ok, {req.filter} → {p.entries[0]} (no password: user bind not run)",
+            summary=f"service bind ok, {req.filter} → {p.entries[0]} (user bind not run: {why})",
             detail=detail,
             facts=facts,
         )
@@ -275,6 +281,9 @@ def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
     req = ctx.request()
     if req is None or ctx.options.password is None:
         raise StepSkipped("no login and password given")
+    rejected = ctx.options.rejected_by()
+    if rejected is not None:
+        raise StepSkipped(skipped_text(rejected))
     p = ctx.probe()
     ctx.charge("probe", p.ms("sasl_reply"))
     detail: dict[str, object] = {"typed": req.typed, "login": req.user, "service": req.service, "realm": req.realm}
@@ -292,6 +301,9 @@ def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
             reproduce=reproduce,
             facts={**facts, EMPTY_PASSWORD: True},
         )
+    ub = p.get("user_bind")
+    if ub is not None and not ub.ok:  # the probe did not ask saslauthd after that failure (one attempt per run)
+        raise StepSkipped(skipped_text("container.ldap_chain"))
     connect = p.get("sasl_connect")
     if connect is None or not connect.ok:
         raise CheckFailed(
@@ -349,6 +361,16 @@ def testsaslauthd(ctx: SaslauthdView) -> Outcome:
             "not run by default: testsaslauthd takes the password in its command line inside the container "
             "(--testsaslauthd runs it; the socket-protocol step asks saslauthd the same question without that)"
         )
+    rejected = ctx.options.rejected_by()
+    if rejected is None and ctx.values.get(SASL_ANSWER) == "NO":
+        rejected = "container.saslauthd_protocol"  # a second NO would be a second failure at the directory
+    if rejected is None:
+        with contextlib.suppress(Exception):  # no probe: testsaslauthd's own answer says what is wrong
+            ub = ctx.probe().get("user_bind")
+            if ub is not None and not ub.ok:
+                rejected = "container.ldap_chain"
+    if rejected is not None:
+        raise StepSkipped(skipped_text(rejected))
     password = ctx.options.password.reveal()
     facts: dict[str, object] = {LOGIN_TYPED: req.typed, LOGIN_SEEN: req.user}
     reproduce = _login_reproduce(ctx)

@@ -2,7 +2,7 @@ local _ = "ldapcheck in-container probe" -- first line is code: `lua5.4 -e` reje
 -- Runs inside the prosody container as prosody's user, with the container's own libldap, CA store and
 -- /etc/ldap/ldap.conf. Every input, secrets included, arrives on STDIN as records `<name> <length>\n<bytes>`
 -- (so no password is ever in a process argument or environment). Fields: ldap, servers, start_tls, bind_dn,
--- bind_pw, base, filter, password, sasl, sasl_auth, socket, login, service, realm.
+-- bind_pw, base, filter, password, user_bind, sasl, sasl_auth, socket, login, service, realm.
 -- Output: one record a line, `<key>\t<status>[\t<field>...]`, fields escaped (\\ \t \n).
 local function read_fields()
   local fields = {}
@@ -37,6 +37,8 @@ local function ms(t0)
 end
 
 local f = read_fields()
+-- One password attempt per run: after the user's own bind failed here, saslauthd is not asked the same password.
+local user_bind_failed = false
 
 local function ldap_chain()
   local okmod, lualdap = pcall(require, "lualdap")
@@ -69,10 +71,12 @@ local function ldap_chain()
   end
   emit("search", "ok", #dns, ms(t0), table.unpack(dns))
   conn:close()
-  if #dns ~= 1 or f.password == nil then return end
+  -- user_bind=0: the host's bind already accepted the password; saslauthd's own bind is this run's next one
+  if #dns ~= 1 or f.password == nil or f.user_bind == "0" then return end
   t0 = now()
   local user, uerr = lualdap.open_simple(f.servers, dns[1], f.password, starttls)
   if user == nil then
+    user_bind_failed = true
     emit("user_bind", "fail", uerr, ms(t0))
   else
     emit("user_bind", "ok", dns[1], ms(t0))
@@ -95,7 +99,7 @@ local function sasl()
     return
   end
   emit("sasl_connect", "ok", f.socket, ms(t0))
-  if f.sasl_auth ~= "1" then
+  if f.sasl_auth ~= "1" or user_bind_failed then
     sock:close()
     return
   end

@@ -13,6 +13,7 @@ from ldapcheck.auth.ldap import saslfilter
 from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.auth.ldap.container import probe as probemod
 from ldapcheck.core import catalogue as ids
+from ldapcheck.core.attempts import PasswordGate
 from ldapcheck.core.secrets import Secret
 from ldapcheck.core.step import CheckFailed
 from ldapcheck.jitsi.container import facts as factsmod
@@ -70,6 +71,12 @@ class LoginOptions:
     password: Secret | None = None
     testsaslauthd: bool = False  # opt-in: it puts the password in a process argv inside the container
     ldap_chain: bool = True  # run the LDAP chain in the probe exec (testsasl does not show it)
+    # diagnose: the host's user bind decides first; after a rejection saslauthd is not asked (one attempt per run)
+    gate: PasswordGate | None = None
+
+    def rejected_by(self) -> str | None:
+        """The step that already rejected the password (waits for the gate's decision), or None."""
+        return self.gate.rejected_by() if self.gate is not None else None
 
 
 @dataclass
@@ -254,8 +261,12 @@ class SaslauthdView:
             )
             if req is None:
                 fields["filter"] = "(objectClass=*)"
-        if req is not None and password is not None:
+        # Waits for the host's user bind: after a rejection the password is not sent again (one attempt per run).
+        if req is not None and password is not None and self.options.rejected_by() is None:
             fields.update(password=password, sasl_auth="1", login=req.user, service=req.service, realm=req.realm)
+            if self.options.gate is not None and self.options.gate.accepted:
+                # the host's bind said the password is right: saslauthd's bind (the chain) is the only one left
+                fields["user_bind"] = "0"
         started = time.time()
         env = {"LDAPNETWORK_TIMEOUT": "5", "LDAPTIMEOUT": "5"}
         if conf is not None:

@@ -102,3 +102,18 @@ def test_a_login_that_works_without_the_container_says_so() -> None:
     verdict = decide([ok(login.BOSH, **{login.SUCCESS: True})], RULES, login="alice")
     assert verdict is not None and verdict.failure_id is None
     assert "alice can log in" in verdict.cause and "not inspected" in verdict.cause
+
+
+def test_package_host_setup_is_named_before_what_it_breaks() -> None:
+    """On a Debian-package host: the site's file not linked into conf.d explains the missing VirtualHost, and a
+    stopped prosody comes after it; with the host set up, the account rules speak as in docker."""
+    refused = fail(login.BOSH, "XMPP-SASL", **{login.ATTEMPT: "password", login.CONDITION: "not-authorized"})
+    rows = [
+        ([fail("host.conf_links", "HOST-CONF-UNLINKED"), fail(CONFIG, "JM-AUTH-TYPE"), refused], "HOST-CONF-UNLINKED"),
+        ([fail("host.services", "HOST-SERVICE"), fail("host.conf_links", "HOST-CONF-UNLINKED")], "HOST-CONF-UNLINKED"),
+        ([ok("host.services"), ok("host.conf_links"), ok(CONFIG), fail(ACCOUNT, "INT-DOMAIN"), refused], "INT-DOMAIN"),
+        ([fail("host.services", "HOST-SERVICE"), ok(CONFIG)], "HOST-SERVICE"),
+    ]
+    for results, fid in rows:
+        verdict = decide(results, RULES, login="alice")
+        assert verdict is not None and verdict.failure_id == fid, results

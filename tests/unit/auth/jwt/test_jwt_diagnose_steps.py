@@ -49,6 +49,7 @@ VirtualHost "auth.meet.jitsi"
 @dataclass
 class FakeSession:
     environ: dict[str, str]
+    kind = "docker"  # ContainerSession.kind
     log: str = ""
     facts_value: ContainerFacts = field(default_factory=ContainerFacts)
     name: str = "prosody-1"
@@ -417,3 +418,15 @@ def test_the_facts_exec_reports_the_container_s_clock() -> None:
     assert factsmod.parse("@@clock 1764633600.250000\n").clock == 1764633600.25
     assert factsmod.parse("@@clock \n").clock is None
     assert "@@clock" in factsmod.script() and "EPOCHREALTIME" in factsmod.script()
+
+
+def test_package_host_lua_library_before_the_module_and_the_login() -> None:
+    results = [
+        fail("host.lua_libs", "HOST-LUA-LIB"),
+        ok(jwt.CONFIG),
+        fail(jwt.MODULE, "JWT-MODULE"),
+        fail(jwt.LOGIN_BOSH, "XMPP-SASL"),
+    ]
+    verdict = decide(results, RULES)
+    assert verdict is not None and verdict.failure_id == "HOST-LUA-LIB"
+    assert decide(results[1:], RULES).failure_id == "JWT-MODULE"  # type: ignore[union-attr]

@@ -102,6 +102,19 @@ JITSI_OK = [
 BOSH_BROKEN = fail("xmpp.login.bosh", "WEB-BOSH", link="bosh", **{"xmpp.attempt": "none"})
 
 
+# A Debian-package host (`--deployment host`): the host's own steps, then the container steps that mean the
+# same there (no env drift, no template comparison, no second LDAP chain: this host is prosody's).
+D_HEAD = [ok("container.find"), ok("container.generation"), ok("host.services"), ok("host.conf_links")]
+D_LDAP = [ok("host.saslauthd_defaults"), ok("host.sasl_group"), ok("host.cyrus_module")]
+D_SHARED = [
+    ok("container.saslauthd_conf_perms"),
+    ok("container.saslauthd_process"),
+    ok("container.saslauthd_socket"),
+    ok("container.sasl_app_conf"),
+    ok("container.prosody_config"),
+]
+
+
 def c_chain_fail(fid: str, link: str, **facts: object) -> StepResult:
     return fail("container.ldap_chain", fid, link=link, **facts)
 
@@ -377,6 +390,60 @@ ROWS = [
         [*HOST_OK, *C_OK, LOGIN_OK, *JITSI_OK],
         None,
         cause=("alice can log in through Jitsi",),
+    ),
+    # A Debian-package host: its own steps come first, and its setup is named before what it breaks downstream.
+    Row("package host: healthy login", [*HOST_OK, *D_HEAD, *D_LDAP, *D_SHARED, LOGIN_OK], None),
+    Row(
+        "package host: START=no (saslauthd not running, socket missing)",
+        [
+            *HOST_OK,
+            *replace(D_HEAD, fail("host.services", "HOST-SERVICE", link="saslauthd")),
+            *replace(D_LDAP, fail("host.saslauthd_defaults", "HOST-SASLAUTHD-OFF", link="saslauthd")),
+            *replace(D_SHARED, fail("container.saslauthd_process", "SA-SOCKET")),
+            skip("container.saslauthd_socket"),
+        ],
+        "HOST-SASLAUTHD-OFF",
+    ),
+    Row(
+        "package host: MECHANISMS=pam (saslauthd runs -a pam)",
+        [
+            *HOST_OK,
+            *D_HEAD,
+            *replace(D_LDAP, fail("host.saslauthd_defaults", "HOST-MECH", link="saslauthd")),
+            *replace(D_SHARED, fail("container.saslauthd_process", "SA-SOCKET")),
+        ],
+        "HOST-MECH",
+    ),
+    Row(
+        "package host: prosody not in the sasl group (socket refused)",
+        [
+            *HOST_OK,
+            *D_HEAD,
+            *replace(D_LDAP, fail("host.sasl_group", "HOST-SASL-GROUP", link="saslauthd")),
+            *replace(D_SHARED, fail("container.saslauthd_socket", "SA-SOCKET")),
+        ],
+        "HOST-SASL-GROUP",
+    ),
+    Row(
+        "package host: no mod_auth_cyrus",
+        [*HOST_OK, *D_HEAD, *replace(D_LDAP, fail("host.cyrus_module", "HOST-NO-CYRUS")), *D_SHARED, LOGIN_OK],
+        "HOST-NO-CYRUS",
+    ),
+    Row(
+        "package host: the site's file not linked into conf.d (prosody has no such VirtualHost)",
+        [
+            *HOST_OK,
+            *replace(D_HEAD, fail("host.conf_links", "HOST-CONF-UNLINKED", link="prosody")),
+            *D_LDAP,
+            *replace(D_SHARED, fail("container.prosody_config", "JM-AUTH-TYPE")),
+            LOGIN_OK,
+        ],
+        "HOST-CONF-UNLINKED",
+    ),
+    Row(
+        "package host: a broken LDAP link is still named when the host's setup is fine",
+        [*host_broken_at(BAD_PW), *D_HEAD, *D_LDAP, *D_SHARED, LOGIN_NO],
+        "RC-49",
     ),
 ]
 

@@ -1,0 +1,107 @@
+"""`ldapcheck diagnose` on a Jitsi installed from Debian packages: the same chains as for docker-jitsi-meet,
+over a `HostSession` (local files and processes) instead of a container session.
+
+No `.env`: the expected values come from the files (`jitsi.deploy.site`, the modes' `env_from_host`). The mode of
+the main VirtualHost picks the chain: `cyrus` (or LDAP options) → the LDAP chain (its host phase runs from this
+host, which is prosody's); anything else → the Jitsi chain of that mode. The host's own steps (services, conf.d,
+saslauthd's defaults, the sasl group, mod_auth_cyrus, the token module's Lua libraries) come first; every other
+step is the docker kind's, unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ldapcheck.auth.jwt import debian as jwt_debian
+from ldapcheck.auth.ldap import chain
+from ldapcheck.auth.ldap import debian as ldap_debian
+from ldapcheck.auth.ldap.container.view import IDENTIFYING_KEYS, ldap_servers
+from ldapcheck.commands.diagnose import ContainerOptions, Inside, diagnose
+from ldapcheck.commands.secrets import secret_keys
+from ldapcheck.commands.source import LdapSource, load_settings
+from ldapcheck.core.model import Report
+from ldapcheck.core.secrets import Secret
+from ldapcheck.core.step import Step
+from ldapcheck.jitsi.container.session import ContainerSession, SessionOptions
+from ldapcheck.jitsi.container.steps import FIND, GENERATION
+from ldapcheck.jitsi.deploy import steps as host_steps
+from ldapcheck.jitsi.deploy.host import HostLayout
+from ldapcheck.jitsi.deploy.local import HostSession
+from ldapcheck.jitsi.modes import auth_modes
+
+# Container steps with no meaning on a package install: the env drift (no .env), saslauthd.conf vs the image's
+# template (the host's file is the config), and the second LDAP chain "from inside" (this host is inside).
+_NOT_ON_A_HOST = ("container.env_drift", "container.saslauthd_conf", "container.ldap_chain", "container.net[")
+
+
+def open_host(root: Path = Path("/"), *, timeout: float = 5.0, reason: str = "") -> HostSession:
+    """A session on this host's Debian-package layout (nothing read yet)."""
+    session = HostSession(
+        SessionOptions(
+            timeout=timeout,
+            identifying_keys=IDENTIFYING_KEYS,
+            secret_keys=secret_keys(),
+            targets_from_env=ldap_servers,
+        ),
+        layout=HostLayout(root),
+        env_readers=[ldap_debian.env_from_host, jwt_debian.env_from_host],
+    )
+    session.values["deployment.reason"] = reason
+    return session
+
+
+def head(mode: str) -> list[Step[Any]]:
+    """The host's own steps for `mode`, before the steps it shares with the docker kind."""
+    services = ("prosody", "saslauthd") if mode == "ldap" else ("prosody",)
+    own = ldap_debian.steps() if mode == "ldap" else jwt_debian.steps() if mode == "jwt" else []
+    return [*host_steps.head_steps(services), *own]
+
+
+def shared_container_steps(steps: list[Step[Any]]) -> list[Step[Any]]:
+    """The docker kind's steps that mean the same on a host (its own find/generation replaced by the host's)."""
+    return [s for s in steps if s.id not in (FIND, GENERATION) and not any(s.id.startswith(p) for p in _NOT_ON_A_HOST)]
+
+
+def run(
+    source: LdapSource,
+    *,
+    user: str | None,
+    password: Secret | None,
+    bind_user: bool,
+    session: HostSession,
+    token: Secret | None = None,
+    room: str | None = None,
+    testsaslauthd: bool = False,
+) -> Report:
+    """Diagnose the package install `session` reads, in the mode its main VirtualHost uses."""
+    env = session.env()
+    ldap_options = any(v is not None for v in (source.url, source.base, source.bind_dn, source.filter_text))
+    inside = Inside(options=ContainerOptions(timeout=source.timeout, testsaslauthd=testsaslauthd), session=session)
+    if ldap_options or auth_modes(env).requested("ldap"):
+        settings = load_settings(source, files_env=env)
+
+        def container_steps(s: ContainerSession) -> list[Step[Any]]:
+            from ldapcheck.auth import modes
+
+            return [*head("ldap"), *shared_container_steps(modes()["ldap"].container_steps(s.targets()))]
+
+        return diagnose(
+            settings,
+            chain.ChainOptions(user=user, password=password, bind_user=bind_user),
+            inside=inside,
+            expected_env=None,
+            container_steps=container_steps,
+        )
+    from ldapcheck.commands.diagnose_jitsi import diagnose_jitsi
+
+    return diagnose_jitsi(
+        env,
+        env_file=None,
+        user=user,
+        password=password,
+        inside=inside,
+        timeout=source.timeout,
+        token=token,
+        room=room,
+    )

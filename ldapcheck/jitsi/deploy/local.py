@@ -1,0 +1,232 @@
+"""The "Debian packages on this host" deployment: the same session the container steps use, with local files
+and local processes instead of the docker SDK.
+
+`HostSession` is a `ContainerSession` whose locating, reading and executing are local: the facts script
+(`jitsi/container/facts.sh`, the one collector of file/process facts) runs with this host's bash; commands run
+with subprocess (as prosody's user through setpriv when ldapcheck runs as root); the "environment" is what the
+files amount to (`site.Site.env`), so every step that judges a docker deployment's environment judges this one.
+Reproduce lines and fixes are the host's commands: prosodyctl, systemctl, paths under /etc.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ldapcheck.adapters.docker import ExecResult
+from ldapcheck.core import catalogue as ids
+from ldapcheck.core.step import CheckFailed
+from ldapcheck.jitsi.container import facts as factsmod
+from ldapcheck.jitsi.container.session import ContainerSession
+from ldapcheck.jitsi.deploy import host as layoutmod
+from ldapcheck.jitsi.deploy.site import Site, read_site
+
+OUTPUT_LIMIT = 4 << 20  # a command's output kept (facts of a host are a few hundred KiB at most)
+# More variables a mode reads from the host's files (LDAP: saslauthd.conf; jwt: the VirtualHost's app_id …).
+EnvReader = Callable[[layoutmod.HostLayout, Site], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class LocalHost:
+    """What `locate` finds: this machine (stands where a container stands for the docker kind)."""
+
+    name: str
+    evidence: tuple[str, ...]
+
+
+@dataclass
+class HostSession(ContainerSession):
+    """A ContainerSession on this host's Debian-package layout (under `layout.root`)."""
+
+    layout: layoutmod.HostLayout = field(default_factory=layoutmod.HostLayout)
+    env_readers: list[EnvReader] = field(default_factory=list)
+    kind = "host"
+
+    # --- commands an admin of this host types --------------------------------------------------
+    def shell(self, command: str, *, interactive: bool = False) -> str:
+        return f"sudo {command}"
+
+    def prosodyctl(self, args: str, *, config: str | None = None) -> str:
+        return f"sudo prosodyctl {args}"  # Debian's prosodyctl reads /etc/prosody/prosody.cfg.lua itself
+
+    def apply_hint(self, service: str = "prosody") -> str:
+        return f"sudo systemctl restart {service}"
+
+    @property
+    def name(self) -> str:
+        return f"this host ({socket.gethostname()})"
+
+    # --- locating ------------------------------------------------------------------------------
+    def _locate(self) -> LocalHost:  # type: ignore[override]
+        layout = self.layout
+        if not layout.is_debian_prosody():
+            raise CheckFailed(
+                ids.HOST_NO_PROSODY,
+                f"no Debian-package prosody here: {layoutmod.PROSODY_CFG} with {layoutmod.CONF_D} or "
+                f"{layoutmod.CONF_AVAIL} is missing",
+                hint="Run ldapcheck on the Jitsi server itself (as root, to read prosody's files), or use "
+                "--deployment docker for docker-jitsi-meet.",
+                reproduce=f"ls -l {layoutmod.PROSODY_DIR}",
+            )
+        evidence = [layoutmod.PROSODY_CFG]
+        evidence += [d for d in (layoutmod.CONF_D, layoutmod.CONF_AVAIL) if layout.path(d).is_dir()]
+        host = LocalHost(name=self.name, evidence=tuple(evidence))
+        self.container = host
+        return host
+
+    def site(self) -> Site:
+        """The files' view of the site (read once)."""
+        return self.memo("site", lambda: read_site(self.layout))
+
+    def env(self) -> dict[str, str]:
+        """What the files amount to, in docker-jitsi-meet's variable names (secrets registered for masking)."""
+
+        def build() -> dict[str, str]:
+            site = self.site()
+            env = site.env()
+            for reader in self.env_readers:
+                env.update(reader(self.layout, site))
+            return env
+
+        env = dict(self.memo("env", build))
+        self.secrets.update(env[k] for k in self.options.secret_keys if env.get(k))
+        return env
+
+    def generation(self) -> tuple[str, list[str]]:
+        return "debian", [f"prosody config at {layoutmod.PROSODY_CFG} (Debian packages)"]
+
+    def prosody_files(self) -> tuple[str, list[str], str] | None:
+        files = self.site().prosody
+        if files is None:
+            return None
+        return files.path, list(files.included), files.text()
+
+    def jicofo_conf(self) -> tuple[str, str] | None:
+        site = self.site()
+        return (site.jicofo_path, site.jicofo_text) if site.jicofo_path else None
+
+    def web_config(self) -> tuple[str, str] | None:
+        web = self.site().web
+        return (web.path, web.text) if web is not None else None
+
+    # --- running -------------------------------------------------------------------------------
+    def _run_facts(self) -> factsmod.ContainerFacts:
+        args: list[str] = []
+        for host, port in self.targets():
+            args += [host, str(port)]
+        before = time.time()
+        result = _run(["bash", "-c", factsmod.script(), "ldapcheck", *args], stdin=None, timeout=20)
+        parsed = factsmod.parse(result.stdout)
+        parsed.host_window = (before, time.time())
+        if not parsed.complete:
+            raise CheckFailed(
+                ids.DOCKER_EXEC,
+                f"could not read this host's files (bash exited {result.exit_code}: "
+                f"{result.stderr.strip()[:200] or 'no output'})",
+                hint="Run ldapcheck as root on the Jitsi host (prosody's files and /proc need it).",
+            )
+        return parsed
+
+    def exec(
+        self,
+        argv: Sequence[str],
+        *,
+        stdin: bytes | None = None,
+        user: str = "",
+        environment: Mapping[str, str] | None = None,
+        timeout: float = 15.0,
+    ) -> ExecResult:
+        """Run `argv` here, as `user` when ldapcheck runs as root (secrets only on `stdin`)."""
+        return _run([*_as_user(user), *argv], stdin=stdin, timeout=timeout, environment=environment)
+
+    def followup(
+        self,
+        argv: Sequence[str],
+        *,
+        stdin: bytes,
+        user: str,
+        environment: Mapping[str, str] | None = None,
+        timeout: float = 15.0,
+    ) -> ExecResult:
+        return self.exec(argv, stdin=stdin, user=user, environment=environment, timeout=timeout)
+
+    def close(self) -> None:
+        self._join()
+
+    def logs(self, *, since: float, tail: int = 400) -> str:
+        """prosody's and saslauthd's journal since `since` (systemd), else the end of prosody's log files."""
+        if systemd_running(self.layout) and shutil.which("journalctl"):
+            result = _run(
+                [
+                    "journalctl",
+                    "--no-pager",
+                    "-q",
+                    "-o",
+                    "short",
+                    "-u",
+                    "prosody",
+                    "-u",
+                    "saslauthd",
+                    "--since",
+                    f"@{int(since) - 1}",
+                    "-n",
+                    str(tail),
+                ],
+                stdin=None,
+                timeout=10,
+            )
+            return result.stdout
+        lines: list[str] = []
+        for path in layoutmod.PROSODY_LOGS:
+            lines += self.layout.tail(path, lines=tail) or []
+        return "\n".join(lines)
+
+
+def systemd_running(layout: layoutmod.HostLayout) -> bool:
+    """Whether systemd is this host's init (its runtime directory exists), as systemctl itself tests."""
+    return layout.path("/run/systemd/system").is_dir()
+
+
+def _as_user(user: str) -> list[str]:
+    if not user or user in ("0", "root") or os.geteuid() != 0:
+        return []
+    try:
+        entry = pwd.getpwnam(user) if not user.isdigit() else pwd.getpwuid(int(user))
+    except KeyError:
+        return []
+    # util-linux setpriv: no PAM session, no shell; the target's supplementary groups (sasl) come along.
+    return ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--init-groups", "--"]
+
+
+def _run(
+    argv: Sequence[str],
+    *,
+    stdin: bytes | None,
+    timeout: float,
+    environment: Mapping[str, str] | None = None,
+) -> ExecResult:
+    env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "LC_ALL": "C", **(environment or {})}
+    try:
+        done = subprocess.run(
+            list(argv),
+            input=stdin or b"",
+            capture_output=True,
+            timeout=timeout,
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return ExecResult(exit_code=124, stdout="", stderr=f"{argv[0]}: no answer within {timeout:.0f} s")
+    except OSError as exc:
+        return ExecResult(exit_code=127, stdout="", stderr=f"{argv[0]}: {exc.strerror}")
+    return ExecResult(
+        exit_code=done.returncode,
+        stdout=done.stdout[:OUTPUT_LIMIT].decode("utf-8", "surrogateescape"),
+        stderr=done.stderr[:OUTPUT_LIMIT].decode("utf-8", "replace"),
+    )
