@@ -112,4 +112,16 @@ def run(args: CountArgs) -> NoReturn:
         exits.exit_for(exc)
     except KeyboardInterrupt:
         exits.exit_for(KeyboardInterrupt())
-    sys.exit(int(report.exit_code()))
+    _exit_now(int(report.exit_code()))
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Exit without the interpreter's finalization: with ldapcheck's modules loaded it takes ~8 ms, a tenth of a
+    small count. Nothing on count's path needs it: no atexit handler, no temporary file, connections closed, only
+    daemon threads; the output is flushed first. If that flush fails (a closed pipe), exit the usual way."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        sys.exit(code)
+    os._exit(code)

@@ -6,6 +6,11 @@ would be a bug, so every command line here goes through both, with the command i
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -105,3 +110,22 @@ def test_typer_rejects_what_the_fast_path_declines(monkeypatch: pytest.MonkeyPat
     for argv in ERRORS:
         result = CliRunner().invoke(app_for(argv), argv)
         assert result.exit_code == 2, (argv, result.output)
+
+
+def test_a_fast_count_exits_with_its_report_code_and_all_its_output() -> None:
+    """The fast path skips the interpreter's finalization (os._exit): the report must still be complete."""
+    with socket.socket() as unused:  # a port nothing listens on: the count fails at TCP (exit 1)
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LDAPCHECK_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ldapcheck", "count", "--url", f"ldap://127.0.0.1:{port}", "--json", "--timeout", "5"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["exit_code"] == 1 and report["verdict"]["failure_id"] == "NET-REFUSED"
