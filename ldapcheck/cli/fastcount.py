@@ -2,10 +2,11 @@
 
 On a small directory `count` is start-up bound: importing typer and click (~35 ms here) and building the app cost
 as much as counting 10,000 entries. `parse` accepts only what it is sure to read exactly as typer would (count's
-own options, each at most as typer takes it: `--opt value`, valid values); anything else (`--help`, `--debug`, an
-unknown or repeated-looking option, `--opt=value`, a value out of range, `--json` with `--markdown`) returns None
-and the full CLI runs, so help and error messages have one source. tests/unit/cli/test_fastcount.py checks that
-both paths agree, and that this one imports neither typer nor any heavy library.
+own options as `--opt value` with valid values, a repeated option's last value winning as in click); anything else
+(`--help`, `--debug`, an unknown option, `--opt=value`, `-vv`, a value that looks like an option, a value out of
+range, `--json` with `--markdown`) returns None and the full CLI runs, so help and error messages have one source.
+tests/unit/cli/test_fastcount.py checks that both paths read the same command lines the same way;
+tests/unit/commands/test_count_imports.py that this one imports neither typer nor any heavy library.
 """
 
 from __future__ import annotations
