@@ -92,11 +92,23 @@ def baseline_tree(rev: str, workdir: Path) -> Path:
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
     if not (tree / "ldapcheck" / "templates").exists():
         (tree / "ldapcheck" / "templates").symlink_to(tree / "templates")
+    compiled(tree)
     return tree
+
+
+def compiled(tree: Path) -> None:
+    """Byte-compile `tree`'s package: with PYTHONDONTWRITEBYTECODE set, a build without .pyc files would compile
+    every module on every run (tens of ms) and lose to one that has them."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(tree / "ldapcheck")], check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def count_execs(peer: Peer, container_id: str) -> int:
     """The `docker exec`s one run of `peer` asked the engine for (its exec_create events)."""
+    # The window below reaches 0.5 s back (the engine's clock): let the execs of the runs before fall out of it
+    # (the last round's manual commands were counted as this build's second exec).
+    time.sleep(1.0)
     since = time.time()
     peer.run()
     until = time.time() + 0.5  # the engine's event clock has second resolution
@@ -144,6 +156,7 @@ def main() -> int:
         modes_main(others, args.runs, not args.no_readme)
         if "ldap" not in args.mode:
             return 0
+    compiled(REPO)
     client = docker_client()
     ensure_images(client)
     spec = new_spec(f"ldapcheck-bench-{secrets.token_hex(3)}", args.users)
@@ -178,8 +191,13 @@ def run(
     env = {k: v for k, v in os.environ.items() if k not in ("LDAPCHECK_PASSWORD", "PYTHONPATH")}
     cli = [sys.executable, "-m", "ldapcheck"]  # both builds started the same way
     diagnose = ["diagnose", "--env-file", str(env_file), "--user", login, "--password-stdin", "--container", prosody]
-    ours = Peer("diagnose (this checkout)", [*cli, *diagnose, "--json"], password + "\n", env, label="this checkout")
+    # This checkout on PYTHONPATH: the venv's editable install may point at another worktree.
+    mine = {**env, "PYTHONPATH": str(REPO)}
+    ours = Peer("diagnose (this checkout)", [*cli, *diagnose, "--json"], password + "\n", mine, label="this checkout")
     builds = [ours]
+    here = Peer("where", [sys.executable, "-c", "import ldapcheck; print(ldapcheck.__file__)"], env=mine)
+    if not here.run()[1].startswith(str(REPO)):
+        raise SystemExit(f"this checkout's run imports {here.run()[1].strip()}, not {REPO}")
     if baseline is not None:
         old_env = {**env, "PYTHONPATH": str(baseline)}
         where = Peer("where", [sys.executable, "-c", "import ldapcheck; print(ldapcheck.__file__)"], env=old_env)
@@ -225,12 +243,17 @@ def run(
         ),
     ]
     host_only = Peer(
-        "diagnose --no-container", [*cli, *diagnose[:-2], "--no-container", "--json"], password + "\n", env
+        "diagnose --no-container", [*cli, *diagnose[:-2], "--no-container", "--json"], password + "\n", mine
     )
     floor = Peer(
         "interpreter + imports",
-        [sys.executable, "-c", "import ldapcheck.cli, ldapcheck.commands.diagnose, docker, ldap3"],
-        env=env,
+        [
+            sys.executable,
+            "-c",
+            "import ldapcheck.cli.app, ldapcheck.commands.diagnose, ldap3; "
+            "from ldapcheck.adapters.docker import load_sdk; load_sdk()",
+        ],  # the SDK as diagnose imports it (load_sdk: without paramiko)
+        env=mine,
     )
     for peer in [*builds, host_only, floor, *manual]:  # warm-up: page cache, saslauthd's first LDAP connection
         peer.run()

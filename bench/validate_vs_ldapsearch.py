@@ -66,7 +66,7 @@ def peers(lab: harness.Lab) -> list[harness.Peer]:
 def main() -> None:
     args = harness.bench_arguments(__doc__, minutes_for_1m=4)
     harness.ensure_tools()
-    sizes = args.users or [10_000, 100_000]
+    sizes = args.users or ([] if args.lab_env else [10_000, 100_000])  # --lab-env alone: only the running labs
     if args.with_1m:
         sizes.append(1_000_000)
     targets: list[tuple[int, str | None]] = [(n, None) for n in sizes] + [(0, e) for e in args.lab_env or ()]

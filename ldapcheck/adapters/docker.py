@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -45,17 +46,57 @@ class ExecResult:
     stderr: str
 
 
-def load_sdk() -> None:
-    """Import the docker SDK (about 0.1 s: requests, urllib3), e.g. in a background thread ahead of use."""
-    import docker  # noqa: F401
+_SDK_IMPORT = threading.Lock()
+
+
+def _engine_url(docker_host: str | None) -> str:
+    return docker_host or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
+def load_sdk(docker_host: str | None = None) -> None:
+    """Import the docker SDK (about 0.1 s: requests, urllib3), e.g. in a background thread ahead of use.
+
+    The SDK imports paramiko whenever it is installed (the ssh extra) for its ssh:// adapter: ~0.1 s more of CPU
+    in every diagnose (a third of its time on 2 cores, measured: bench/README.md), though only ssh:// uses it. So
+    unless the engine is reached over ssh://, the SDK is imported with paramiko hidden (`import paramiko` fails,
+    which the SDK expects when the extra is absent); `_ssh_adapter` adds the adapter if ssh:// comes later after all.
+    """
+    with _SDK_IMPORT:
+        if "docker" in sys.modules or "paramiko" in sys.modules or _engine_url(docker_host).startswith("ssh://"):
+            import docker
+
+            return
+        sys.modules["paramiko"] = None  # type: ignore[assignment]
+        try:
+            import docker  # noqa: F401
+        finally:
+            if sys.modules.get("paramiko", 0) is None:
+                del sys.modules["paramiko"]
+
+
+def _ssh_adapter() -> None:
+    """The SDK's ssh:// adapter, when `load_sdk` imported the SDK without paramiko and ssh:// is needed now."""
+    import docker.api.client
+    import docker.transport
+
+    if hasattr(docker.api.client, "SSHHTTPAdapter"):
+        return
+    try:
+        from docker.transport.sshconn import SSHHTTPAdapter
+    except ImportError:  # no paramiko: the SDK says so when the client is made (and `connect` explains the extra)
+        return
+    for module in (docker.transport, docker.api.client):  # where the SDK's own import would have bound it
+        setattr(module, "SSHHTTPAdapter", SSHHTTPAdapter)  # noqa: B010
 
 
 def connect(docker_host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> docker.DockerClient:
     """A client for `docker_host` (or DOCKER_HOST / the default socket) whose engine answered."""
+    load_sdk(docker_host)
     import docker
 
-    host = docker_host or os.environ.get("DOCKER_HOST") or None
-    where = host or "unix:///var/run/docker.sock"
+    where = _engine_url(docker_host)
+    if where.startswith("ssh://"):
+        _ssh_adapter()
     try:
         if docker_host:
             # ssh:// goes through the system ssh client (keys, known_hosts, ~/.ssh/config) rather than paramiko.

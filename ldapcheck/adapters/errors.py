@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import errno
 import socket
-import ssl
+import sys
 from typing import Any
 
 
@@ -122,6 +122,16 @@ VERIFY_KINDS = {
 }
 
 
+def resolver_name(host: str) -> str | bytes:
+    """`host` as socket calls should get it: an ASCII name as bytes.
+
+    getaddrinfo encodes a str name with the idna codec first, whose import is ~3 ms of every start-up (and whose
+    refusal of an empty or over-long label is a UnicodeError, not an OSError); bytes go to the resolver as they
+    are. Non-ASCII names still need idna.
+    """
+    return host.encode("ascii") if host.isascii() else host
+
+
 def os_error(
     exc: OSError, *, operation: Operation, host: str = "", port: int = 0, timeout: float | None = None
 ) -> NetError:
@@ -129,10 +139,13 @@ def os_error(
     if isinstance(exc, NetError):
         return exc
     where: dict[str, Any] = {"operation": operation, "host": host, "port": port, "timeout": timeout}
-    if isinstance(exc, ssl.SSLCertVerificationError):
+    # An SSL error comes only from a socket the ssl module wrapped: if it was never imported (a plain-LDAP run
+    # skips it, ~5 ms of start-up), `exc` is not one.
+    ssl = sys.modules.get("ssl")
+    if ssl is not None and isinstance(exc, ssl.SSLCertVerificationError):
         kind = VERIFY_KINDS.get(exc.verify_code, NetKind.TLS_UNTRUSTED)
         return NetError(kind, str(exc.verify_message or exc), verify_code=exc.verify_code, **where)
-    if isinstance(exc, ssl.SSLError):
+    if ssl is not None and isinstance(exc, ssl.SSLError):
         return NetError(NetKind.TLS_HANDSHAKE, str(exc), **where)
     if isinstance(exc, TimeoutError | socket.timeout):
         return NetError(NetKind.TIMEOUT, str(exc), errno=exc.errno, **where)

@@ -7,15 +7,19 @@ text): the LDAP layer turns them into catalogue failures.
 from __future__ import annotations
 
 import socket
-import ssl
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ldapcheck.adapters.certs import CertInfo, decode_certificate, hostname_matches
-from ldapcheck.adapters.errors import AdapterError, NetError, NetKind, Operation, os_error
+from ldapcheck.adapters.errors import AdapterError, NetError, NetKind, Operation, os_error, resolver_name
 from ldapcheck.adapters.ldap.client import WireClient
 from ldapcheck.adapters.tls import client_context
+
+if TYPE_CHECKING:  # ssl and the certificate decoder (~9 ms with tempfile) only when a server speaks TLS
+    import ssl
+
+    from ldapcheck.adapters.certs import CertInfo
 
 
 def _addresses(host: str, port: int, timeout: float) -> list[str]:
@@ -26,7 +30,9 @@ def _addresses(host: str, port: int, timeout: float) -> list[str]:
 
     def work() -> None:
         try:
-            found.extend(str(info[4][0]) for info in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
+            found.extend(
+                str(info[4][0]) for info in socket.getaddrinfo(resolver_name(host), port, 0, socket.SOCK_STREAM)
+            )
         except OSError as exc:
             failed.append(exc)
         done.set()
@@ -51,7 +57,7 @@ def tcp_connect(host: str, port: int, timeout: float) -> float:
     """Open and close a TCP connection; returns the connect time in ms."""
     start = time.perf_counter()
     try:
-        with socket.create_connection((host, port), timeout=timeout):
+        with socket.create_connection((resolver_name(host), port), timeout=timeout):  # type: ignore[arg-type]
             pass
     except OSError as exc:
         raise os_error(exc, operation=Operation.CONNECT, host=host, port=port, timeout=timeout) from None
@@ -86,6 +92,8 @@ def _handshake(host: str, port: int, timeout: float, ctx: ssl.SSLContext, startt
         except BaseException:
             client.sock.close()
             raise
+        import ssl
+
         assert isinstance(client.sock, ssl.SSLSocket)
         return client.sock
     return WireClient.connect(host, port, timeout=timeout, tls=ctx).sock  # type: ignore[return-value]
@@ -97,6 +105,8 @@ def tls_probe(host: str, port: int, *, timeout: float, ca_file: str = "", startt
     A handshake that fails although the port answers TCP is a protocol mismatch when the port speaks the other
     protocol (plain LDAP on an ldaps:// port, TLS from the first byte where StartTLS was sent).
     """
+    from ldapcheck.adapters.certs import decode_certificate, hostname_matches
+
     operation = Operation.STARTTLS if starttls else Operation.TLS
     try:
         with _handshake(host, port, timeout, client_context(verify=False), starttls) as tls:

@@ -7,12 +7,16 @@ TLS step has verified and reported the certificate.
 
 from __future__ import annotations
 
-import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # ssl (~5 ms to import) only when a connection uses TLS: a plain-LDAP `count` is start-up bound
+    import ssl
 
 
 def client_context(*, verify: bool, ca_file: str = "") -> ssl.SSLContext:
     """An SSLContext for ldapcheck's raw-socket connections: verify against `ca_file` (or the system store), or not."""
+    import ssl
+
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False  # ldapcheck matches names itself, to report chain and name separately
     if verify:
@@ -28,6 +32,8 @@ def client_context(*, verify: bool, ca_file: str = "") -> ssl.SSLContext:
 
 def ldap3_tls(*, verify: bool, ca_file: str = "") -> Any:
     """The same policy as `client_context`, as an `ldap3.Tls` (ldap3 builds its own context from it)."""
+    import ssl
+
     import ldap3
 
     # ldap3's own name check relies on ssl.match_hostname (deprecated since Python 3.7): never asked for.

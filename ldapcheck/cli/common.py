@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from ldapcheck.cli.terminal import use_color
 from ldapcheck.core.model import Report
 from ldapcheck.core.secrets import Secret
 from ldapcheck.report import Format, render
@@ -21,11 +22,6 @@ def choose_format(json_out: bool, markdown: bool) -> Format:
     if json_out:
         return Format.JSON
     return Format.MARKDOWN if markdown else Format.TEXT
-
-
-def use_color() -> bool:
-    """Colour only on a terminal, and never with NO_COLOR or TERM=dumb."""
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 def emit(report: Report, fmt: Format, *, verbose: bool = False, sanitize: bool = False) -> None:

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 
 from ldapcheck.cli import container as container_cli
 from ldapcheck.cli.common import choose_format, emit, read_password
+from ldapcheck.cli.fastcount import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from ldapcheck.cli.options import Output, check_login, grouped
+from ldapcheck.cli.terminal import progress_line
 from ldapcheck.commands.source import LdapSource
 
 _PW_STDIN = typer.Option("--password-stdin", help="Read the user's password from the first line of stdin.")
-
-
-@contextmanager
-def progress_line(what: str) -> Iterator[Callable[[int], None] | None]:
-    """A `counting… N entries` line on a terminal's stderr while long work runs, cleared afterwards."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-
-    def show(count: int) -> None:
-        sys.stderr.write(f"\r  {what}… {count:,} entries")
-        sys.stderr.flush()
-
-    try:
-        yield show
-    finally:
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
 
 
 @grouped
@@ -147,8 +128,8 @@ def count(
     ldap: LdapSource,
     out: Output,
     page_size: Annotated[
-        int, typer.Option("--page-size", min=1, max=100000, help="Entries per page (max asked).")
-    ] = 5000,
+        int, typer.Option("--page-size", min=1, max=PAGE_SIZE_MAX, help="Entries per page (max asked).")
+    ] = PAGE_SIZE_DEFAULT,
 ) -> None:
     """Count the entries LDAP_FILTER could match under LDAP_BASE (paged; a server limit is reported)."""
     from ldapcheck.commands.count import count as command

@@ -17,11 +17,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from ldapcheck.commands.source import BIND_PASSWORD_ENV, LdapSource
+from ldapcheck.commands.source import BIND_PASSWORD_ENV, TIMEOUT_MAX, TIMEOUT_MIN, LdapSource
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-TIMEOUT_MIN, TIMEOUT_MAX = 0.1, 300.0
 
 
 def check_timeout(value: float) -> float:

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from ldapcheck.cli.common import choose_format, emit, read_password
-from ldapcheck.cli.diagnose import progress_line
 from ldapcheck.cli.options import Output, grouped
+from ldapcheck.cli.terminal import progress_line
 from ldapcheck.commands.source import LdapSource
 from ldapcheck.core.errors import ConfigError
 

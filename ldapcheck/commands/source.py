@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 BIND_PASSWORD_ENV = "LDAPCHECK_BIND_PASSWORD"
 DEFAULT_ENV_FILE = ".env"
+TIMEOUT_MIN, TIMEOUT_MAX = 0.1, 300.0  # --timeout: seconds for every network operation
 
 
 @dataclass(frozen=True)

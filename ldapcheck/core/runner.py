@@ -6,7 +6,6 @@ its verdict can see, the results of an earlier one.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -16,7 +15,12 @@ from ldapcheck.core.errors import LdapCheckError
 from ldapcheck.core.model import Status, StepResult
 from ldapcheck.core.step import C, CheckFailed, Step, StepSkipped
 
-log = logging.getLogger(__name__)
+
+def _log_debug(message: str, *args: object) -> None:
+    """A debug record with the current exception (logging is imported only then: ~4 ms of every start-up)."""
+    import logging
+
+    logging.getLogger(__name__).debug(message, *args, exc_info=True)
 
 
 def ordered(steps: Sequence[Step[C]]) -> list[Step[C]]:
@@ -130,7 +134,7 @@ def _run_one(step: Step[C], ctx: C, results: Mapping[str, StepResult]) -> tuple[
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:  # a bug in ldapcheck: keep the report, exit 3
-        log.debug("step %s crashed", step.id, exc_info=True)
+        _log_debug("step %s crashed", step.id)
         bug = True
         result = StepResult(
             id=step.id,
@@ -163,5 +167,5 @@ def _reproduce(step: Step[C], ctx: C) -> str:
     try:
         return step.reproduce(ctx)
     except Exception:  # a reproduce line is a courtesy; never let it break the step
-        log.debug("reproduce for %s failed", step.id, exc_info=True)
+        _log_debug("reproduce for %s failed", step.id)
         return ""

@@ -82,10 +82,8 @@ def test_directory_killed_during_count(lab: LabInfo, openldap_factory: Any, monk
 
 
 def test_directory_killed_during_validate(lab: LabInfo, openldap_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ldapcheck.auth.ldap.directory import scan
     from ldapcheck.auth.ldap.validate import ValidateOptions
 
-    monkeypatch.setattr(scan, "PROGRESS_EVERY", PAGE)  # a progress report per page, not per 1024 entries
     container, info = openldap_factory(n_users=5 * PAGE)
     monkeypatch.setenv("LDAPCHECK_BIND_PASSWORD", info.bind_password)
     killer = Killer(container)

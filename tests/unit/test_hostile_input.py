@@ -242,7 +242,7 @@ def test_token_verification_always_returns_a_verification(token: str | None, con
 
 
 def run_main(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
-    from ldapcheck.cli import main
+    from ldapcheck.cli.app import main
 
     out, err = io.StringIO(), io.StringIO()
     saved = sys.argv, sys.stdin, sys.stdout, sys.stderr, dict(os.environ)

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from ldapcheck.adapters.errors import LdapProtocolError, NetError, NetKind, Operation, os_error
+from ldapcheck.adapters.errors import LdapProtocolError, NetError, NetKind, Operation, os_error, resolver_name
 from ldapcheck.adapters.ldap import ber as w
+
+if TYPE_CHECKING:  # ssl (~5 ms to import) only when a connection uses TLS: a plain-LDAP `count` is start-up bound.
+    import ssl
 
 _RECV = 1 << 20
 # Bigger pages mean fewer round trips (~20 % faster at 1M entries than 1000). AD caps pages at MaxPageSize
@@ -93,7 +95,8 @@ class WireClient:
     ) -> WireClient:
         """Open TCP (and TLS from the first byte if `tls`), each step bounded by `timeout`."""
         try:
-            sock = socket.create_connection((host, port), timeout=timeout)
+            # create_connection hands the name to getaddrinfo, which takes bytes (typeshed says str only)
+            sock = socket.create_connection((resolver_name(host), port), timeout=timeout)  # type: ignore[arg-type]
         except OSError as exc:
             raise os_error(exc, operation=Operation.CONNECT, host=host, port=port, timeout=timeout) from None
         try:

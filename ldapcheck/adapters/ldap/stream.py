@@ -15,7 +15,7 @@ from ldapcheck.adapters.ldap import ber as w
 from ldapcheck.adapters.ldap.client import DEFAULT_PAGE, SAFE_PAGE, CountResult, Entry, WireClient, WireError
 
 
-def _content(p: bytes, pos: int) -> tuple[int, int]:
+def content(p: bytes, pos: int) -> tuple[int, int]:
     """(content start, content end) of the BER element at `pos`."""
     first = p[pos + 1]
     if first < 0x80:
@@ -37,27 +37,27 @@ def decode_entry(p: bytes, op_start: int) -> Entry:
     if length < 0x80:
         s, e = pos + 2, pos + 2 + length
     else:
-        s, e = _content(p, pos)
+        s, e = content(p, pos)
     dn = p[s:e].decode("utf-8", "replace")
-    pos, seq_end = _content(p, e)
+    pos, seq_end = content(p, e)
     attrs: dict[str, list[bytes]] = {}
     while pos < seq_end:
         length = p[pos + 1]
         if length < 0x80:
             body, attr_end = pos + 2, pos + 2 + length
         else:
-            body, attr_end = _content(p, pos)
+            body, attr_end = content(p, pos)
         length = p[body + 1]
         if length < 0x80:
             s, e = body + 2, body + 2 + length
         else:
-            s, e = _content(p, body)
+            s, e = content(p, body)
         name = p[s:e].decode("utf-8", "replace")
         length = p[e + 1]
         if length < 0x80:
             vpos, set_end = e + 2, e + 2 + length
         else:
-            vpos, set_end = _content(p, e)
+            vpos, set_end = content(p, e)
         values = []
         while vpos < set_end:
             length = p[vpos + 1]
@@ -65,14 +65,14 @@ def decode_entry(p: bytes, op_start: int) -> Entry:
                 s = vpos + 2
                 vpos = s + length
             else:
-                s, vpos = _content(p, vpos)
+                s, vpos = content(p, vpos)
             values.append(p[s:vpos])
         attrs[name] = values
         pos = attr_end
     return dn, attrs
 
 
-def stream_entries(
+def stream_pages(
     client: WireClient,
     base: str,
     filter_text: str,
@@ -80,12 +80,9 @@ def stream_entries(
     *,
     page_size: int = DEFAULT_PAGE,
     on_done: Callable[[CountResult], None] | None = None,
-) -> Iterator[Entry]:
-    """Yield `(dn, {attribute: [raw values]})` for each entry (paged); attribute names as the server sends them.
-
-    `on_done` receives the final result (check `.truncated`: a size limit ends the stream early). A page size the
-    server refuses outright (OpenLDAP's size.pr: adminLimitExceeded before any entry) is retried once at SAFE_PAGE.
-    """
+) -> Iterator[tuple[bytes, list[int]]]:
+    """Yield each page as `(its bytes, where each SearchResultEntry op starts)`: for a reader that decodes only
+    what it needs (`decode_entry` decodes one). `on_done` and the page-size retry as in `stream_entries`."""
     request = w.search_request(base, filter_text, list(attributes) or ["1.1"])
     client.send(request, [w.paged_control(page_size, b"")])
     count = refs = pages = 0
@@ -104,14 +101,31 @@ def stream_entries(
         more = done.code == 0 and bool(cookie)
         if more:
             client.send(request, [w.paged_control(page_size, cookie)])
-        data = page.data
-        for op_start in page.entries:
-            yield decode_entry(data, op_start)
+        yield page.data, page.entries
         count += len(page.entries)
         if not more:
             if on_done is not None:
                 on_done(CountResult(count, refs, pages, done.code, done.message))
             return
+
+
+def stream_entries(
+    client: WireClient,
+    base: str,
+    filter_text: str,
+    attributes: Sequence[str],
+    *,
+    page_size: int = DEFAULT_PAGE,
+    on_done: Callable[[CountResult], None] | None = None,
+) -> Iterator[Entry]:
+    """Yield `(dn, {attribute: [raw values]})` for each entry (paged); attribute names as the server sends them.
+
+    `on_done` receives the final result (check `.truncated`: a size limit ends the stream early). A page size the
+    server refuses outright (OpenLDAP's size.pr: adminLimitExceeded before any entry) is retried once at SAFE_PAGE.
+    """
+    for data, entries in stream_pages(client, base, filter_text, attributes, page_size=page_size, on_done=on_done):
+        for op_start in entries:
+            yield decode_entry(data, op_start)
 
 
 def _message_id(pdu: bytes) -> int:
@@ -153,7 +167,7 @@ def search_many(
         if index is None:
             raise WireError("a response to a request that was not sent")
         if pdu.tag == w.SEARCH_ENTRY:
-            dn_start, dn_end = _content(pdu.data, pdu.start)
+            dn_start, dn_end = content(pdu.data, pdu.start)
             found[index].append(pdu.data[dn_start:dn_end].decode("utf-8", "replace"))
         elif pdu.tag == w.SEARCH_DONE:
             codes[index] = w.decode_result(pdu.data, pdu.start, pdu.end, pdu.msg_end).code

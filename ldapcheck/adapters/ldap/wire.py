@@ -20,9 +20,11 @@ class WireDirectory(Endpoint):
     def open(self) -> None:
         """Connect (TLS for ldaps://, StartTLS if asked), without verifying the certificate (as saslauthd with
         `TLS_REQCERT allow`: the TLS step verified and reported it)."""
-        tls = client_context(verify=False)
+        encrypted = self.tls or self.start_tls
+        tls = client_context(verify=False) if encrypted else None  # plain LDAP: no ssl import (start-up)
         client = WireClient.connect(self.host, self.port, timeout=self.timeout, tls=tls if self.tls else None)
         if self.start_tls and not self.tls:
+            assert tls is not None
             try:
                 client.start_tls(tls, self.host)
             except BaseException:

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from ldapcheck.auth.ldap.failures import guarded
 from ldapcheck.auth.ldap.host import directory as host_directory
 from ldapcheck.auth.ldap.host import network as host
-from ldapcheck.auth.ldap.host import tls as host_tls
-from ldapcheck.auth.ldap.host import user as host_user
 from ldapcheck.auth.ldap.host.context import ChainOptions, HostContext
 from ldapcheck.auth.ldap.settings import Settings
 from ldapcheck.core.model import Report, Status, StepResult, Verdict
@@ -30,7 +28,12 @@ def _server_steps(settings: Settings) -> tuple[list[Step[HostContext]], frozense
             steps.append(host.dns_step(server.host, timeout))
         steps.append(host.recorded(host.tcp_step(server, timeout), server))
         encrypted = server.tls or settings.start_tls
-        step = host_tls.tls_step(server) if encrypted else host.plain_step(server, timeout)
+        if encrypted:  # imported here: a plain-LDAP count (start-up bound) needs neither TLS nor user steps
+            from ldapcheck.auth.ldap.host import tls as host_tls
+
+            step = host_tls.tls_step(server)
+        else:
+            step = host.plain_step(server, timeout)
         steps.append(host.recorded(step, server))
         last[server.url] = step.id
     if len(settings.servers) == 1:
@@ -48,6 +51,8 @@ def _ldap_steps(requires: frozenset[str], options: ChainOptions) -> list[Step[Ho
     if options.count:
         steps.append(host_directory.count_step())
     if options.user:
+        from ldapcheck.auth.ldap.host import user as host_user
+
         steps.append(host_user.user_search_step())
         steps.append(host_user.account_state_step())
         if options.bind_user:

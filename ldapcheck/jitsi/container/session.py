@@ -196,7 +196,8 @@ class ContainerSession:
                     call()
 
         def body() -> None:
-            quietly(dockeradapter.load_sdk)  # apart, so container.find's time is the engine's, not the import's
+            # apart, so container.find's time is the engine's, not the import's
+            quietly(lambda: dockeradapter.load_sdk(self.options.docker_host))
             quietly(self.locate)
             self._ready.wait()
             quietly(self.facts)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -156,4 +155,6 @@ def format_json(path: str, findings: list[Finding], generation: str) -> str:
             for f in findings
         ],
     }
+    import json  # only here: the lint model is on every command's path, JSON output is not
+
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

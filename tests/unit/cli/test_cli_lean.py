@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from ldapcheck.cli import app, app_for
+from ldapcheck.cli.app import app, app_for
 
 
 def test_a_named_command_gets_an_app_with_only_it() -> None:

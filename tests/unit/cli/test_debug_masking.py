@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ldapcheck import cli
+from ldapcheck.cli import app as cli
 from ldapcheck.core.secrets import MASK, Secret, mask_debug, remember
 
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ldapcheck.adapters.ldap.stream import content, decode_entry
 from ldapcheck.auth.ldap import account
 from ldapcheck.auth.ldap.directory.filter import LoginFilter
 from ldapcheck.auth.ldap.directory.problems import (
@@ -81,11 +82,7 @@ class Findings:
 
 
 def scan_attributes(login: LoginFilter) -> list[str]:
-    """The attributes the scan requests: only the login attributes.
-
-    Account states and entries without a login come from small server-side searches instead (`side_filters`):
-    asking every entry for attributes it lacks (or that are operational) makes slapd twice as slow per entry.
-    """
+    """The login attributes: what the scan requests from Active Directory (see `scan_plan`)."""
     return list(login.attr_names)
 
 
@@ -126,6 +123,33 @@ def side_search(login: LoginFilter, *, active_directory: bool, now: float) -> Si
         attributes=(*login.attr_names, *states),
         kinds=tuple(kind for kind, _ in parts),
     )
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """The scan's search, and whether the side search runs beside it or is answered by the scan's own entries."""
+
+    filter: str
+    attributes: tuple[str, ...]
+    side: SideSearch
+    one_pass: bool
+
+
+def scan_plan(login: LoginFilter, *, active_directory: bool, now: float) -> ScanPlan:
+    """One search for OpenLDAP-like servers, the scan and a side search for Active Directory.
+
+    ppolicy's state attributes (pwdAccountLockedTime, pwdReset) exist only on the entries in that state: asking
+    every entry for them costs slapd nothing measurable (1M users: 1.48 s of CPU with them, 1.38-1.47 s without),
+    while the side search, a filter slapd evaluates on every entry, cost it 0.85 s more. So the scan asks for them
+    and also selects the entries without a login attribute (`lacking`): one pass over the directory. On Active
+    Directory every user carries userAccountControl, accountExpires and pwdLastSet: four more attributes on every
+    entry of the scan, so there the states still come from the side search.
+    """
+    side = side_search(login, active_directory=active_directory, now=now)
+    if active_directory:
+        return ScanPlan(login.scan, tuple(login.attr_names), side, one_pass=False)
+    selected = f"(|{login.scan}{login.lacking})" if login.lacking is not None else login.scan
+    return ScanPlan(selected, side.attributes, side, one_pass=True)
 
 
 def classify_side(attrs: Mapping[str, Sequence[bytes]], login_names: Sequence[str], now: float) -> list[ProblemKind]:
@@ -223,6 +247,55 @@ class DirectoryScan:
                 who = values[0].decode("utf-8", "replace") if values else dn
                 for kind in states:
                     f.problems[kind.key].add(who, self._keep)
+
+    def feed_page(self, data: bytes, offsets: Sequence[int]) -> None:
+        """Account for a page of SearchResultEntry ops (`offsets`: where each op starts in `data`).
+
+        The common entry (only the login attribute, one value, nothing saslauthd treats specially) is read straight
+        from the BER and counted here, without building its DN, dict and lists: at 1M entries decoding every entry
+        and `feed` cost ~3.7 s of CPU, this ~1.5 s. Any other entry goes through `feed`.
+        """
+        if not self._fast:
+            for op in offsets:
+                self.feed(*decode_entry(data, op))
+            return
+        names = {self._exact.encode(), self._fast.encode()}
+        seen_add = self._seen.add
+        sample = self._sample
+        suspect = SUSPECT.search
+        fast = 0
+        for op in offsets:
+            # SearchResultEntry: [op] dn OCTET STRING, attributes SEQUENCE OF SEQUENCE {type, SET OF value}; lengths
+            # below 128 (short form) are read inline, the others by `content`.
+            n = data[op + 1]
+            pos = op + 2 + (n & 0x7F if n & 0x80 else 0)
+            n = data[pos + 1]
+            pos = pos + 2 + n if n < 0x80 else content(data, pos)[1]
+            n = data[pos + 1]
+            start, seq_end = (pos + 2, pos + 2 + n) if n < 0x80 else content(data, pos)
+            if start < seq_end:
+                n = data[start + 1]
+                body, attr_end = (start + 2, start + 2 + n) if n < 0x80 else content(data, start)
+                n = data[body + 1]
+                name_end = body + 2 + n
+                if attr_end == seq_end and n < 0x80 and data[body + 2 : name_end] in names:
+                    n = data[name_end + 1]
+                    vpos, set_end = (name_end + 2, name_end + 2 + n) if n < 0x80 else content(data, name_end)
+                    n = data[vpos + 1] if vpos < set_end else 0x80
+                    if n < 0x80 and vpos + 2 + n == set_end:
+                        raw = data[vpos + 2 : set_end]
+                        fast += 1
+                        if sample.wants():
+                            sample.offer(raw.decode("utf-8", "replace"))
+                        key = raw.lower() if raw.isalnum() or suspect(raw) is None else self._key(raw)
+                        if seen_add(key):
+                            self._duplicate(key, raw)
+                        continue
+            self.feed(*decode_entry(data, op))
+        f = self.findings_
+        f.entries += fast
+        f.selected += fast
+        f.login_values += fast
 
     def _many(self, values: list[bytes]) -> None:
         """An entry with several login values: each distinct one is a login; repeats within it are not duplicates."""

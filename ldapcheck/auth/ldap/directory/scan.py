@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from ldapcheck.adapters.errors import AdapterError
 from ldapcheck.adapters.ldap.client import TRUNCATING_CODES, CountResult, WireClient
-from ldapcheck.adapters.ldap.stream import stream_entries
+from ldapcheck.adapters.ldap.stream import stream_pages
 from ldapcheck.auth.ldap import codes as ldapcodes
-from ldapcheck.auth.ldap.directory.analysis import DirectoryScan, Findings, scan_attributes, side_search
+from ldapcheck.auth.ldap.directory.analysis import DirectoryScan, Findings, Problem, ScanPlan, scan_plan
 from ldapcheck.auth.ldap.directory.filter import FilterSyntaxError, LoginFilter, derive
 from ldapcheck.auth.ldap.directory.problems import LOGIN_UNREACHABLE
 from ldapcheck.auth.ldap.directory.side import SideResult, SideSearches
@@ -20,7 +20,6 @@ from ldapcheck.core import catalogue as ids
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 SCAN = "dir.scan"
-PROGRESS_EVERY = 1024
 # A page of 5000 entries on a busy directory may take longer than saslauthd's 5 s for one lookup.
 SCAN_PAGE_TIMEOUT = 30.0
 
@@ -67,34 +66,52 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
         scan = DirectoryScan(login, keep=keep, sample_size=sample_size)
         done: list[CountResult] = []
         start = time.perf_counter()
-        side_client = wire_client(ctx)
-        side_client.set_timeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
         now = time.time()
-        search = side_search(login, active_directory=ctx.is_ad, now=now)
-        side = SideSearches(
-            side_client, base, search, login.attr_names, now=now, keep=keep, page_size=ctx.options.page_size
-        )
-        side.start()
+        plan = scan_plan(login, active_directory=ctx.is_ad, now=now)
+
+        def side_search() -> SideSearches:
+            side_client = wire_client(ctx)
+            side_client.set_timeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
+            searches = SideSearches(
+                side_client, base, plan.side, login.attr_names, now=now, keep=keep, page_size=ctx.options.page_size
+            )
+            searches.start()
+            return searches
+
+        side = None if plan.one_pass else side_search()
         try:
             with wire_client(ctx) as client:
                 client.set_timeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
-                _stream(ctx, client, scan, base, done)
+                _stream(ctx, client, scan, base, plan, done)
         except BaseException:
-            side.stop()  # the side searches' socket closes; their thread ends at once
-            side.join()
+            if side is not None:
+                side.stop()  # the side searches' socket closes; their thread ends at once
+                side.join()
             raise
-        side.join()
-        for result in side.results:
-            scan.merge(result.problem)
         end = done[0] if done else CountResult(scan.findings_.entries, 0, 0, -1, "no result")
+        if side is None and end.result_code in TRUNCATING_CODES:
+            # A size limit cut the one search short: the states and the entries without a login come from the side
+            # search after all, which returns only those few entries and so stays exact under the limit.
+            for kind in plan.side.kinds:
+                scan.findings_.problems[kind.key] = Problem(kind)
+            side = side_search()
+        if side is not None:
+            side.join()
+            for result in side.results:
+                scan.merge(result.problem)
+            side_results = tuple(side.results)
+        else:  # the scan's own entries answered the side search's question, with the scan's result code
+            side_results = tuple(
+                SideResult(scan.findings_.problems[kind.key], plan.filter, end.result_code) for kind in plan.side.kinds
+            )
         found = scan.findings()
         outcome = ScanOutcome(
-            login, base, found, end.result_code, end.message, time.perf_counter() - start, tuple(side.results)
+            login, base, found, end.result_code, end.message, time.perf_counter() - start, side_results
         )
         detail: dict[str, object] = {
             "base": base,
             "user_filter": login.presence,
-            "side_searches": "; ".join(side_summary(r) for r in side.results),
+            "side_searches": "; ".join(side_summary(r) for r in side_results),
             "login_attributes": list(login.attr_names),
             "entries_scanned": found.entries,
             "selected": found.selected,
@@ -155,11 +172,8 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
         title="Users the filter selects",
         run=run,
         requires=requires,
-        reproduce=lambda ctx: ctx.ldapsearch(
-            ctx.settings.base,
-            _login_filter(ctx).scan,
-            *_login_filter(ctx).attr_names,
-            extra=f" -E pr={ctx.options.page_size}/noprompt",
+        reproduce=lambda ctx: _reproduce(
+            ctx, scan_plan(_login_filter(ctx), active_directory=ctx.is_ad, now=time.time())
         ),
     )
 
@@ -173,16 +187,23 @@ def side_summary(result: SideResult) -> str:
     return f"{result.problem.kind.key} {'≥' if result.truncated else ''}{result.problem.count}"
 
 
-def _stream(ctx: HostContext, client: WireClient, scan: DirectoryScan, base: str, done: list[CountResult]) -> None:
-    """Feed every entry of the paged scan to `scan`, with progress."""
-    login = scan.login
+def _reproduce(ctx: HostContext, plan: ScanPlan) -> str:
+    return ctx.ldapsearch(
+        ctx.settings.base, plan.filter, *plan.attributes, extra=f" -E pr={ctx.options.page_size}/noprompt"
+    )
+
+
+def _stream(
+    ctx: HostContext, client: WireClient, scan: DirectoryScan, base: str, plan: ScanPlan, done: list[CountResult]
+) -> None:
+    """Feed every page of the paged scan to `scan`, with progress."""
     try:
-        stream = stream_entries(
-            client, base, login.scan, scan_attributes(login), page_size=ctx.options.page_size, on_done=done.append
+        pages = stream_pages(
+            client, base, plan.filter, plan.attributes, page_size=ctx.options.page_size, on_done=done.append
         )
-        for dn, attrs in stream:
-            scan.feed(dn, attrs)
-            if ctx.progress is not None and scan.findings_.entries % PROGRESS_EVERY == 0:
+        for data, offsets in pages:
+            scan.feed_page(data, offsets)
+            if ctx.progress is not None:
                 ctx.progress(scan.findings_.entries)
     except (AdapterError, OSError) as exc:
         raise failure(

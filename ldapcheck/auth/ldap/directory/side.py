@@ -1,8 +1,9 @@
 """The scan's side search: the few entries in a given state (locked, disabled, no login attribute...).
 
-It runs on a second connection in a thread while the main scan streams: the server filters (cheap) and returns
-only the matching entries, so it adds little to the scan's wall time. Its entries are tallied per problem kind
-with capped example lists, like the scan itself.
+On Active Directory it runs on a second connection in a thread while the main scan streams; on OpenLDAP-like
+servers the scan's own entries answer it (`analysis.scan_plan`), and it runs only after a size limit cut the scan
+short, returning just the matching entries, which stay exact under the limit. Its entries are tallied per problem
+kind with capped example lists, like the scan itself.
 """
 
 from __future__ import annotations
