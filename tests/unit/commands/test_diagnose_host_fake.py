@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from ldapcheck import cli
 from ldapcheck.adapters.docker import ExecResult
+from ldapcheck.cli import app as cli
 from ldapcheck.commands import diagnose_host
 from ldapcheck.commands.source import LdapSource
 from ldapcheck.core.model import Report, Status, StepResult, Verdict
