@@ -123,8 +123,11 @@ class LabPaths:
         return self.root / "lab.env"
 
     def compose_values(self) -> dict[str, str]:
-        """The LAB_* paths compose/lab.yml mounts."""
+        """The LAB_* paths compose/lab.yml mounts, and the images `lab up` built from this checkout (`:latest` may be
+        another checkout's build, or an older generation of the image)."""
         return {
+            "LAB_OPENLDAP_IMAGE": pinned(OPENLDAP_IMAGE),
+            "LAB_PROSODY_IMAGE": pinned(PROSODY_IMAGE),
             "LAB_SEED_DIR": str(self.seed_dir),
             "LAB_CERTS_DIR": str(self.export_dir),
             "LAB_SASLAUTHD_CONF": str(self.saslauthd_conf),
