@@ -136,6 +136,9 @@ class HostSession(ContainerSession):
     def generation(self) -> tuple[str, list[str]]:
         return "debian", [f"prosody config at {layoutmod.PROSODY_CFG} (Debian packages)"]
 
+    def live_config(self) -> str:
+        return layoutmod.PROSODY_CFG  # Debian's prosody and prosodyctl read it without --config
+
     def prosody_files(self) -> tuple[str, list[str], str] | None:
         files = self.site().prosody
         if files is None:
