@@ -19,7 +19,7 @@ from ldapcheck.core import facts as fact
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 from ldapcheck.jitsi.container.steps import FIND
 from ldapcheck.jitsi.deploy import host as layoutmod
-from ldapcheck.jitsi.deploy.local import HostSession
+from ldapcheck.jitsi.deploy.local import host_session
 from ldapcheck.jitsi.deploy.site import Site
 
 DEFAULTS = "host.saslauthd_defaults"
@@ -68,15 +68,9 @@ def _conf_option(options: str) -> str:
     return ""
 
 
-def _session(ctx: Any) -> HostSession:
-    session = ctx.session
-    assert isinstance(session, HostSession)
-    return session
-
-
 def saslauthd_defaults(ctx: Any) -> Outcome:
     """/etc/default/saslauthd: START=yes, MECHANISMS="ldap", OPTIONS with -c and -m."""
-    session = _session(ctx)
+    session = host_session(ctx)
     values = session.layout.saslauthd_defaults()
     reproduce = f"grep -E '^(START|MECHANISMS|OPTIONS)=' {layoutmod.SASLAUTHD_DEFAULTS}"
     if values is None:
@@ -137,7 +131,7 @@ def saslauthd_defaults(ctx: Any) -> Outcome:
 
 def sasl_group(ctx: Any) -> Outcome:
     """prosody's user may enter saslauthd's run dir: Debian keeps it root:sasl 0710, so it must be in `sasl`."""
-    session = _session(ctx)
+    session = host_session(ctx)
     user = session.prosody_user() or "prosody"
     groups = session.layout.groups_of(user)
     f = session.facts()
@@ -167,7 +161,7 @@ def sasl_group(ctx: Any) -> Outcome:
 
 def cyrus_module(ctx: Any) -> Outcome:
     """`authentication = "cyrus"` needs mod_auth_cyrus in one of prosody's module directories."""
-    session = _session(ctx)
+    session = host_session(ctx)
     site = session.site()
     main = site.main
     if main is None or main.authentication != "cyrus":

@@ -18,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ldapcheck.adapters.docker import ExecResult
 from ldapcheck.core import catalogue as ids
@@ -230,6 +231,13 @@ class HostSession(ContainerSession):
         for path in layoutmod.PROSODY_LOGS:
             lines += self.layout.tail(path, lines=tail) or []
         return "\n".join(lines)
+
+
+def host_session(ctx: Any) -> HostSession:
+    """The host session of a step's context (the host's own steps run only on this kind)."""
+    session = ctx.session
+    assert isinstance(session, HostSession)
+    return session
 
 
 def systemd_running(layout: layoutmod.HostLayout) -> bool:
