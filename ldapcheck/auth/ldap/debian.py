@@ -17,6 +17,7 @@ from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core import facts as fact
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
+from ldapcheck.jitsi.container.facts import saslauthd_options
 from ldapcheck.jitsi.container.steps import FIND
 from ldapcheck.jitsi.deploy import host as layoutmod
 from ldapcheck.jitsi.deploy.local import host_session
@@ -52,20 +53,16 @@ def env_from_host(layout: layoutmod.HostLayout, site: Site) -> Mapping[str, str]
     conf = configs.parse_lak(text)
     env = {var: conf.get(key) for key, var in _ENV_OF.items() if conf.get(key)}
     env.update({var: "1" if configs.lak_bool(conf.get(key)) else "0" for key, var in _BOOLS.items() if conf.get(key)})
-    if env.get("LDAP_FILTER"):
-        env["LDAP_FILTER"] = env["LDAP_FILTER"]
     return env
 
 
 def _conf_option(options: str) -> str:
+    """The -O file of /etc/default/saslauthd's OPTIONS, read with saslauthd's own getopt string ("" if unreadable)."""
     try:
         words = shlex.split(options)
     except ValueError:
         return ""
-    for i, word in enumerate(words):
-        if word == "-O" and i + 1 < len(words):
-            return words[i + 1]
-    return ""
+    return saslauthd_options(["saslauthd", *words]).conf_path
 
 
 def saslauthd_defaults(ctx: Any) -> Outcome:
