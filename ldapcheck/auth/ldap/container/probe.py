@@ -12,9 +12,16 @@ LDAP_RECORDS = ("service_bind", "search", "user_bind")
 TIMED_RECORDS = (*LDAP_RECORDS, "sasl_connect", "sasl_reply")
 
 
+def lua_script(name: str) -> str:
+    """The in-container Lua script `name` (package data) after `records.lua`: the stdin records every one of them
+    reads (`encode_fields`) and the output escaping (`_unescape`)."""
+    here = files("ldapcheck.auth.ldap.container")
+    return here.joinpath("records.lua").read_text(encoding="utf-8") + here.joinpath(name).read_text(encoding="utf-8")
+
+
 def script() -> str:
-    """The Lua script (package data)."""
-    return files("ldapcheck.auth.ldap.container").joinpath("probe.lua").read_text(encoding="utf-8")
+    """The probe's Lua script."""
+    return lua_script("probe.lua")
 
 
 def encode_fields(fields: Mapping[str, str]) -> bytes:
