@@ -105,11 +105,14 @@ def _ssh_adapter() -> None:
         setattr(module, "SSHHTTPAdapter", SSHHTTPAdapter)  # noqa: B010
 
 
-def connect(docker_host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> docker.DockerClient:
+def connect(
+    docker_host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, sdk: bool = False
+) -> docker.DockerClient:
     """A client for `docker_host` (or DOCKER_HOST / the default socket) whose engine answered: the project's own
-    (`adapters.engine`) for unix:// and plain tcp://, else the docker SDK's."""
+    (`adapters.engine`) for unix:// and plain tcp://, else the docker SDK's; `sdk`: always the SDK's (the lab
+    builds images, creates networks and containers: the whole API)."""
     where = _engine_url(docker_host)
-    if own_client(docker_host):
+    if not sdk and own_client(docker_host):
         from ldapcheck.adapters import engine
 
         lite = engine.Client(where, timeout)
