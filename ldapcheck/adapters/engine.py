@@ -1,9 +1,11 @@
 """The few Docker engine calls `diagnose` makes, over HTTP/1.1 on the engine's unix socket (or plain tcp://).
 
 Why not the docker SDK: importing it pulls in requests, urllib3 and charset_normalizer, ~70 ms of CPU of a
-diagnose that takes ~0.45 s on 2 cores, the largest single cost left (bench/README.md, "diagnose": 0.42-0.45 s
-median with the SDK; the figures with this client are there too). `adapters.docker.connect` uses this client for
-unix:// and tcp:// without TLS and keeps the SDK for everything else (ssh://, TLS, LDAPCHECK_DOCKER_SDK=1).
+diagnose on 2 cores, the largest single cost left. Measured on the bench lab (bench/README.md, "diagnose"): CPU
+of one diagnose 0.33 -> 0.23 s and wall 0.47 -> 0.33 s with this client (ldap3 already gone); the bench: 0.357 s
+median against 0.531 s for `main` (SDK and ldap3), 1.96x the manual three-command sequence (was 2.9x).
+`adapters.docker.connect` uses this client for unix:// and tcp:// without TLS and keeps the SDK for everything
+else (ssh://, TLS, LDAPCHECK_DOCKER_SDK=1, the lab).
 
 It offers the small part of the SDK's interface that `adapters.docker` and its callers use: `containers.get` /
 `containers.list`, a container's `attrs`, `name`, `id`, `short_id`, `status`, `reload()`, `logs()` and `client`,
