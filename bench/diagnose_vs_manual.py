@@ -250,9 +250,8 @@ def run(
         [
             sys.executable,
             "-c",
-            "import ldapcheck.cli.app, ldapcheck.commands.diagnose, ldap3; "
-            "from ldapcheck.adapters.docker import load_sdk; load_sdk()",
-        ],  # the SDK as diagnose imports it (load_sdk: without paramiko)
+            "import ldapcheck.cli.app, ldapcheck.commands.diagnose, ldapcheck.adapters.engine",
+        ],  # what a diagnose of a local engine imports: no docker SDK (adapters.engine), no ldap3 (ASCII passwords)
         env=mine,
     )
     for peer in [*builds, host_only, floor, *manual]:  # warm-up: page cache, saslauthd's first LDAP connection

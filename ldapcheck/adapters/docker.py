@@ -53,14 +53,30 @@ def _engine_url(docker_host: str | None) -> str:
     return docker_host or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
+def own_client(docker_host: str | None = None) -> bool:
+    """Whether `connect` talks to this engine with `adapters.engine` (unix://, or tcp:// without TLS) rather than
+    the docker SDK (ssh://, TLS, or LDAPCHECK_DOCKER_SDK=1): the SDK's import is ~70 ms of CPU (bench/README.md)."""
+    where = _engine_url(docker_host)
+    if (
+        os.environ.get("LDAPCHECK_DOCKER_SDK")
+        or os.environ.get("DOCKER_TLS_VERIFY")
+        or os.environ.get("DOCKER_CERT_PATH")
+    ):
+        return False
+    return where.startswith(("unix://", "tcp://"))
+
+
 def load_sdk(docker_host: str | None = None) -> None:
-    """Import the docker SDK (about 0.1 s: requests, urllib3), e.g. in a background thread ahead of use.
+    """Import the docker SDK (about 0.1 s: requests, urllib3), e.g. in a background thread ahead of use; nothing
+    when `connect` will not use it (`own_client`).
 
     The SDK imports paramiko whenever it is installed (the ssh extra) for its ssh:// adapter: ~0.1 s more of CPU
     in every diagnose (a third of its time on 2 cores, measured: bench/README.md), though only ssh:// uses it. So
     unless the engine is reached over ssh://, the SDK is imported with paramiko hidden (`import paramiko` fails,
     which the SDK expects when the extra is absent); `_ssh_adapter` adds the adapter if ssh:// comes later after all.
     """
+    if own_client(docker_host):
+        return
     with _SDK_IMPORT:
         if "docker" in sys.modules or "paramiko" in sys.modules or _engine_url(docker_host).startswith("ssh://"):
             import docker
@@ -89,12 +105,30 @@ def _ssh_adapter() -> None:
         setattr(module, "SSHHTTPAdapter", SSHHTTPAdapter)  # noqa: B010
 
 
-def connect(docker_host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> docker.DockerClient:
-    """A client for `docker_host` (or DOCKER_HOST / the default socket) whose engine answered."""
+def connect(
+    docker_host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, sdk: bool = False
+) -> docker.DockerClient:
+    """A client for `docker_host` (or DOCKER_HOST / the default socket) whose engine answered: the project's own
+    (`adapters.engine`) for unix:// and plain tcp://, else the docker SDK's; `sdk`: always the SDK's (the lab
+    builds images, creates networks and containers: the whole API)."""
+    where = _engine_url(docker_host)
+    if not sdk and own_client(docker_host):
+        from ldapcheck.adapters import engine
+
+        lite = engine.Client(where, timeout)
+        try:
+            lite.api.ping()
+        except (OSError, engine.EngineError) as exc:
+            log.debug("docker connect to %s failed", where, exc_info=True)
+            raise DockerError(
+                "unavailable",
+                f"no Docker engine answered at {where} ({_short(exc)}); start the engine, or point "
+                "--docker-host / DOCKER_HOST at it (unix://, tcp:// or ssh://user@host)",
+            ) from None
+        return lite  # type: ignore[return-value]  # the part of DockerClient's interface used here
     load_sdk(docker_host)
     import docker
 
-    where = _engine_url(docker_host)
     if where.startswith("ssh://"):
         _ssh_adapter()
     try:
@@ -168,21 +202,37 @@ def find_prosody(
     exactly one is; else the one whose `identifying_keys` all match `prefer_env`, if exactly one does.
     Raises DockerError when there is none, several, or it is not running.
     """
-    import docker.errors
-
     if container:
         try:
             found = client.containers.get(container)
-        except docker.errors.NotFound:
-            raise DockerError(
-                "no-container", f"no container named or with id {container!r}", container=container
-            ) from None
-        except docker.errors.APIError as exc:
+        except Exception as exc:
+            if not _engine_refused(exc):
+                raise
+            if _not_found(exc):
+                raise DockerError(
+                    "no-container", f"no container named or with id {container!r}", container=container
+                ) from None
             raise DockerError(
                 "unavailable", f"the Docker engine refused to look up {container!r}: {_short(exc)}"
             ) from None
         return _running(found)
     return _running(_discover(client, project, prefer_env, identifying_keys, prefer_dir))
+
+
+def _not_found(exc: BaseException) -> bool:
+    """A 404 of the engine, from either client (the SDK's errors only looked up when the SDK is loaded)."""
+    from ldapcheck.adapters import engine
+
+    sdk = sys.modules.get("docker.errors")
+    return isinstance(exc, engine.NotFound) or (sdk is not None and isinstance(exc, sdk.NotFound))
+
+
+def _engine_refused(exc: BaseException) -> bool:
+    """An error status of the engine, from either client."""
+    from ldapcheck.adapters import engine
+
+    sdk = sys.modules.get("docker.errors")
+    return isinstance(exc, engine.EngineError) or (sdk is not None and isinstance(exc, sdk.APIError))
 
 
 def _matching_env(
@@ -467,8 +517,6 @@ def _state_error(container: Container, argv0: str, *, settle: float = 0.0) -> Do
     `settle` > 0 (the exec's stream ended early): the engine may still call a stopping container running for a
     moment after its processes died, so wait up to `settle` seconds for it to say "not running".
     """
-    import docker.errors
-
     name = str(container.name)
     try:
         if settle > 0:
@@ -477,9 +525,9 @@ def _state_error(container: Container, argv0: str, *, settle: float = 0.0) -> Do
                 with contextlib.suppress(Exception):  # still running after `settle`: the exec ended on its own
                     container.client.api.wait(str(container.id), timeout=max(1, round(settle)), condition="not-running")
         container.reload()
-    except docker.errors.NotFound:
-        return DockerError("no-container", f"container {name} was removed while {argv0} ran in it", container=name)
-    except Exception:  # the engine's answer would only have refined the message
+    except Exception as exc:  # the engine's answer would only have refined the message
+        if _not_found(exc):
+            return DockerError("no-container", f"container {name} was removed while {argv0} ran in it", container=name)
         log.debug("could not inspect %s after its exec ended", name, exc_info=True)
         return None
     if container.status == "paused":

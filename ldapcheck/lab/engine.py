@@ -17,6 +17,6 @@ HINT = "start one with scripts/ensure-docker.sh (or set DOCKER_HOST)"
 def docker_client(timeout: int = 30) -> DockerClient:
     """A client whose engine answered (DOCKER_HOST or the default socket); raises DockerUnavailable otherwise."""
     try:
-        return connect(timeout=timeout)
+        return connect(timeout=timeout, sdk=True)
     except DockerError as exc:
         raise DockerUnavailable(f"no Docker engine answers ({exc.reason or exc.message}); {HINT}") from None

@@ -165,18 +165,26 @@ def test_prefetched_execs_are_timed_on_the_steps_that_read_them(lab: LabInfo) ->
 def test_password_appears_in_no_exec_arguments(
     lab: LabInfo, prosody_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Record every exec we ask the engine for (it still runs for real): no secret in argv or environment."""
+    """Record every exec we ask the engine for (it still runs for real): no secret in argv or environment.
+
+    Both clients are recorded: diagnose's own (`adapters.engine`, a local engine) and the docker SDK's (ssh://, TLS).
+    """
     from docker.api.exec_api import ExecApiMixin
 
-    sent: list[str] = []
-    original = ExecApiMixin.exec_create
+    from ldapcheck.adapters import engine
 
-    def recording(self: Any, container: Any, cmd: Any, *args: Any, **kwargs: Any) -> Any:
-        sent.append(json.dumps({"cmd": cmd, "environment": kwargs.get("environment"), "user": kwargs.get("user")}))
-        return original(self, container, cmd, *args, **kwargs)
+    sent: list[str] = []
+
+    def recorder(original: Any) -> Any:
+        def recording(self: Any, container: Any, cmd: Any, *args: Any, **kwargs: Any) -> Any:
+            sent.append(json.dumps({"cmd": cmd, "environment": kwargs.get("environment"), "user": kwargs.get("user")}))
+            return original(self, container, cmd, *args, **kwargs)
+
+        return recording
 
     container, _info = prosody_factory()
-    monkeypatch.setattr(ExecApiMixin, "exec_create", recording)
+    monkeypatch.setattr(ExecApiMixin, "exec_create", recorder(ExecApiMixin.exec_create))
+    monkeypatch.setattr(engine.Api, "exec_create", recorder(engine.Api.exec_create))
     password = lab.users["alice"]
     report = diagnose(lab, container.name, "alice", password, expected_env=lab.env)
     assert status(report, "container.saslauthd_protocol") is Status.PASS

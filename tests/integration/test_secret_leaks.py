@@ -415,8 +415,14 @@ def test_container_processes_hold_no_secret(lab: LabInfo, sandbox: Sandbox, pros
         sampled = threading.Event()
 
         def sample_inside() -> None:
+            # The host's bind may hang before the container's exec has started (the host chain is faster than the
+            # engine round trips since it binds with the wire client): poll until ldapcheck's processes show up.
             server.reached.wait(BOUND)
-            seen.update(container_processes(container))
+            deadline = time.monotonic() + BOUND
+            while time.monotonic() < deadline:
+                seen.update(container_processes(container))
+                if set(seen) - before:
+                    break
             sampled.set()
 
         sampler = threading.Thread(target=sample_inside, daemon=True)

@@ -58,9 +58,10 @@ def _answer(msgid: int, op: bytes) -> bytes:
             }
         entry = w.message(msgid, w.sequence(w.octets(base), _attrs(values), tag=w.SEARCH_ENTRY))
         return entry + w.message(msgid, done)
+    size_limit = w.decode_int(op[fields[3][1] : fields[3][2]])
+    users = range(USERS) if size_limit == 0 else range(1)  # a bounded search is a login's lookup: one entry
     entries = b"".join(
-        w.message(msgid, w.sequence(w.octets(f"uid=u{i},{base}"), w.sequence(), tag=w.SEARCH_ENTRY))
-        for i in range(USERS)
+        w.message(msgid, w.sequence(w.octets(f"uid=u{i},{base}"), w.sequence(), tag=w.SEARCH_ENTRY)) for i in users
     )
     cookie = w.control(w.PAGED_RESULTS_OID, w.sequence(w.integer(0), w.octets(b"")))
     return entries + w.message(msgid, done, [cookie])

@@ -238,7 +238,12 @@ def user_bind_step() -> Step[HostContext]:
                 detail=detail,
                 facts=facts,
             )
-        with classified(dn=f"the user's DN {dn}", credential="the user's password"), connection(ctx) as directory:
+        # ldap3 (its SASLprep refusal is the finding CL-SASLPREP) unless the command chose the wire client for a
+        # password SASLprep leaves as it is (`commands.diagnose`).
+        with (
+            classified(dn=f"the user's DN {dn}", credential="the user's password"),
+            connection(ctx, wire=ctx.options.wire) as directory,
+        ):
             bound = directory.bind(dn, password, controls=[(ldapwire.PPOLICY_OID, False, None)])
         detail["result_code"] = bound.code
         if bound.message:
