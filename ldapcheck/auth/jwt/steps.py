@@ -476,7 +476,7 @@ def _login_run(transport: xmpp.Transport, web_failure: str) -> Callable[[JitsiVi
         facts: dict[str, object] = {login.TRANSPORT: str(transport), login.ATTEMPT: "token"}
         call = xmpp.login_bosh if transport is xmpp.Transport.BOSH else xmpp.login_websocket
         try:
-            result = call(url, ctx.domain, mechanism="ANONYMOUS", timeout=max(ctx.timeout, 10.0))
+            result = call(url, ctx.domain, mechanism="ANONYMOUS", timeout=login.login_deadline(ctx.timeout))
         except xmpp.XmppError as exc:
             if exc.kind is xmpp.XmppErrorKind.NO_MECHANISM:
                 raise CheckFailed(

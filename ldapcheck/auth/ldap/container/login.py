@@ -386,7 +386,9 @@ def testsaslauthd(ctx: SaslauthdView) -> Outcome:
         )
     argv = ["testsaslauthd", "-u", req.user, "-p", password, "-s", req.service, "-r", req.realm]
     started = time.time()
-    result = ctx.exec(argv, user=ctx.prosody_user(), timeout=30)
+    # testsaslauthd has no timeout of its own: it waits for saslauthd's answer, bounded as the probe bounds it.
+    wait = probe.ldap_wait(ctx.session.options.timeout)
+    result = ctx.exec(argv, user=ctx.prosody_user(), timeout=probe.SASL_REPLY_FACTOR * wait + probe.EXEC_START_SLACK)
     parsed = probe.parse_testsaslauthd(result.stdout, result.stderr, result.exit_code)
     with contextlib.suppress(Exception):  # the log is supporting evidence only
         facts[CACHED] = any(CACHED_LINE in line for line in ctx.login_log_since(started))
