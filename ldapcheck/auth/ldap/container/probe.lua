@@ -4,7 +4,8 @@ local _ = "ldapcheck in-container probe" -- first line is code: `lua5.4 -e` reje
 -- (so no password is ever in a process argument or environment). Fields: ldap, servers, start_tls, bind_dn,
 -- bind_pw, base, filter, password, user_bind, sasl, sasl_auth, socket, login, service, realm, timeout (the search's,
 -- in seconds), sasl_timeout (saslauthd's answer); both derived from ldapcheck's --timeout (probe.py).
--- Output: one record a line, `<key>\t<status>[\t<field>...]`, fields escaped (\\ \t \n).
+-- Output: one record a line, `<key>\t<status>[\t<field>...]`, fields escaped (\\ \t \n). A failed sasl_reply's
+-- third field is `timeout` when saslauthd did not answer within sasl_timeout.
 local function read_fields()
   local fields = {}
   while true do
@@ -117,14 +118,14 @@ local function sasl()
   local header
   header, err = sock:receive(2)
   if not header then
-    emit("sasl_reply", "fail", "size read failed: " .. tostring(err), ms(t0))
+    emit("sasl_reply", "fail", "size read failed: " .. tostring(err), ms(t0), err == "timeout" and "timeout" or "")
     return
   end
   local body
   body, err = sock:receive((string.unpack(">I2", header)))
   sock:close()
   if not body then
-    emit("sasl_reply", "fail", "read failed: " .. tostring(err), ms(t0))
+    emit("sasl_reply", "fail", "read failed: " .. tostring(err), ms(t0), err == "timeout" and "timeout" or "")
     return
   end
   emit("sasl_reply", "ok", body, ms(t0))
