@@ -250,7 +250,7 @@ class XmppVia:
         env = session.env()
         self.domain = env.get("XMPP_DOMAIN") or "meet.jitsi"
         self.transport = transport
-        self.endpoint = _xmpp_endpoint(session.require_container(), env, transport)
+        self.endpoint = _xmpp_endpoint(session, env, transport)
         self.login, self.password, self.timeout = login, password, timeout
         self._container_name = session.name
 
@@ -266,13 +266,21 @@ class XmppVia:
         }
 
 
-def _xmpp_endpoint(container: Container, env: dict[str, str], transport: str) -> str:
-    """c2s: prosody's port on 127.0.0.1 (host network) or the container's IP; bosh: PUBLIC_URL/http-bind."""
+def _xmpp_endpoint(session: ContainerSession, env: dict[str, str], transport: str) -> str:
+    """c2s: prosody's port on 127.0.0.1 (host network) or the container's IP; bosh: PUBLIC_URL/http-bind, the
+    browser's way in through web's nginx (PUBLIC_URL from prosody's environment, else from the web container of
+    prosody's compose project, as `diagnose` finds it: docker-jitsi-meet gives PUBLIC_URL to web)."""
     if transport == "bosh":
-        url = (env.get("PUBLIC_URL") or "").rstrip("/")
+        from ldapcheck.jitsi.deployment import JitsiView
+
+        url = (env.get("PUBLIC_URL") or "").rstrip("/") or JitsiView(session).public_url()
         if not url:
-            raise ConfigError("--transport bosh: the prosody container has no PUBLIC_URL; use --transport c2s")
+            raise ConfigError(
+                "--transport bosh: no PUBLIC_URL in the prosody container nor in a web container of its compose "
+                "project; use --transport c2s"
+            )
         return f"{url}/http-bind"
+    container: Container = session.require_container()
     port = int(env.get("C2S_PORT") or 5222)
     attrs: dict[str, Any] = container.attrs or {}
     if (attrs.get("HostConfig") or {}).get("NetworkMode") != "host":
