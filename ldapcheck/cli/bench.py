@@ -15,7 +15,8 @@ import typer
 
 from ldapcheck.cli import container as container_cli
 from ldapcheck.cli.common import read_password
-from ldapcheck.cli.options import check_login, check_timeout
+from ldapcheck.cli.options import check_login, grouped
+from ldapcheck.commands.source import LdapSource
 from ldapcheck.core.model import ExitCode
 
 if TYPE_CHECKING:
@@ -27,7 +28,9 @@ bench_app = typer.Typer(help="Load: many real logins at once, and what limits th
 PASSWORD_FILE_LIMIT = 4096
 
 
+@grouped
 def logins(
+    ldap: LdapSource,
     login: Annotated[
         str, typer.Option("--user", callback=check_login, help="The login as typed in Jitsi (e.g. alice).")
     ],
@@ -44,16 +47,10 @@ def logins(
     max_logins: Annotated[
         int, typer.Option("--max-logins", help="Stop after this many logins (1-1,000,000).")
     ] = 10_000,
-    timeout: Annotated[
-        float, typer.Option("--timeout", callback=check_timeout, help="Seconds for each login (0.1-300).")
-    ] = 5.0,
     transport: Annotated[str, typer.Option("--transport", help="--via xmpp: c2s or bosh (PUBLIC_URL).")] = "c2s",
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
     password_file: Annotated[
         str | None, typer.Option("--password-file", help="Read the password from this file's first line.")
-    ] = None,
-    env_file: Annotated[
-        str | None, typer.Option("--env-file", help="--via ldap: the .env with LDAP_* [default: ./.env].")
     ] = None,
     container: Annotated[str | None, container_cli.CONTAINER_OPT] = None,
     project: Annotated[str | None, container_cli.PROJECT_OPT] = None,
@@ -61,11 +58,16 @@ def logins(
     json_out: Annotated[bool, typer.Option("--json", help="JSON output (the figures only).")] = False,
 ) -> None:
     """Drive real logins for a while and report logins/s, p50/p95/p99 latency, failures by kind and what limits
-    them (saslauthd's -n workers, the directory, prosody's one CPU). A progress line goes to stderr."""
+    them (saslauthd's -n workers, the directory, prosody's one CPU). A progress line goes to stderr.
+
+    --via ldap reads the LDAP settings as `count` and `diagnose` do: the .env (--env-file, default ./.env), or
+    --url/--base/--bind-dn/--filter/--start-tls/--ca-file/--xmpp-domain, which override it. --timeout bounds
+    each login (and each of its network operations)."""
     from ldapcheck.commands import bench as command
     from ldapcheck.commands.diagnose import ContainerOptions
-    from ldapcheck.commands.source import LdapSource
     from ldapcheck.core.errors import ConfigError
+
+    timeout = ldap.timeout
 
     if via not in command.VIAS:
         raise typer.BadParameter(f"must be one of {', '.join(command.VIAS)}, not {via!r}", param_hint="--via")
@@ -82,7 +84,6 @@ def logins(
     if password is None:
         password = read_password(from_stdin=password_stdin, prompt=f"Password for {login}: ")
     where = ContainerOptions(container=container, project=project, docker_host=docker_host, timeout=timeout)
-    ldap = LdapSource(env_file=env_file, timeout=timeout)
     via_ = command.open_via(
         via, login=login, password=password, timeout=timeout, container=where, ldap=ldap, transport=transport
     )
