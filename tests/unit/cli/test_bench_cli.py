@@ -38,6 +38,7 @@ def run(*args: str, stdin: str = "pw\n") -> subprocess.CompletedProcess[str]:
         (["--user", "alice", "--timeout", "nan"], "--timeout"),
         (["--user", "alice", "--via", "smtp"], "--via"),
         (["--user", "alice", "--via", "xmpp", "--transport", "pigeon"], "--transport"),
+        (["--user", "alice", "--deployment", "kubernetes"], "--deployment"),
         (["--user", ""], "login"),
         (["--concurrency", "2"], "--user"),
         (["--user", "alice", "--password-file", "/nonexistent/pw"], "--password-file"),
@@ -64,8 +65,10 @@ def test_the_help_names_the_limits() -> None:
     )
     assert done.returncode == 0
     flags = ("--concurrency", "--duration", "--max-logins", "--via", "--json", "--password-file", "--password-stdin")
-    for flag in (*flags, "--env-file", "--url", "--base", "--bind-dn", "--timeout", "--transport"):
+    for flag in (*flags, "--env-file", "--url", "--base", "--bind-dn", "--timeout", "--transport", "--deployment"):
         assert flag in done.stdout
+    text = " ".join(done.stdout.split())
+    assert "$LDAPCHECK_PASSWORD" in text and "hidden prompt" in text  # where else the password comes from
 
 
 @pytest.mark.parametrize(
