@@ -54,13 +54,14 @@ def test_probe_waits_follow_the_timeout(timeout: float) -> None:
     fields = decode_fields(seen["stdin"])
     assert fields["timeout"] == str(wait)
     assert fields["sasl_timeout"] == str(probemod.SASL_REPLY_FACTOR * wait)
-    # two servers: each bind may connect to both (2 T) then StartTLS, handshake, bind (3 T); search T; socket 5 T
-    assert seen["timeout"] == 2 * (2 + 3) * wait + wait + 5 * wait + probemod.EXEC_START_SLACK
+    # two servers: the service bind connects to both (2 T) then waits for the bind (T); the socket T + 3 T
+    assert seen["timeout"] == (2 + 1) * wait + (1 + 3) * wait + probemod.EXEC_START_SLACK
 
 
 def test_the_defaults_keep_the_former_bounds() -> None:
     """At the default --timeout 5 the derived waits are the fixed ones they replace (15 s socket, 30 s page, …)."""
     assert probemod.SASL_REPLY_FACTOR * probemod.ldap_wait(5.0) == 15
+    assert probemod.exec_budget(5.0, 1) == 40.0
     assert scan_page_timeout(5.0) == 30.0
     assert login_deadline(5.0) == 10.0
     assert factsmod.deadline(5.0) == 20.0
