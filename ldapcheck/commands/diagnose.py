@@ -23,7 +23,7 @@ from ldapcheck.core.model import Report, Status, StepResult
 from ldapcheck.core.runner import Run
 from ldapcheck.core.secrets import Secret
 from ldapcheck.jitsi import login
-from ldapcheck.jitsi.container.session import ContainerSession
+from ldapcheck.jitsi.container.session import ContainerSession, SessionOptions
 from ldapcheck.jitsi.deployment import JitsiView
 from ldapcheck.jitsi.modes import auth_modes
 from ldapcheck.jitsi.shared import steps as shared_steps
@@ -56,13 +56,21 @@ def open_session(options: ContainerOptions) -> ContainerSession:
 
     Every mode's secrets (JWT_APP_SECRET too) in the container's environment are masked, not only LDAP's.
     """
-    opts = session_options(
-        container=options.container,
-        project=options.project,
-        docker_host=options.docker_host,
-        timeout=options.timeout,
+    return ContainerSession(
+        every_mode_options(
+            container=options.container,
+            project=options.project,
+            docker_host=options.docker_host,
+            timeout=options.timeout,
+        )
     )
-    return ContainerSession(replace(opts, secret_keys=opts.secret_keys | secret_keys()))
+
+
+def every_mode_options(**where: Any) -> SessionOptions:
+    """The session options of an LDAP deployment (`session_options`: its identifying keys, its servers from
+    LDAP_URL) masking every mode's secrets, for a session whose mode is not known yet."""
+    opts = session_options(**where)
+    return replace(opts, secret_keys=opts.secret_keys | secret_keys())
 
 
 def start_container(options: ContainerOptions) -> Inside:
@@ -116,7 +124,7 @@ def run(
 def _ldap_requested(source: LdapSource, env_file: str | None) -> bool:
     """Whether this diagnose is about LDAP: LDAP options on the command line, LDAP settings in the `.env`, or
     AUTH_TYPE/PROSODY_AUTH_TYPE ldap. Without any `.env`, LDAP too (its settings error says what to pass)."""
-    if any(v is not None for v in (source.url, source.base, source.bind_dn, source.filter_text)):
+    if source.ldap_options_given():
         return True
     if not env_file:
         return True

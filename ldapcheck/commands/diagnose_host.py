@@ -16,14 +16,12 @@ from typing import Any
 from ldapcheck.auth.jwt import debian as jwt_debian
 from ldapcheck.auth.ldap import chain
 from ldapcheck.auth.ldap import debian as ldap_debian
-from ldapcheck.auth.ldap.container.view import IDENTIFYING_KEYS, ldap_servers
-from ldapcheck.commands.diagnose import ContainerOptions, Inside, diagnose
-from ldapcheck.commands.secrets import secret_keys
+from ldapcheck.commands.diagnose import ContainerOptions, Inside, diagnose, every_mode_options
 from ldapcheck.commands.source import LdapSource, load_settings
 from ldapcheck.core.model import Report
 from ldapcheck.core.secrets import Secret
 from ldapcheck.core.step import Step
-from ldapcheck.jitsi.container.session import ContainerSession, SessionOptions
+from ldapcheck.jitsi.container.session import ContainerSession
 from ldapcheck.jitsi.container.steps import FIND, GENERATION
 from ldapcheck.jitsi.deploy import steps as host_steps
 from ldapcheck.jitsi.deploy.host import HostLayout
@@ -38,12 +36,7 @@ _NOT_ON_A_HOST = ("container.env_drift", "container.saslauthd_conf", "container.
 def open_host(root: Path = Path("/"), *, timeout: float = 5.0, reason: str = "") -> HostSession:
     """A session on this host's Debian-package layout (nothing read yet)."""
     session = HostSession(
-        SessionOptions(
-            timeout=timeout,
-            identifying_keys=IDENTIFYING_KEYS,
-            secret_keys=secret_keys(),
-            targets_from_env=ldap_servers,
-        ),
+        every_mode_options(timeout=timeout),
         layout=HostLayout(root),
         env_readers=[ldap_debian.env_from_host, jwt_debian.env_from_host],
     )
@@ -76,9 +69,8 @@ def run(
 ) -> Report:
     """Diagnose the package install `session` reads, in the mode its main VirtualHost uses."""
     env = session.env()
-    ldap_options = any(v is not None for v in (source.url, source.base, source.bind_dn, source.filter_text))
     inside = Inside(options=ContainerOptions(timeout=source.timeout, testsaslauthd=testsaslauthd), session=session)
-    if ldap_options or auth_modes(env).requested("ldap"):
+    if source.ldap_options_given() or auth_modes(env).requested("ldap"):
         settings = load_settings(source, files_env=env)
 
         def container_steps(s: ContainerSession) -> list[Step[Any]]:

@@ -31,6 +31,11 @@ class LdapSource:
     xmpp_domain: str | None = None
     timeout: float = 5.0
 
+    def ldap_options_given(self) -> bool:
+        """Whether an LDAP option was given on the command line (--url, --base, --bind-dn, --filter): LDAP is asked
+        for, whatever the deployment's auth mode."""
+        return any(v is not None for v in (self.url, self.base, self.bind_dn, self.filter_text))
+
     def resolved_env_file(self) -> str | None:
         """--env-file, else ./.env when there is one and no --url (admins run ldapcheck in their jitsi dir)."""
         if self.env_file is None and self.url is None and os.path.isfile(DEFAULT_ENV_FILE):

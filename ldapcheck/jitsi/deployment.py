@@ -44,7 +44,6 @@ DEFAULTS = {
     "XMPP_GUEST_DOMAIN": "guest.meet.jitsi",
     "XMPP_MUC_DOMAIN": "muc.meet.jitsi",
 }
-PROSODY_CONFIGS = ("/run/prosody/config/prosody.cfg.lua", "/config/prosody.cfg.lua")
 
 
 @dataclass
@@ -123,26 +122,6 @@ class JitsiView:
         if service not in self._siblings:
             self._siblings[service] = _find_sibling(self.session, service)
         return self._siblings[service]
-
-
-def _live_config(session: ContainerSession) -> str:
-    """The config the running prosody was started with (`--config X` on its command line), else the default."""
-    if session.kind == "host":
-        return "/etc/prosody/prosody.cfg.lua"  # Debian's prosody and prosodyctl read it without --config
-    with contextlib.suppress(Exception):
-        for proc in session.facts().prosody():
-            argv = list(proc.argv)
-            for i, arg in enumerate(argv):
-                if arg == "--config" and i + 1 < len(argv):
-                    return argv[i + 1]
-                if arg.startswith("--config="):
-                    return arg.split("=", 1)[1]
-    return PROSODY_CONFIGS[0]
-
-
-def live_config(session: ContainerSession) -> str:
-    """Public alias of the running prosody's config path."""
-    return _live_config(session)
 
 
 def _find_sibling(session: ContainerSession, service: str) -> Any:

@@ -13,10 +13,3 @@ FIND = "container.find"  # the deployment's find step (jitsi.container.steps.FIN
 def on_host(ev: Evidence) -> bool:
     """Whether the run inspected Debian packages on this host (the find step's structured fact says so)."""
     return ev.fact(FIND, fact.DEPLOYMENT) == "host"
-
-
-def apply_command(ev: Evidence, service: str = "prosody") -> str:
-    """How a changed setting reaches `service` in the run's deployment: systemd on a host, a recreate in docker."""
-    if on_host(ev):
-        return f"sudo systemctl restart {service}"
-    return RECREATE if service == "prosody" else f"docker compose up -d --force-recreate {service}"

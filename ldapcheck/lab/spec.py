@@ -20,7 +20,6 @@ DEFAULT_USERS = 1200
 LAB_USER = "alice"
 AUTH_MODES = ("ldap", "internal", "jwt")  # what `lab up --auth` runs for real
 DEPLOYMENTS = ("docker", "host")  # docker-jitsi-meet containers, or one Debian-package Jitsi host (a container)
-HOST_AUTH_MODES = ("ldap", "internal", "jwt")
 # A Debian-package host is named by its FQDN (the guides' example name), not docker-jitsi-meet's meet.jitsi.
 HOST_XMPP_DOMAIN = "jitsi-meet.example.com"
 

@@ -7,7 +7,7 @@ from ldapcheck.core import catalogue as ids
 from ldapcheck.core import facts as fact
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 from ldapcheck.jitsi.container.steps import FIND
-from ldapcheck.jitsi.deployment import JitsiView, live_config
+from ldapcheck.jitsi.deployment import JitsiView
 from ldapcheck.jitsi.fixes import RECREATE
 
 CONFIG = "internal.prosody_config"
@@ -92,7 +92,7 @@ def _account_run(ctx: JitsiView) -> Outcome:
     user = accounts.node(ctx.login)
     domain = ctx.domain
     parsed = ctx.prosody_config()
-    config = live_config(session)
+    config = session.live_config()
     live = _data_path(parsed[1]) if parsed is not None else accounts.CURRENT_DATA
     gen, _evidence = session.generation()
     candidates = list(dict.fromkeys([live, *accounts.CANDIDATES]))

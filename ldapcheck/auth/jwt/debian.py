@@ -17,7 +17,7 @@ from ldapcheck.core import facts as fact
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 from ldapcheck.jitsi.container.steps import FIND
 from ldapcheck.jitsi.deploy import host as layoutmod
-from ldapcheck.jitsi.deploy.local import HostSession
+from ldapcheck.jitsi.deploy.local import host_session
 from ldapcheck.jitsi.deploy.site import Site
 
 LUA_LIBS = "host.lua_libs"
@@ -39,8 +39,7 @@ def env_from_host(layout: layoutmod.HostLayout, site: Site) -> Mapping[str, str]
 
 def lua_libs(ctx: Any) -> Outcome:
     """Each library the token module requires, for the Lua version prosody runs; prosody's own errors if not."""
-    session = ctx.session
-    assert isinstance(session, HostSession)
+    session = host_session(ctx)
     site = session.site()
     if site.main is None or site.main.authentication != "token":
         raise StepSkipped('the main VirtualHost does not use authentication = "token"')

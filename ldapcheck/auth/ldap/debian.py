@@ -17,9 +17,10 @@ from ldapcheck.auth.ldap.container import files as configs
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core import facts as fact
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
+from ldapcheck.jitsi.container.facts import saslauthd_options
 from ldapcheck.jitsi.container.steps import FIND
 from ldapcheck.jitsi.deploy import host as layoutmod
-from ldapcheck.jitsi.deploy.local import HostSession
+from ldapcheck.jitsi.deploy.local import host_session
 from ldapcheck.jitsi.deploy.site import Site
 
 DEFAULTS = "host.saslauthd_defaults"
@@ -52,31 +53,21 @@ def env_from_host(layout: layoutmod.HostLayout, site: Site) -> Mapping[str, str]
     conf = configs.parse_lak(text)
     env = {var: conf.get(key) for key, var in _ENV_OF.items() if conf.get(key)}
     env.update({var: "1" if configs.lak_bool(conf.get(key)) else "0" for key, var in _BOOLS.items() if conf.get(key)})
-    if env.get("LDAP_FILTER"):
-        env["LDAP_FILTER"] = env["LDAP_FILTER"]
     return env
 
 
 def _conf_option(options: str) -> str:
+    """The -O file of /etc/default/saslauthd's OPTIONS, read with saslauthd's own getopt string ("" if unreadable)."""
     try:
         words = shlex.split(options)
     except ValueError:
         return ""
-    for i, word in enumerate(words):
-        if word == "-O" and i + 1 < len(words):
-            return words[i + 1]
-    return ""
-
-
-def _session(ctx: Any) -> HostSession:
-    session = ctx.session
-    assert isinstance(session, HostSession)
-    return session
+    return saslauthd_options(["saslauthd", *words]).conf_path
 
 
 def saslauthd_defaults(ctx: Any) -> Outcome:
     """/etc/default/saslauthd: START=yes, MECHANISMS="ldap", OPTIONS with -c and -m."""
-    session = _session(ctx)
+    session = host_session(ctx)
     values = session.layout.saslauthd_defaults()
     reproduce = f"grep -E '^(START|MECHANISMS|OPTIONS)=' {layoutmod.SASLAUTHD_DEFAULTS}"
     if values is None:
@@ -137,7 +128,7 @@ def saslauthd_defaults(ctx: Any) -> Outcome:
 
 def sasl_group(ctx: Any) -> Outcome:
     """prosody's user may enter saslauthd's run dir: Debian keeps it root:sasl 0710, so it must be in `sasl`."""
-    session = _session(ctx)
+    session = host_session(ctx)
     user = session.prosody_user() or "prosody"
     groups = session.layout.groups_of(user)
     f = session.facts()
@@ -167,7 +158,7 @@ def sasl_group(ctx: Any) -> Outcome:
 
 def cyrus_module(ctx: Any) -> Outcome:
     """`authentication = "cyrus"` needs mod_auth_cyrus in one of prosody's module directories."""
-    session = _session(ctx)
+    session = host_session(ctx)
     site = session.site()
     main = site.main
     if main is None or main.authentication != "cyrus":

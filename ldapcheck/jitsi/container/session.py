@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 DEFAULT_DOMAIN = "meet.jitsi"
+# Where upstream's images put the rendered prosody config (rootless, then older images).
+PROSODY_CONFIGS = ("/run/prosody/config/prosody.cfg.lua", "/config/prosody.cfg.lua")
 # A marker of the image generation: ("current" | "legacy", the evidence as shown to the operator).
 Marker = tuple[str, str]
 
@@ -127,14 +129,25 @@ class ContainerSession:
     def prosody_files(self) -> tuple[str, list[str], str] | None:
         """(config path, included conf.d files, their text joined) of the config prosody runs with; None if none."""
         f = self.facts()
-        live = _live_config(self)
-        configs = ("/run/prosody/config/prosody.cfg.lua", "/config/prosody.cfg.lua")
-        path = live if live in f.files else next((p for p in configs if p in f.files), None)
+        live = self.live_config()
+        path = live if live in f.files else next((p for p in PROSODY_CONFIGS if p in f.files), None)
         if path is None:
             return None
         conf_dir = path.rsplit("/", 1)[0] + "/conf.d/"
         included = sorted(p for p in f.files if p.startswith(conf_dir) and p.endswith(".cfg.lua"))
         return path, included, "\n".join(f.files[p] for p in (path, *included))
+
+    def live_config(self) -> str:
+        """The config the running prosody was started with (`--config X` on its command line), else the default."""
+        with contextlib.suppress(Exception):
+            for proc in self.facts().prosody():
+                argv = list(proc.argv)
+                for i, arg in enumerate(argv):
+                    if arg == "--config" and i + 1 < len(argv):
+                        return argv[i + 1]
+                    if arg.startswith("--config="):
+                        return arg.split("=", 1)[1]
+        return PROSODY_CONFIGS[0]
 
     def jicofo_conf(self) -> tuple[str, str] | None:
         """(path, text) of jicofo's config when this deployment has it as a file here; None: ask the jicofo
@@ -457,19 +470,6 @@ class ContainerSession:
                     return name
             return str(uid)
         return "prosody" if "prosody" in f.users else ""
-
-
-def _live_config(session: ContainerSession) -> str:
-    """The config the running prosody was started with (`--config X` on its command line), else the default."""
-    with contextlib.suppress(Exception):
-        for proc in session.facts().prosody():
-            argv = list(proc.argv)
-            for i, arg in enumerate(argv):
-                if arg == "--config" and i + 1 < len(argv):
-                    return argv[i + 1]
-                if arg.startswith("--config="):
-                    return arg.split("=", 1)[1]
-    return "/run/prosody/config/prosody.cfg.lua"
 
 
 def followup_request(argv: Sequence[str], *, user: str, environment: Mapping[str, str]) -> bytes:

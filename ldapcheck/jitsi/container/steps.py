@@ -17,7 +17,7 @@ from ldapcheck.core import facts as fact
 from ldapcheck.core.facts import LINK, NET, PATH
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 from ldapcheck.jitsi import modes
-from ldapcheck.jitsi.container.session import ContainerSession
+from ldapcheck.jitsi.container.session import PROSODY_CONFIGS, ContainerSession
 from ldapcheck.jitsi.prosody import ProsodyHost, parse_prosody_hosts
 
 if TYPE_CHECKING:
@@ -45,8 +45,6 @@ S = TypeVar("S", bound=InContainer)
 HostCheck = Callable[[ContainerSession, ProsodyHost, dict[str, object], str], str]
 
 
-# Where upstream's images put the rendered prosody config (rootless, then older images).
-PROSODY_CONFIGS = ("/run/prosody/config/prosody.cfg.lua", "/config/prosody.cfg.lua")
 UPSTREAM_NAME = "docker-jitsi-meet-prosody-1"  # a git clone into docker-jitsi-meet/, Compose v2
 
 

@@ -10,14 +10,17 @@ Reproduce lines and fixes are the host's commands: prosodyctl, systemctl, paths 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ldapcheck.adapters.docker import ExecResult
 from ldapcheck.core import catalogue as ids
@@ -136,6 +139,9 @@ class HostSession(ContainerSession):
     def generation(self) -> tuple[str, list[str]]:
         return "debian", [f"prosody config at {layoutmod.PROSODY_CFG} (Debian packages)"]
 
+    def live_config(self) -> str:
+        return layoutmod.PROSODY_CFG  # Debian's prosody and prosodyctl read it without --config
+
     def prosody_files(self) -> tuple[str, list[str], str] | None:
         files = self.site().prosody
         if files is None:
@@ -235,6 +241,13 @@ class HostSession(ContainerSession):
         return "\n".join(lines)
 
 
+def host_session(ctx: Any) -> HostSession:
+    """The host session of a step's context (the host's own steps run only on this kind)."""
+    session = ctx.session
+    assert isinstance(session, HostSession)
+    return session
+
+
 def systemd_running(layout: layoutmod.HostLayout) -> bool:
     """Whether systemd is this host's init (its runtime directory exists), as systemctl itself tests."""
     return layout.path("/run/systemd/system").is_dir()
@@ -258,22 +271,49 @@ def _run(
     timeout: float,
     environment: Mapping[str, str] | None = None,
 ) -> ExecResult:
+    """Run `argv` with a deadline, keeping at most OUTPUT_LIMIT bytes of each stream (a runaway command's output is
+    read and dropped, never held: `subprocess.run` would hold all of it before we could cut it)."""
     env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "LC_ALL": "C", **(environment or {})}
     try:
-        done = subprocess.run(
-            list(argv),
-            input=stdin or b"",
-            capture_output=True,
-            timeout=timeout,
-            env=env,
-            check=False,
+        proc = subprocess.Popen(
+            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
         )
-    except subprocess.TimeoutExpired:
-        return ExecResult(exit_code=124, stdout="", stderr=f"{argv[0]}: no answer within {timeout:.0f} s")
     except OSError as exc:
         return ExecResult(exit_code=127, stdout="", stderr=f"{argv[0]}: {exc.strerror}")
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    kept: dict[int, bytearray] = {1: bytearray(), 2: bytearray()}
+
+    def drain(stream: Any, into: bytearray) -> None:
+        while chunk := stream.read1(65536):
+            if len(into) < OUTPUT_LIMIT:
+                into += chunk[: OUTPUT_LIMIT - len(into)]
+
+    readers = [
+        threading.Thread(target=drain, args=(proc.stdout, kept[1]), daemon=True),
+        threading.Thread(target=drain, args=(proc.stderr, kept[2]), daemon=True),
+    ]
+
+    # stdin is written from a thread too: a command that never reads a large stdin must not block us.
+    def feed(pipe: Any, data: bytes) -> None:
+        with contextlib.suppress(BrokenPipeError, OSError):
+            pipe.write(data)
+        with contextlib.suppress(BrokenPipeError, OSError):
+            pipe.close()
+
+    threads = [*readers, threading.Thread(target=feed, args=(proc.stdin, stdin or b""), daemon=True)]
+    for thread in threads:
+        thread.start()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return ExecResult(exit_code=124, stdout="", stderr=f"{argv[0]}: no answer within {timeout:.0f} s")
+    finally:
+        for reader in readers:
+            reader.join(timeout=1.0)  # a grandchild holding the pipes open must not hold us
     return ExecResult(
-        exit_code=done.returncode,
-        stdout=done.stdout[:OUTPUT_LIMIT].decode("utf-8", "surrogateescape"),
-        stderr=done.stderr[:OUTPUT_LIMIT].decode("utf-8", "replace"),
+        exit_code=proc.returncode,
+        stdout=bytes(kept[1]).decode("utf-8", "surrogateescape"),
+        stderr=bytes(kept[2]).decode("utf-8", "replace"),
     )

@@ -16,22 +16,16 @@ from ldapcheck.core import facts as fact
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
 from ldapcheck.jitsi.container.steps import FIND, generation_step
 from ldapcheck.jitsi.deploy import host as layoutmod
-from ldapcheck.jitsi.deploy.local import HostSession, _run, systemd_running
+from ldapcheck.jitsi.deploy.local import HostSession, _run, host_session, systemd_running
 
 SERVICES = "host.services"
 CONF_LINKS = "host.conf_links"
 JOURNAL_LINES = 10
 
 
-def _session(ctx: Any) -> HostSession:
-    session = ctx.session
-    assert isinstance(session, HostSession)
-    return session
-
-
 def find(ctx: Any) -> Outcome:
     """This host is a Debian-package Jitsi: which files say so, and the site's main host (and why)."""
-    session = _session(ctx)
+    session = host_session(ctx)
     here = session.locate()
     site = session.site()
     detail: dict[str, object] = {
@@ -62,7 +56,7 @@ def services_step(services: Sequence[str]) -> Step[Any]:
     """`services` running: `systemctl is-active` when systemd runs this host, else their processes in /proc."""
 
     def run(ctx: Any) -> Outcome:
-        session = _session(ctx)
+        session = host_session(ctx)
         f = session.facts()
         running: dict[str, str] = {}
         systemd = systemd_running(session.layout) and shutil.which("systemctl") is not None
@@ -116,7 +110,7 @@ def _last_lines(session: HostSession, name: str, systemd: bool) -> list[str]:
 
 def conf_links(ctx: Any) -> Outcome:
     """prosody reads conf.d through its Include; the site's hosts must be in a file linked there from conf.avail."""
-    session = _session(ctx)
+    session = host_session(ctx)
     site = session.site()
     files = site.prosody
     if files is None:

@@ -1,4 +1,4 @@
-local _ = "ldapcheck in-container probe" -- first line is code: `lua5.4 -e` rejects a script starting with '-'
+local _ = "ldapcheck in-container probe" -- names the script in the exec's argv (it runs after records.lua)
 -- Runs inside the prosody container as prosody's user, with the container's own libldap, CA store and
 -- /etc/ldap/ldap.conf. Every input, secrets included, arrives on STDIN as records `<name> <length>\n<bytes>`
 -- (so no password is ever in a process argument or environment). Fields: ldap, servers, start_tls, bind_dn,
@@ -6,23 +6,6 @@ local _ = "ldapcheck in-container probe" -- first line is code: `lua5.4 -e` reje
 -- in seconds), sasl_timeout (saslauthd's answer); both derived from ldapcheck's --timeout (probe.py).
 -- Output: one record a line, `<key>\t<status>[\t<field>...]`, fields escaped (\\ \t \n). A failed sasl_reply's
 -- third field is `timeout` when saslauthd did not answer within sasl_timeout.
-local function read_fields()
-  local fields = {}
-  while true do
-    local header = io.read("l")
-    if header == nil or header == "" then break end
-    local name, size = header:match("^(%S+) (%d+)$")
-    if name == nil then break end
-    size = tonumber(size)
-    fields[name] = size > 0 and (io.read(size) or "") or ""
-  end
-  return fields
-end
-
-local function esc(value)
-  return (tostring(value):gsub("\\", "\\\\"):gsub("\t", "\\t"):gsub("\n", "\\n"))
-end
-
 local function emit(key, status, ...)
   local parts = { key, status }
   for _, v in ipairs({ ... }) do parts[#parts + 1] = esc(v) end

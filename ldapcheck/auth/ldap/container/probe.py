@@ -42,9 +42,16 @@ def exec_budget(timeout: float, servers: int) -> float:
     return (max(1, servers) + 1) * t + (1 + SASL_REPLY_FACTOR) * t + EXEC_START_SLACK
 
 
+def lua_script(name: str) -> str:
+    """The in-container Lua script `name` (package data) after `records.lua`: the stdin records every one of them
+    reads (`encode_fields`) and the output escaping (`_unescape`)."""
+    here = files("ldapcheck.auth.ldap.container")
+    return here.joinpath("records.lua").read_text(encoding="utf-8") + here.joinpath(name).read_text(encoding="utf-8")
+
+
 def script() -> str:
-    """The Lua script (package data)."""
-    return files("ldapcheck.auth.ldap.container").joinpath("probe.lua").read_text(encoding="utf-8")
+    """The probe's Lua script."""
+    return lua_script("probe.lua")
 
 
 def encode_fields(fields: Mapping[str, str]) -> bytes:

@@ -1,27 +1,10 @@
-local _ = "ldapcheck saslauthd load loop" -- first line is code: `lua5.4 -e` rejects a script starting with '-'
+local _ = "ldapcheck saslauthd load loop" -- names the script in the exec's argv (it runs after records.lua)
 -- `ldapcheck bench logins --via saslauthd`: one of these runs per worker, as prosody's user, for the whole run.
 -- Every input arrives on STDIN (the password too: never in a process argument or environment): first the
 -- records `<name> <length>\n<bytes>` ended by an empty line (token, socket, login, password, service, realm,
 -- timeout), then one line per login to make. Each login is what prosody's libsasl does: connect to saslauthd's
 -- socket, send the four counted strings, read the answer, close. Per login the script prints
 -- `login\t<status>\t<ms>\t<answer or error>` and then the boundary `\n@@part <token> 0\n` on stdout and stderr.
-local function read_fields()
-  local fields = {}
-  while true do
-    local header = io.read("l")
-    if header == nil or header == "" then break end
-    local name, size = header:match("^(%S+) (%d+)$")
-    if name == nil then break end
-    size = tonumber(size)
-    fields[name] = size > 0 and (io.read(size) or "") or ""
-  end
-  return fields
-end
-
-local function esc(value)
-  return (tostring(value):gsub("\\", "\\\\"):gsub("\t", "\\t"):gsub("\n", "\\n"))
-end
-
 local f = read_fields()
 local ok_unix, unix = pcall(require, "socket.unix")
 local socket = require("socket")

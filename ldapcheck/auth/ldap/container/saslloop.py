@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from ldapcheck.adapters import docker as dockeradapter
@@ -24,8 +23,8 @@ if TYPE_CHECKING:
 
 
 def script() -> str:
-    """The Lua loop (package data)."""
-    return files("ldapcheck.auth.ldap.container").joinpath("saslloop.lua").read_text(encoding="utf-8")
+    """The Lua loop."""
+    return probe.lua_script("saslloop.lua")
 
 
 @dataclass(frozen=True)

@@ -275,6 +275,17 @@ def test_cyrus_module_and_ldap_values(tree: Path) -> None:
     assert env["LDAP_URL"] == "ldap://127.0.0.1:389/" and env["AUTH_TYPE"] == "ldap"
 
 
+@pytest.mark.parametrize("options", ["-c -O /etc/other.conf -m /var/run/saslauthd", "-c -O/etc/other.conf"])
+def test_ldap_values_from_saslauthds_o_file(tree: Path, options: str) -> None:
+    # -O as saslauthd's getopt reads it: a word of its own or glued to its value
+    write(tree, "/etc/default/saslauthd", f'START=yes\nMECHANISMS="ldap"\nOPTIONS="{options}"\n')
+    write(tree, "/etc/saslauthd.conf", "ldap_servers: ldap://127.0.0.1:389/\n")
+    write(tree, "/etc/other.conf", "ldap_servers: ldap://127.0.0.2:636/\n")
+    assert ldap_debian.env_from_host(HostLayout(tree), read_site(HostLayout(tree)))["LDAP_URL"] == (
+        "ldap://127.0.0.2:636/"
+    )
+
+
 def test_token_libraries_for_prosodys_lua(tree: Path) -> None:
     cfg = MAIN_CFG.replace('authentication = "internal_hashed"', 'authentication = "token"\n    app_id = "x"', 1)
     write(tree, f"/etc/prosody/conf.avail/{DOMAIN}.cfg.lua", cfg)
