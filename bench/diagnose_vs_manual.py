@@ -20,7 +20,8 @@ bench/README.md (`--no-readme` to skip).
         [--mode ldap --mode internal --mode internal+guests --mode jwt]
 
 Other modes (`--mode internal|internal+guests|jwt`, see modes_manual.py) start that mode's lab (prosody, web,
-jicofo) and measure diagnose against that mode's manual sequence, with peak RSS.
+jicofo) and measure diagnose against that mode's manual sequence. Every mode, ldap included, records peak RSS
+(GNU time: the largest process of each command's tree).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import CPUS, ensure_tools, loadavg, machine_line, update_readme
+from harness import CPUS, TIME, ensure_tools, loadavg, machine_line, update_readme
 
 from ldapcheck.lab.containers import LabPaths, write_private
 from ldapcheck.lab.engine import docker_client
@@ -59,25 +60,34 @@ class Peer:
     env: dict[str, str] | None = None
     times: list[float] = field(default_factory=list)
     label: str = ""
+    rss_kb: list[int] = field(default_factory=list)  # peak RSS of each timed run (GNU time: its largest process)
 
-    def run(self) -> tuple[float, str]:
+    def run(self) -> tuple[float, str, int]:
         start = time.perf_counter()
         # From a neutral directory: `python -m` puts the working directory first on sys.path, which would
-        # shadow the baseline's PYTHONPATH with this checkout.
-        proc = subprocess.run(
-            self.argv, input=self.stdin, capture_output=True, text=True, env=self.env, timeout=120, check=False,
-            cwd=tempfile.gettempdir(),
-        )  # fmt: skip
-        wall = time.perf_counter() - start
+        # shadow the baseline's PYTHONPATH with this checkout. GNU time adds a fork+exec, as in the other modes'
+        # table (modes_manual.py), to every peer alike.
+        with tempfile.NamedTemporaryFile("r", suffix=".time") as rss:
+            proc = subprocess.run(
+                [TIME, "-q", "-o", rss.name, "-f", "%M", *self.argv], input=self.stdin, capture_output=True,
+                text=True, env=self.env, timeout=120, check=False, cwd=tempfile.gettempdir(),
+            )  # fmt: skip
+            wall = time.perf_counter() - start
+            text = rss.read().split()
         if proc.returncode != 0:
             print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
             raise SystemExit(f"{self.name} failed (exit {proc.returncode})")
-        return wall, proc.stdout
+        return wall, proc.stdout, int(text[-1]) if text and text[-1].isdigit() else 0
 
     def timed(self) -> str:
-        wall, out = self.run()
+        wall, out, rss_kb = self.run()
         self.times.append(wall)
+        self.rss_kb.append(rss_kb)
         return out
+
+    def rss_mb(self) -> float:
+        """The largest peak RSS of the timed runs, in MB."""
+        return max(self.rss_kb, default=0) / 1024
 
     def span(self) -> str:
         t = self.times
@@ -279,20 +289,30 @@ def run(
         + (" — BUSY machine: wall times are noisy" if max(loads) > CPUS else "")
         + ".",
         "",
-        "| command | docker execs | wall s min / median / max | ratio to the manual sequence (medians) |",
-        "|---|---:|---:|---:|",
+        "| command | docker execs | wall s min / median / max | peak RSS MB | ratio to the manual sequence (medians) |",
+        "|---|---:|---:|---:|---:|",
     ]
     for peer in builds:
         d = statistics.median(peer.times)
-        lines.append(f"| `ldapcheck diagnose`, {peer.label} | {execs[peer.name]} | {peer.span()} | {d / m:.2f} |")
-    lines.append(f"| manual sequence, 3 commands | 2 | {_span(manual_times)} | 1.00 |")
-    lines += [f"| &nbsp;&nbsp;{p.name} | {int('docker exec' in p.name)} | {p.span()} | |" for p in manual]
+        lines.append(
+            f"| `ldapcheck diagnose`, {peer.label} | {execs[peer.name]} | {peer.span()} | {peer.rss_mb():.1f} | "
+            f"{d / m:.2f} |"
+        )
+    largest = max(p.rss_mb() for p in manual)
+    lines.append(f"| manual sequence, 3 commands | 2 | {_span(manual_times)} | {largest:.1f} (largest) | 1.00 |")
+    lines += [
+        f"| &nbsp;&nbsp;{p.name} | {int('docker exec' in p.name)} | {p.span()} | {p.rss_mb():.1f} | |" for p in manual
+    ]
+    largest_all = max(p.rss_mb() for p in [*manual, *extra])
     lines.append(
         f"| manual sequence for all the facts diagnose reports, {len(manual) + len(extra)} commands | "
-        f"{2 + sum('docker exec' in p.name for p in extra)} | {_span(extended_times)} | {e / m:.2f} |"
+        f"{2 + sum('docker exec' in p.name for p in extra)} | {_span(extended_times)} | {largest_all:.1f} (largest) "
+        f"| {e / m:.2f} |"
     )
-    lines.append(f"| `ldapcheck diagnose --no-container` (this checkout) | 0 | {host_only.span()} | |")
-    lines.append(f"| interpreter + imports (`{floor.argv[-1]}`) | 0 | {floor.span()} | |")
+    lines.append(
+        f"| `ldapcheck diagnose --no-container` (this checkout) | 0 | {host_only.span()} | {host_only.rss_mb():.1f} | |"
+    )
+    lines.append(f"| interpreter + imports (`{floor.argv[-1]}`) | 0 | {floor.span()} | {floor.rss_mb():.1f} | |")
     d = statistics.median(ours.times)
     steps = reports[ours.name].get("steps", [])
     assert isinstance(steps, list)

@@ -34,6 +34,7 @@ class FakeLdap:
     port: int
     silent_at: str
     base: str = BASE
+    entries: int = 3  # entries each (subtree) search returns
     reached: threading.Event = field(default_factory=threading.Event)
     requests: list[int] = field(default_factory=list)  # the op tags received, in order
 
@@ -109,7 +110,10 @@ def _answer(server: FakeLdap, pdu: bytes, searches: list[int]) -> list[bytes] | 
         second = COOKIE in pdu
         if second and server.silent_at == "page2":
             return None
-        entries = [ber.message(msgid, _entry(f"uid=user{i}-{msgid},{base}", {"uid": [f"user{i}"]})) for i in range(3)]
+        entries = [
+            ber.message(msgid, _entry(f"uid=user{i}-{msgid},{base}", {"uid": [f"user{i}"]}))
+            for i in range(server.entries)
+        ]
         scope = ber.decode_int(pdu[fields[1][1] : fields[1][2]])
         if scope == 0:  # scope base: the base entry itself
             entries = [ber.message(msgid, _entry(base, {"objectClass": ["top"]}))]
@@ -119,12 +123,13 @@ def _answer(server: FakeLdap, pdu: bytes, searches: list[int]) -> list[bytes] | 
 
 
 @contextlib.contextmanager
-def fake_ldap(silent_at: str, *, base: str = BASE) -> Iterator[FakeLdap]:
-    """Serve on 127.0.0.1 (a free port) until the block ends; yields the FakeLdap. `base`: its naming context."""
+def fake_ldap(silent_at: str, *, base: str = BASE, entries: int = 3) -> Iterator[FakeLdap]:
+    """Serve on 127.0.0.1 (a free port) until the block ends; yields the FakeLdap. `base`: its naming context;
+    `entries`: how many entries a subtree search returns (1: a login that matches exactly one user)."""
     if silent_at not in STEPS:
         raise ValueError(silent_at)
     listener = socket.create_server(("127.0.0.1", 0))
-    server = FakeLdap(port=int(listener.getsockname()[1]), silent_at=silent_at, base=base)
+    server = FakeLdap(port=int(listener.getsockname()[1]), silent_at=silent_at, base=base, entries=entries)
     held: list[socket.socket] = []
     stop = threading.Event()
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import math
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ldapcheck.cli import container as container_cli
 from ldapcheck.cli.common import read_password
-from ldapcheck.cli.options import check_login, check_timeout
+from ldapcheck.cli.options import check_login, grouped
+from ldapcheck.commands.source import LdapSource
 from ldapcheck.core.model import ExitCode
 
 if TYPE_CHECKING:
@@ -27,7 +28,9 @@ bench_app = typer.Typer(help="Load: many real logins at once, and what limits th
 PASSWORD_FILE_LIMIT = 4096
 
 
+@grouped
 def logins(
+    ldap: LdapSource,
     login: Annotated[
         str, typer.Option("--user", callback=check_login, help="The login as typed in Jitsi (e.g. alice).")
     ],
@@ -44,31 +47,42 @@ def logins(
     max_logins: Annotated[
         int, typer.Option("--max-logins", help="Stop after this many logins (1-1,000,000).")
     ] = 10_000,
-    timeout: Annotated[
-        float, typer.Option("--timeout", callback=check_timeout, help="Seconds for each login (0.1-300).")
-    ] = 5.0,
     transport: Annotated[str, typer.Option("--transport", help="--via xmpp: c2s or bosh (PUBLIC_URL).")] = "c2s",
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the password from stdin's first line (else --password-file, $LDAPCHECK_PASSWORD or a hidden "
+            "prompt; never an argument).",
+        ),
+    ] = False,
     password_file: Annotated[
         str | None, typer.Option("--password-file", help="Read the password from this file's first line.")
-    ] = None,
-    env_file: Annotated[
-        str | None, typer.Option("--env-file", help="--via ldap: the .env with LDAP_* [default: ./.env].")
     ] = None,
     container: Annotated[str | None, container_cli.CONTAINER_OPT] = None,
     project: Annotated[str | None, container_cli.PROJECT_OPT] = None,
     docker_host: Annotated[str | None, container_cli.DOCKER_HOST_OPT] = None,
+    deployment: Annotated[str | None, container_cli.DEPLOYMENT_OPT] = None,
     json_out: Annotated[bool, typer.Option("--json", help="JSON output (the figures only).")] = False,
 ) -> None:
     """Drive real logins for a while and report logins/s, p50/p95/p99 latency, failures by kind and what limits
-    them (saslauthd's -n workers, the directory, prosody's one CPU). A progress line goes to stderr."""
+    them (saslauthd's -n workers, the directory, prosody's one CPU). A progress line goes to stderr.
+
+    --via ldap reads the LDAP settings as `count` and `diagnose` do: the .env (--env-file, default ./.env), or
+    --url/--base/--bind-dn/--filter/--start-tls/--ca-file/--xmpp-domain, which override it. --timeout bounds
+    each login (and each of its network operations)."""
     from ldapcheck.commands import bench as command
     from ldapcheck.commands.diagnose import ContainerOptions
-    from ldapcheck.commands.source import LdapSource
     from ldapcheck.core.errors import ConfigError
+
+    timeout = ldap.timeout
+
+    from ldapcheck.jitsi.deploy.detect import KINDS
 
     if via not in command.VIAS:
         raise typer.BadParameter(f"must be one of {', '.join(command.VIAS)}, not {via!r}", param_hint="--via")
+    if deployment is not None and deployment not in KINDS:
+        raise typer.BadParameter(f"{deployment!r}: choose one of {', '.join(KINDS)}", param_hint="--deployment")
     if transport not in ("c2s", "bosh"):
         raise typer.BadParameter(f"must be c2s or bosh, not {transport!r}", param_hint="--transport")
     limits = command.Limits(concurrency=concurrency, duration=duration, max_logins=max_logins, timeout=timeout)
@@ -82,9 +96,9 @@ def logins(
     if password is None:
         password = read_password(from_stdin=password_stdin, prompt=f"Password for {login}: ")
     where = ContainerOptions(container=container, project=project, docker_host=docker_host, timeout=timeout)
-    ldap = LdapSource(env_file=env_file, timeout=timeout)
+    host = _host_session(deployment, via, ldap, names_container=bool(container or project or docker_host))
     via_ = command.open_via(
-        via, login=login, password=password, timeout=timeout, container=where, ldap=ldap, transport=transport
+        via, login=login, password=password, timeout=timeout, container=where, ldap=ldap, transport=transport, host=host
     )
     result = command.run(via_, login, password, limits, progress=_progress)
     _clear_progress()
@@ -97,6 +111,21 @@ def logins(
         sys.stderr.write("ldapcheck: interrupted (figures so far above)\n")
         raise typer.Exit(ExitCode.INTERRUPTED)
     raise typer.Exit(ExitCode.OK if result.attempts and not result.failures else ExitCode.FAILED)
+
+
+def _host_session(deployment: str | None, via: str, ldap: LdapSource, *, names_container: bool) -> Any:
+    """A HostSession when the deployment is Jitsi from Debian packages on this host (as `diagnose` decides: forced by
+    --deployment host, or detected), else None (docker-jitsi-meet). --via ldap with --url or a .env needs neither."""
+    from ldapcheck.jitsi.deploy.detect import choose
+
+    if via == "ldap" and (ldap.url is not None or ldap.resolved_env_file() is not None) and deployment != "host":
+        return None
+    choice = choose(deployment, names_container=names_container, env_file=ldap.env_file)
+    if choice.kind != "host":
+        return None
+    from ldapcheck.commands import diagnose_host
+
+    return diagnose_host.open_host(timeout=ldap.timeout, reason=choice.reason)
 
 
 def _password_file(path: str) -> Secret:

@@ -17,6 +17,12 @@ PROJECT_OPT = typer.Option("--project", help="Compose project of the prosody con
 DOCKER_HOST_OPT = typer.Option(
     "--docker-host", help="Docker engine (unix://, tcp://, ssh://user@host); default DOCKER_HOST."
 )
+DEPLOYMENT_OPT = typer.Option(
+    "--deployment",
+    help="host: Jitsi installed from Debian packages on this host (/etc/prosody, /etc/jitsi); docker: "
+    "docker-jitsi-meet containers. Default: host when /etc/prosody/prosody.cfg.lua with conf.d is here and "
+    "no prosody container runs.",
+)
 TESTSASLAUTHD_OPT = typer.Option(
     "--testsaslauthd",
     help="Also run testsaslauthd (it puts the password in a process's arguments inside the container).",

@@ -13,7 +13,11 @@ from ldapcheck.cli.options import Output, check_login, grouped
 from ldapcheck.cli.terminal import progress_line
 from ldapcheck.commands.source import LdapSource
 
-_PW_STDIN = typer.Option("--password-stdin", help="Read the user's password from the first line of stdin.")
+_PW_STDIN = typer.Option(
+    "--password-stdin",
+    help="Read the user's password from the first line of stdin (else $LDAPCHECK_PASSWORD, else a hidden prompt; "
+    "never an argument).",
+)
 
 
 @grouped
@@ -50,15 +54,7 @@ def diagnose(
     room: Annotated[
         str | None, typer.Option("--room", help="jwt: the room the token is for (the join rules; &room= on BOSH).")
     ] = None,
-    deployment: Annotated[
-        str | None,
-        typer.Option(
-            "--deployment",
-            help="host: Jitsi installed from Debian packages on this host (/etc/prosody, /etc/jitsi); docker: "
-            "docker-jitsi-meet containers. Default: host when /etc/prosody/prosody.cfg.lua with conf.d is here and "
-            "no prosody container runs.",
-        ),
-    ] = None,
+    deployment: Annotated[str | None, container_cli.DEPLOYMENT_OPT] = None,
 ) -> None:
     """Walk the login path of the modes the .env turns on and name what breaks: LDAP through saslauthd (DNS, TCP,
     TLS, bind, base, count, user), or internal accounts, guests, jicofo and web with a real BOSH/WebSocket login, or

@@ -135,16 +135,22 @@ def open_via(
     container: Any = None,
     ldap: Any = None,
     transport: str = "c2s",
+    host: Any = None,
 ) -> Via:
-    """The chosen way in, with what it needs looked up once (container, socket, the user's DN)."""
+    """The chosen way in, with what it needs looked up once (container, socket, the user's DN).
+
+    `host`: a HostSession when the deployment is Jitsi from Debian packages on this host (--deployment host):
+    saslauthd's socket, prosody and /etc/saslauthd.conf are then this host's."""
     from ldapcheck.commands import bench_via
 
     if via == "saslauthd":
-        return bench_via.SaslauthdVia(container, login, password, timeout)
+        return bench_via.SaslauthdVia(container, login, password, timeout, session=host)
     if via == "ldap":
-        return bench_via.LdapVia(ldap, login, password, timeout)
+        given = ldap is not None and (ldap.url is not None or ldap.resolved_env_file() is not None)
+        files_env = dict(host.env()) if host is not None and not given else None
+        return bench_via.LdapVia(ldap, login, password, timeout, files_env=files_env)
     if via == "xmpp":
-        return bench_via.XmppVia(container, login, password, timeout, transport)
+        return bench_via.XmppVia(container, login, password, timeout, transport, session=host)
     raise ConfigError(f"--via must be one of {', '.join(VIAS)}, not {via!r}")
 
 

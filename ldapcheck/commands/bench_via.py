@@ -35,6 +35,7 @@ class ServerSide:
     """What the prosody container says about the run: saslauthd's -n, CPU seconds per process group."""
 
     container: Container | None = None
+    local: bool = False  # a Debian-package install: the processes are this host's (read from /proc here)
     pids: dict[str, list[int]] = field(default_factory=dict)  # "saslauthd" / "prosody" → pids in the container
     saslauthd_workers: int | None = None  # -n (0: a process per connection), None when saslauthd is not running
     saslauthd_cache: bool = False  # -c: repeat logins of one user are answered without the directory
@@ -44,10 +45,13 @@ class ServerSide:
     def sample(self, into: dict[str, float]) -> None:
         from ldapcheck.jitsi.container import cpu
 
-        if self.container is None:
-            return
         every = [p for pids in self.pids.values() for p in pids]
-        seconds = cpu.cpu_seconds(self.container, every)
+        if self.local:
+            seconds = cpu.local_cpu_seconds(every)
+        elif self.container is not None:
+            seconds = cpu.cpu_seconds(self.container, every)
+        else:
+            return
         if seconds is None:
             return
         for name, pids in self.pids.items():
@@ -64,7 +68,8 @@ def _server_side(session: ContainerSession) -> ServerSide:
     from ldapcheck.jitsi.container import facts as factsmod
 
     facts = session.facts()
-    side = ServerSide(container=session.require_container())
+    host = session.kind == "host"
+    side = ServerSide(container=None if host else session.require_container(), local=host)
     sasl = facts.saslauthd()
     if sasl:
         side.pids["saslauthd"] = [p.pid for p in sasl]
@@ -92,18 +97,25 @@ class SaslauthdVia:
 
     name = "saslauthd"
 
-    def __init__(self, options: ContainerOptions, login: str, password: Secret, timeout: float) -> None:
+    def __init__(
+        self,
+        options: ContainerOptions,
+        login: str,
+        password: Secret,
+        timeout: float,
+        session: ContainerSession | None = None,
+    ) -> None:
         from ldapcheck.auth.ldap.container import saslloop
         from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView
         from ldapcheck.commands.diagnose import open_session
 
-        session = open_session(options)
+        session = session or open_session(options)  # a host session (--deployment host) is opened by the caller
         view = SaslauthdView(session, LoginOptions(login=login, password=None, ldap_chain=False))
         self.side = _server_side(session)
         if self.side.saslauthd_workers is None:
             raise LdapCheckError(f"saslauthd is not running in {session.name}: nothing to load")
         self.target = saslloop.target(view)
-        self._container = session.require_container()
+        self._container = None if session.kind == "host" else session.require_container()
         self._password = password
         self._timeout = timeout
         self._container_name = session.name
@@ -111,14 +123,45 @@ class SaslauthdVia:
     def open_worker(self) -> Worker:
         from ldapcheck.auth.ldap.container.saslloop import SaslLoop
 
+        if self._container is None:  # saslauthd's socket is on this host: asked from here, as prosody asks it
+            return _SocketWorker(self.target.socket, self.target, self._password, self._timeout)
         return SaslLoop(self._container, self.target, self._password, timeout=self._timeout)
 
     def describe(self) -> dict[str, Any]:
         return {
-            "container": self._container_name,
+            ("container" if self._container is not None else "host"): self._container_name,
             "socket": self.target.socket,
             "request": f"{self.target.user}@{self.target.realm} service {self.target.service}",
         }
+
+
+class _SocketWorker:
+    """One login per connection to saslauthd's socket on this host (prosody's Cyrus SASL connects per login too)."""
+
+    def __init__(self, path: str, tgt: Any, password: Secret, timeout: float) -> None:
+        self._path, self._target, self._password, self._timeout = path, tgt, password, timeout
+
+    def login(self) -> Attempt:
+        from ldapcheck.adapters import saslauthd
+        from ldapcheck.adapters.errors import NetError, NetKind
+        from ldapcheck.auth.ldap.container import probe
+
+        t, started = self._target, time.monotonic()
+        try:
+            answer = saslauthd.ask(
+                self._path, t.user, self._password.reveal(), t.service, t.realm, timeout=self._timeout
+            )
+        except NetError as exc:
+            kind = {NetKind.TIMEOUT: TIMEOUT, NetKind.REFUSED: CONNECT, NetKind.UNREACHABLE: CONNECT}.get(
+                exc.kind, ERROR
+            )
+            return Attempt(kind, (time.monotonic() - started) * 1000, f"{exc.kind}: {exc}")
+        ms = (time.monotonic() - started) * 1000
+        kind = {"OK": OK, "NO": REJECTED}.get(probe.classify_reply(answer), ERROR)
+        return Attempt(kind, ms, answer if kind == ERROR else "")
+
+    def close(self) -> None:
+        return None
 
 
 # --- LDAP binds from this host ----------------------------------------------------------------------------------
@@ -157,11 +200,19 @@ class LdapVia:
 
     name = "ldap"
 
-    def __init__(self, source: LdapSource, login: str, password: Secret, timeout: float) -> None:
+    def __init__(
+        self,
+        source: LdapSource,
+        login: str,
+        password: Secret,
+        timeout: float,
+        files_env: dict[str, str] | None = None,
+    ) -> None:
         from ldapcheck.auth.ldap import saslfilter
         from ldapcheck.commands.source import load_settings
 
-        settings = load_settings(source)
+        # files_env: a Debian-package install's settings (/etc/saslauthd.conf), as `diagnose` reads them there
+        settings = load_settings(source, files_env=files_env)
         server = settings.servers[0]
         self._server, self._start_tls, self._timeout = server, settings.start_tls, timeout
         req = saslfilter.via_prosody(login, settings.filter, settings.base, settings.xmpp_domain)
@@ -242,15 +293,23 @@ class XmppVia:
 
     name = "xmpp"
 
-    def __init__(self, options: ContainerOptions, login: str, password: Secret, timeout: float, transport: str) -> None:
+    def __init__(
+        self,
+        options: ContainerOptions,
+        login: str,
+        password: Secret,
+        timeout: float,
+        transport: str,
+        session: ContainerSession | None = None,
+    ) -> None:
         from ldapcheck.commands.diagnose import open_session
 
-        session = open_session(options)
+        session = session or open_session(options)  # a host session (--deployment host) is opened by the caller
         self.side = _server_side(session)
         env = session.env()
         self.domain = env.get("XMPP_DOMAIN") or "meet.jitsi"
         self.transport = transport
-        self.endpoint = _xmpp_endpoint(session.require_container(), env, transport)
+        self.endpoint = _xmpp_endpoint(session, env, transport)
         self.login, self.password, self.timeout = login, password, timeout
         self._container_name = session.name
 
@@ -266,14 +325,24 @@ class XmppVia:
         }
 
 
-def _xmpp_endpoint(container: Container, env: dict[str, str], transport: str) -> str:
-    """c2s: prosody's port on 127.0.0.1 (host network) or the container's IP; bosh: PUBLIC_URL/http-bind."""
+def _xmpp_endpoint(session: ContainerSession, env: dict[str, str], transport: str) -> str:
+    """c2s: prosody's port on 127.0.0.1 (host network) or the container's IP; bosh: PUBLIC_URL/http-bind, the
+    browser's way in through web's nginx (PUBLIC_URL from prosody's environment, else from the web container of
+    prosody's compose project, as `diagnose` finds it: docker-jitsi-meet gives PUBLIC_URL to web)."""
     if transport == "bosh":
-        url = (env.get("PUBLIC_URL") or "").rstrip("/")
+        from ldapcheck.jitsi.deployment import JitsiView
+
+        url = (env.get("PUBLIC_URL") or "").rstrip("/") or JitsiView(session).public_url()
         if not url:
-            raise ConfigError("--transport bosh: the prosody container has no PUBLIC_URL; use --transport c2s")
+            raise ConfigError(
+                "--transport bosh: no PUBLIC_URL in the prosody container nor in a web container of its compose "
+                "project; use --transport c2s"
+            )
         return f"{url}/http-bind"
     port = int(env.get("C2S_PORT") or 5222)
+    if session.kind == "host":
+        return f"127.0.0.1:{port}"  # prosody runs on this host
+    container: Container = session.require_container()
     attrs: dict[str, Any] = container.attrs or {}
     if (attrs.get("HostConfig") or {}).get("NetworkMode") != "host":
         for net in ((attrs.get("NetworkSettings") or {}).get("Networks") or {}).values():

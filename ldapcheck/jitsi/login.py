@@ -85,10 +85,22 @@ def _endpoint(ctx: JitsiView, transport: xmpp.Transport) -> str:
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/xmpp-websocket"
 
 
+# The deadline of one whole XMPP exchange (a login, or reading the offered mechanisms), from --timeout: a login is
+# several round trips (BOSH session, SASL, restart, bind), one of which waits for prosody's password check (its
+# directory lookup). Two lookups' worth keeps the former fixed 10 s at the default --timeout 5, and a web container
+# or prosody that accepts and never answers is given up in proportion to what the user asked (2 s at --timeout 1).
+LOGIN_DEADLINE_FACTOR = 2.0
+
+
+def login_deadline(timeout: float) -> float:
+    """The deadline of one XMPP login or mechanisms probe for --timeout (LOGIN_DEADLINE_FACTOR)."""
+    return LOGIN_DEADLINE_FACTOR * timeout
+
+
 def _password_login(ctx: JitsiView, transport: xmpp.Transport, endpoint: str) -> xmpp.LoginResult:
     assert ctx.login is not None and ctx.password is not None
     user, _, _ = ctx.login.partition("@")
-    timeout = max(ctx.timeout, 10.0)
+    timeout = login_deadline(ctx.timeout)
     if transport is xmpp.Transport.C2S:
         host, _, port = endpoint.rpartition(":")
         return xmpp.login_c2s(host, int(port), ctx.domain, user, ctx.password.reveal(), bind=True, timeout=timeout)
@@ -115,7 +127,9 @@ def _login_run(transport: xmpp.Transport, failure_id: str) -> Callable[[JitsiVie
                 mechanisms = result.mechanisms
             else:
                 result = None
-                mechanisms = xmpp.offered_mechanisms(transport, endpoint, ctx.domain, timeout=max(ctx.timeout, 10.0))
+                mechanisms = xmpp.offered_mechanisms(
+                    transport, endpoint, ctx.domain, timeout=login_deadline(ctx.timeout)
+                )
         except xmpp.XmppError as exc:
             if exc.kind is xmpp.XmppErrorKind.NO_MECHANISM:
                 raise CheckFailed(
@@ -235,10 +249,12 @@ def _guest_run(ctx: JitsiView) -> Outcome:
         try:
             if transport is xmpp.Transport.C2S:
                 host, _, port = endpoint.rpartition(":")
-                result = xmpp.login_c2s(host, int(port), guest, mechanism="ANONYMOUS", bind=True, timeout=10)
+                result = xmpp.login_c2s(
+                    host, int(port), guest, mechanism="ANONYMOUS", bind=True, timeout=login_deadline(ctx.timeout)
+                )
             else:
                 login = xmpp.login_bosh if transport is xmpp.Transport.BOSH else xmpp.login_websocket
-                result = login(endpoint, guest, mechanism="ANONYMOUS", timeout=10)
+                result = login(endpoint, guest, mechanism="ANONYMOUS", timeout=login_deadline(ctx.timeout))
         except xmpp.XmppError as exc:
             errors.append(f"{transport}: {exc.text}" + (f" ({exc.condition})" if exc.condition else ""))
             if exc.condition in ("improper-addressing", "host-unknown") or exc.kind is xmpp.XmppErrorKind.NO_MECHANISM:

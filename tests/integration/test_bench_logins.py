@@ -1,6 +1,7 @@
 """`ldapcheck bench logins` against the lab: real logins through saslauthd's socket and direct LDAP binds (the
-session's LDAP lab), and XMPP c2s logins to an internal-auth prosody; a right password gives only successes, a
-wrong one only rejections, Ctrl-C the figures so far, and the password is in no process's argv or environment."""
+session's LDAP lab), and XMPP logins to an internal-auth prosody (c2s, and BOSH through the web container's
+nginx); a right password gives only successes, a wrong one only rejections, Ctrl-C the figures so far, and the
+password is in no process's argv or environment."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from ldapcheck.lab.accounts import register
-from ldapcheck.lab.containers import LabPaths, prosody_plan, run_container
+from ldapcheck.lab.containers import LabPaths, prosody_plan, run_container, web_plan
 from ldapcheck.lab.engine import docker_client
 from ldapcheck.lab.images import ensure_images
 from ldapcheck.lab.manager import prepare_files
@@ -132,18 +133,23 @@ def test_ctrl_c_prints_the_figures_so_far_and_exits_130(lab: LabInfo) -> None:
 
 @pytest.fixture(scope="module")
 def internal_prosody(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LabSpec, Any]]:
-    """An internal-auth prosody (accounts in its own storage) with alice registered: only prosody, c2s."""
+    """An internal-auth prosody (accounts in its own storage) with alice registered, and the lab's web container
+    (nginx at PUBLIC_URL, proxying /http-bind to prosody) for the BOSH logins."""
     client = docker_client()
     ensure_images(client)
     spec = new_spec(f"ldapcheck-bench-{secrets.token_hex(3)}", 0, auth="internal", web=True)
     paths = LabPaths(tmp_path_factory.mktemp("bench-internal"))
     prepare_files(spec, paths)
     container = run_container(client, prosody_plan(spec, paths))
+    web = run_container(client, web_plan(spec))
     try:
         wait_for_port(container, spec.c2s_port, what="prosody")
+        wait_for_port(container, spec.http_port, what="prosody BOSH")
         register(container, LAB_USER, spec.xmpp_domain, spec.lab_password)
+        wait_for_port(web, spec.web_port, what="nginx")
         yield spec, container
     finally:
+        web.remove(force=True)
         container.remove(force=True)
 
 
@@ -163,6 +169,26 @@ def test_xmpp_logins_to_internal_prosody(internal_prosody: tuple[LabSpec, Any], 
         assert rc == 0, err
         assert report["ok"] == report["logins"] and report["failures"] == {}
         assert report["throughput_per_s"] > 0
+    else:
+        assert rc == 1, err
+        assert report["failures"] == {"rejected": report["logins"]}
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_xmpp_bosh_logins_through_web(internal_prosody: tuple[LabSpec, Any], right: bool) -> None:
+    """--transport bosh: each login is a BOSH session through the web container's nginx at PUBLIC_URL."""
+    spec, container = internal_prosody
+    password = spec.lab_password if right else WRONG
+    args = ["--via", "xmpp", "--transport", "bosh", "--concurrency", "3", "--duration", "2"]
+    rc, report, err, leaks = bench(args, password, container=container)
+    assert report["server"]["transport"] == "bosh"
+    assert report["server"]["endpoint"] == f"{spec.public_url}/http-bind"
+    assert spec.public_url.startswith("http://127.0.0.1:") and str(spec.web_port) in spec.public_url  # nginx's port
+    assert report["logins"] > 0
+    assert leaks == []
+    if right:
+        assert rc == 0, err
+        assert report["ok"] == report["logins"] and report["failures"] == {}
     else:
         assert rc == 1, err
         assert report["failures"] == {"rejected": report["logins"]}

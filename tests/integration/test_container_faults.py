@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from jsonreport import env_file_with, step
 
+from ldapcheck.auth.ldap.container.probe import SASL_REPLY_FACTOR
 from testing.fakeldap import fake_ldap
 from testing.info import LabInfo
 from testing.servers import silent_server
@@ -107,3 +108,41 @@ def test_web_bosh_hanging_ends_within_the_timeout(lab: LabInfo, prosody_factory:
     assert bosh["status"] in ("fail", "skip"), bosh
     assert bosh["duration_ms"] < 3 * TIMEOUT * 1000, bosh  # its own bound, not the whole run's
     assert elapsed < BOUND
+
+
+# Time to give up inside the container follows --timeout: the probe's libldap waits --timeout for the silent service
+# bind, and saslauthd (stuck on the same silent server for its own ldap_timeout x 2) is given SASL_REPLY_FACTOR
+# --timeouts to answer. Without a login, saslauthd is not asked.
+GIVE_UP_TIMEOUT = 1
+START = 3.0  # the interpreter, the container's execs and the report on a busy 2-core machine
+
+
+@pytest.mark.parametrize("login", [True, False], ids=["with-login", "no-login"])
+def test_probe_gives_up_on_a_silent_directory_within_the_timeout(
+    lab: LabInfo, prosody_factory: Any, tmp_path: Path, login: bool
+) -> None:
+    with fake_ldap("bind", base=lab.suffix) as server:
+        container, _info = prosody_factory({"LDAP_URL": server.url})
+        cmd = [sys.executable, "-m", "ldapcheck", "diagnose", "--env-file", str(lab.env_file)]
+        cmd += ["--container", container.name, "--timeout", str(GIVE_UP_TIMEOUT), "--json"]
+        if login:
+            cmd += ["--user", "alice", "--password-stdin"]
+        started = time.monotonic()
+        done = subprocess.run(
+            cmd, input=lab.users["alice"] + "\n", capture_output=True, text=True, env=_env(), timeout=BOUND
+        )
+        elapsed = time.monotonic() - started
+        assert server.reached.is_set(), done.stdout + done.stderr  # the probe inside did wait on the silent bind
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    chain = step(report, "container.ldap_chain")
+    assert (chain["status"], chain["failure_id"]) == ("fail", "NET-TIMEOUT"), chain
+    protocol = step(report, "container.saslauthd_protocol")
+    if login:  # saslauthd still waits on the silent server: a timeout, not a broken socket
+        assert (protocol["status"], protocol["failure_id"]) == ("fail", "NET-TIMEOUT"), protocol
+        assert protocol["facts"]["net"] == "timeout", protocol
+    else:
+        assert protocol["status"] == "skip", protocol
+    waits = 1 + (SASL_REPLY_FACTOR if login else 0)
+    assert elapsed < waits * GIVE_UP_TIMEOUT + START, f"gave up after {elapsed:.2f} s"

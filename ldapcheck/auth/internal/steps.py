@@ -96,7 +96,9 @@ def _account_run(ctx: JitsiView) -> Outcome:
     live = _data_path(parsed[1]) if parsed is not None else accounts.CURRENT_DATA
     gen, _evidence = session.generation()
     candidates = list(dict.fromkeys([live, *accounts.CANDIDATES]))
-    result = session.exec(["sh", "-c", accounts.SCRIPT, "sh", accounts.encode(user), *candidates], user="0")
+    # no network wait: bounded by --timeout plus the exec's start, as jicofo's file read (jitsi/jicofo.py)
+    argv = ["sh", "-c", accounts.SCRIPT, "sh", accounts.encode(user), *candidates]
+    result = session.exec(argv, user="0", timeout=session.options.timeout + 5)
     storage = accounts.parse(result.stdout)
     prosodyctl = session.prosodyctl(f"register {user} {domain}", config=config)
     listing = session.shell(f"ls {live}/{accounts.encode(domain)}/accounts")

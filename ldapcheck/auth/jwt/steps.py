@@ -397,6 +397,7 @@ def _token_config(ctx: JitsiView) -> Any:
 
 
 def _token_run(ctx: JitsiView) -> Outcome:
+    from ldapcheck.auth.jwt.keyserver import fetch_key
     from ldapcheck.auth.jwt.rules import BY_ID
     from ldapcheck.auth.jwt.verify import verify, verify_room
 
@@ -407,7 +408,9 @@ def _token_run(ctx: JitsiView) -> Outcome:
     source = "the container's environment" if ctx.inspect else "the .env"
     if ctx.session.kind == "host":
         source, clock = "the main VirtualHost of this host's prosody config", "this host's clock (prosody's)"
-    v = verify(ctx.token.reveal(), config, now)
+    # A key server is given up after --timeout, as every other wait of diagnose (token check keeps the 5 s, prosody's).
+    timeout = ctx.timeout
+    v = verify(ctx.token.reveal(), config, now, fetch_key=lambda url: fetch_key(url, timeout=timeout))
     detail: dict[str, object] = {"settings from": source, "judged at": f"{time.strftime('%FT%TZ', time.gmtime(now))}"}
     detail["clock"] = clock
     if not v.ok:
@@ -476,7 +479,7 @@ def _login_run(transport: xmpp.Transport, web_failure: str) -> Callable[[JitsiVi
         facts: dict[str, object] = {login.TRANSPORT: str(transport), login.ATTEMPT: "token"}
         call = xmpp.login_bosh if transport is xmpp.Transport.BOSH else xmpp.login_websocket
         try:
-            result = call(url, ctx.domain, mechanism="ANONYMOUS", timeout=max(ctx.timeout, 10.0))
+            result = call(url, ctx.domain, mechanism="ANONYMOUS", timeout=login.login_deadline(ctx.timeout))
         except xmpp.XmppError as exc:
             if exc.kind is xmpp.XmppErrorKind.NO_MECHANISM:
                 raise CheckFailed(

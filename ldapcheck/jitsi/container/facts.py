@@ -12,6 +12,23 @@ SASLAUTHD_GETOPT = "a:cdhO:lm:n:rs:t:vV"  # saslauthd-main.c 2.1.28
 DEFAULT_RUN_DIR = "/var/run/saslauthd"
 
 
+# The facts script's DNS and TCP probes from inside each wait --timeout (coreutils `timeout`, run in parallel per
+# server: DNS then TCP, so 2 x --timeout for all of them); reading the files takes no network wait, FACTS_SLACK covers
+# it and the exec's start (the former fixed 20 s at the default --timeout 5).
+NET_TIMEOUT_VAR = "LDAPCHECK_NET_TIMEOUT"
+FACTS_SLACK = 10.0
+
+
+def net_environment(timeout: float) -> dict[str, str]:
+    """The facts script's environment: its network probes' wait (seconds, `timeout`'s syntax)."""
+    return {NET_TIMEOUT_VAR: f"{timeout:g}"}
+
+
+def deadline(timeout: float) -> float:
+    """The facts exec's deadline for --timeout: its two sequential network waits plus FACTS_SLACK."""
+    return 2 * timeout + FACTS_SLACK
+
+
 def script() -> str:
     """The bash script (package data)."""
     return files("ldapcheck.jitsi.container").joinpath("facts.sh").read_text(encoding="utf-8")

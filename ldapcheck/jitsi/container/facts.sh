@@ -94,15 +94,16 @@ for b in testsaslauthd lua5.4 getent timeout saslauthd prosody setpriv; do
   for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do [[ -x $d/$b ]] && where=$d/$b && break; done
   printf '@@bin %s %s\n' "$b" "$where"
 done
-# DNS and TCP from inside: one job per server, all in parallel (each probe bounded by `timeout 5`); each job's
+# DNS and TCP from inside: one job per server, all in parallel (each probe bounded by ldapcheck's --timeout, passed
+# as LDAPCHECK_NET_TIMEOUT, 5 s when unset); each job's
 # output is read from its own process substitution, in order, so records never interleave.
 # The tcp record ends with the milliseconds DNS + TCP took (bash 5's EPOCHREALTIME; empty without it).
 probe_target() {
   local out rc t0=${EPOCHREALTIME/[.,]/} ms=
-  out=$(timeout 5 getent hosts "$1" 2>&1)
+  out=$(timeout "${LDAPCHECK_NET_TIMEOUT:-5}" getent hosts "$1" 2>&1)
   rc=$?
   payload "@@dns $1 $rc" "$out"
-  timeout 5 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
+  timeout "${LDAPCHECK_NET_TIMEOUT:-5}" bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
   rc=$?
   [[ -n $t0 ]] && ms=$(((${EPOCHREALTIME/[.,]/} - t0) / 1000))
   printf '@@tcp %s %s %s %s\n' "$1" "$2" "$rc" "$ms"

@@ -419,8 +419,9 @@ class ContainerSession:
                 self.require_container(),
                 lambda token: ["bash", "-c", factsmod.then_script(), "ldapcheck", token, factsmod.script(), *args],
                 user="0",
+                environment=factsmod.net_environment(self.options.timeout),
             )
-            result = channel.read_part(timeout=20)
+            result = channel.read_part(timeout=factsmod.deadline(self.options.timeout))
         except DockerError as exc:
             raise failure(exc) from None
         if self._expect_followup and channel.open:

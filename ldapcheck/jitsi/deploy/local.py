@@ -168,7 +168,13 @@ class HostSession(ContainerSession):
         for host, port in self.targets():
             args += [host, str(port)]
         before = time.time()
-        result = _run(["bash", "-c", factsmod.script(), "ldapcheck", *args], stdin=None, timeout=20)
+        timeout = self.options.timeout
+        result = _run(
+            ["bash", "-c", factsmod.script(), "ldapcheck", *args],
+            stdin=None,
+            timeout=factsmod.deadline(timeout),
+            environment=factsmod.net_environment(timeout),
+        )
         parsed = factsmod.parse(result.stdout)
         parsed.host_window = (before, time.time())
         if not parsed.complete:

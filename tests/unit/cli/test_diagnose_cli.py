@@ -33,6 +33,13 @@ def test_help(command: str) -> None:
     assert "--password " not in proc.stdout and "--bind-password" not in proc.stdout  # never on argv
 
 
+def test_diagnose_help_names_the_deployment_and_where_passwords_come_from() -> None:
+    text = " ".join(run("diagnose", "--help").stdout.split())
+    assert "--deployment" in text and "Debian packages" in text and "docker-jitsi-meet" in text
+    assert "--password-stdin" in text and "$LDAPCHECK_PASSWORD" in text and "hidden prompt" in text
+    assert "$LDAPCHECK_BIND_PASSWORD" in text  # the service account's, beside the .env's LDAP_BINDPW
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

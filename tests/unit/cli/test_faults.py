@@ -14,11 +14,13 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ldapcheck.auth.ldap.directory.scan import SCAN_PAGE_FACTOR
 from testing.fakeldap import BASE, fake_ldap
 from testing.servers import silent_server, silent_unix_server
 
@@ -36,21 +38,22 @@ def ldap_args(url: str, timeout: str = TIMEOUT) -> list[str]:
     return ["--url", url, "--base", BASE, "--bind-dn", f"cn=svc,{BASE}", "--timeout", timeout]
 
 
-# validate's scan waits up to SCAN_PAGE_TIMEOUT (30 s) for one page of a big directory, whatever --timeout says:
-# bounded, but too long for a test; the run below shortens it.
-SHORT_SCAN = """
-import sys
-import ldapcheck.auth.ldap.directory.scan as scan
-scan.SCAN_PAGE_TIMEOUT = 2.0
-sys.argv = ["ldapcheck", *sys.argv[1:]]
-from ldapcheck.entry import main
-main()
-"""
+# Time to give up follows --timeout: with --timeout 1, a run blocked on a silent server ends within the waits it
+# makes (each one --timeout, validate's page wait SCAN_PAGE_FACTOR of them) plus START, the interpreter's start-up
+# and the report on a busy 2-core machine.
+START = 3.0
 
 
 def run(args: list[str], *, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", SHORT_SCAN, *args],
+    return run_timed(args, env=env, stdin=stdin)[0]
+
+
+def run_timed(
+    args: list[str], *, env: dict[str, str] | None = None, stdin: str = ""
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "ldapcheck", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -58,6 +61,7 @@ def run(args: list[str], *, env: dict[str, str] | None = None, stdin: str = "") 
         check=False,
         env=env or env_for(),
     )
+    return proc, time.monotonic() - started
 
 
 def no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
@@ -75,27 +79,32 @@ def failed_step(proc: subprocess.CompletedProcess[str]) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("silent_at", "command", "step", "failure"),
+    ("silent_at", "command", "step", "failure", "waits"),
     [
-        ("rootdse", "count", "ldap.rootdse", "NET-TIMEOUT"),
-        ("bind", "count", "ldap.service_bind", "NET-TIMEOUT"),
-        ("bind", "diagnose", "ldap.service_bind", "NET-TIMEOUT"),
-        ("search", "count", "ldap.base", "NET-TIMEOUT"),
-        ("search", "user", "ldap.base", "NET-TIMEOUT"),
-        ("page2", "count", "ldap.user_count", "NET-TIMEOUT"),
-        ("page2", "validate", None, "NET-TIMEOUT"),
-        ("starttls", "count", "tls.handshake[", "NET-TIMEOUT"),
-        ("handshake", "diagnose", "tls.handshake[", "NET-TIMEOUT"),
+        ("rootdse", "count", "ldap.rootdse", "NET-TIMEOUT", 1),
+        ("rootdse", "validate", "ldap.rootdse", "NET-TIMEOUT", 1),
+        ("rootdse", "diagnose", "ldap.rootdse", "NET-TIMEOUT", 1),
+        ("bind", "count", "ldap.service_bind", "NET-TIMEOUT", 1),
+        ("bind", "validate", "ldap.service_bind", "NET-TIMEOUT", 1),
+        ("bind", "diagnose", "ldap.service_bind", "NET-TIMEOUT", 1),
+        ("search", "count", "ldap.base", "NET-TIMEOUT", 1),
+        ("search", "validate", "ldap.base", "NET-TIMEOUT", 1),
+        ("search", "diagnose", "ldap.base", "NET-TIMEOUT", 1),
+        ("search", "user", "ldap.base", "NET-TIMEOUT", 1),
+        ("page2", "count", "ldap.user_count", "NET-TIMEOUT", 1),
+        ("page2", "validate", None, "NET-TIMEOUT", int(SCAN_PAGE_FACTOR)),
+        ("starttls", "count", "tls.handshake[", "NET-TIMEOUT", 1),
+        ("handshake", "diagnose", "tls.handshake[", "NET-TIMEOUT", 1),
     ],
 )
-def test_server_silent_at_a_step(silent_at: str, command: str, step: str | None, failure: str) -> None:
+def test_server_silent_at_a_step(silent_at: str, command: str, step: str | None, failure: str, waits: int) -> None:
     with fake_ldap(silent_at) as server:
         args = [command, *([] if command != "user" else ["alice", "--no-bind"]), *ldap_args(server.url), "--json"]
         if command == "diagnose":
             args += ["--no-container"]
         if silent_at in ("starttls", "handshake"):
             args += ["--start-tls"]
-        proc = run(args)
+        proc, seconds = run_timed(args)
         assert server.reached.is_set(), f"the client never reached {silent_at}: {server.requests}"
     no_traceback(proc)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -103,6 +112,8 @@ def test_server_silent_at_a_step(silent_at: str, command: str, step: str | None,
     if step is not None:
         assert step_id.startswith(step), proc.stdout
     assert failure_id == failure, proc.stdout
+    # gave up within the waits --timeout 1 allows (not a fixed 30 s page wait, nor a fixed 5 s lookup)
+    assert seconds < waits * float(TIMEOUT) + START, f"{command} took {seconds:.2f} s to give up at {silent_at}"
 
 
 def test_ldaps_port_silent_during_the_tls_handshake() -> None:

@@ -316,6 +316,20 @@ def saslauthd_protocol(ctx: SaslauthdView) -> Outcome:
             facts=facts,
         )
     reply = p.get("sasl_reply")
+    if reply is not None and not reply.ok and reply.field(2) == "timeout":
+        # Not a broken socket: saslauthd is still waiting for its directory (its ldap_timeout, retried once).
+        conf = ctx.effective_conf()
+        lak = conf.get("ldap_timeout", "5") if conf else "5"
+        wait = probe.SASL_REPLY_FACTOR * probe.ldap_wait(ctx.session.options.timeout)
+        raise CheckFailed(
+            ids.NET_TIMEOUT,
+            f"saslauthd did not answer within {wait} s ({probe.SASL_REPLY_FACTOR} x --timeout): it is still "
+            f"waiting for the directory (saslauthd gives up after its ldap_timeout {lak} s x 2 tries)",
+            hint="saslauthd's directory does not answer in time: see container.ldap_chain and the host's LDAP steps.",
+            detail=detail,
+            reproduce=reproduce,
+            facts={**facts, NET: "timeout"},
+        )
     if reply is None or not reply.ok:
         raise CheckFailed(
             ids.SA_SOCKET,
@@ -386,7 +400,9 @@ def testsaslauthd(ctx: SaslauthdView) -> Outcome:
         )
     argv = ["testsaslauthd", "-u", req.user, "-p", password, "-s", req.service, "-r", req.realm]
     started = time.time()
-    result = ctx.exec(argv, user=ctx.prosody_user(), timeout=30)
+    # testsaslauthd has no timeout of its own: it waits for saslauthd's answer, bounded as the probe bounds it.
+    wait = probe.ldap_wait(ctx.session.options.timeout)
+    result = ctx.exec(argv, user=ctx.prosody_user(), timeout=probe.SASL_REPLY_FACTOR * wait + probe.EXEC_START_SLACK)
     parsed = probe.parse_testsaslauthd(result.stdout, result.stderr, result.exit_code)
     with contextlib.suppress(Exception):  # the log is supporting evidence only
         facts[CACHED] = any(CACHED_LINE in line for line in ctx.login_log_since(started))

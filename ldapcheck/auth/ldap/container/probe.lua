@@ -2,8 +2,10 @@ local _ = "ldapcheck in-container probe" -- names the script in the exec's argv 
 -- Runs inside the prosody container as prosody's user, with the container's own libldap, CA store and
 -- /etc/ldap/ldap.conf. Every input, secrets included, arrives on STDIN as records `<name> <length>\n<bytes>`
 -- (so no password is ever in a process argument or environment). Fields: ldap, servers, start_tls, bind_dn,
--- bind_pw, base, filter, password, user_bind, sasl, sasl_auth, socket, login, service, realm.
--- Output: one record a line, `<key>\t<status>[\t<field>...]`, fields escaped (\\ \t \n).
+-- bind_pw, base, filter, password, user_bind, sasl, sasl_auth, socket, login, service, realm, timeout (the search's,
+-- in seconds), sasl_timeout (saslauthd's answer); both derived from ldapcheck's --timeout (probe.py).
+-- Output: one record a line, `<key>\t<status>[\t<field>...]`, fields escaped (\\ \t \n). A failed sasl_reply's
+-- third field is `timeout` when saslauthd did not answer within sasl_timeout.
 local function emit(key, status, ...)
   local parts = { key, status }
   for _, v in ipairs({ ... }) do parts[#parts + 1] = esc(v) end
@@ -20,6 +22,8 @@ local function ms(t0)
 end
 
 local f = read_fields()
+local search_timeout = tonumber(f.timeout) or 5
+local sasl_timeout = tonumber(f.sasl_timeout) or 15
 -- One password attempt per run: after the user's own bind failed here, saslauthd is not asked the same password.
 local user_bind_failed = false
 
@@ -43,7 +47,7 @@ local function ldap_chain()
   -- sizelimit 2: saslauthd wants exactly one entry, two are enough to tell "more than one".
   local ok, serr = pcall(function()
     for dn in conn:search({ base = f.base, scope = "subtree", filter = f.filter, attrs = { "1.1" },
-      sizelimit = 2, timeout = 5 }) do
+      sizelimit = 2, timeout = search_timeout }) do
       dns[#dns + 1] = dn
     end
   end)
@@ -74,7 +78,7 @@ local function sasl()
     return
   end
   local sock = (unix.stream or unix)()
-  sock:settimeout(15)
+  sock:settimeout(search_timeout)
   local t0 = now()
   local ok, err = sock:connect(f.socket)
   if not ok then
@@ -87,6 +91,7 @@ local function sasl()
     return
   end
   t0 = now()
+  sock:settimeout(sasl_timeout) -- saslauthd asks the directory three times for one login (probe.py)
   -- testsaslauthd's wire format: four counted strings, 2-byte big-endian lengths.
   ok, err = sock:send(string.pack(">s2>s2>s2>s2", f.login, f.password or "", f.service, f.realm))
   if not ok then
@@ -96,14 +101,14 @@ local function sasl()
   local header
   header, err = sock:receive(2)
   if not header then
-    emit("sasl_reply", "fail", "size read failed: " .. tostring(err), ms(t0))
+    emit("sasl_reply", "fail", "size read failed: " .. tostring(err), ms(t0), err == "timeout" and "timeout" or "")
     return
   end
   local body
   body, err = sock:receive((string.unpack(">I2", header)))
   sock:close()
   if not body then
-    emit("sasl_reply", "fail", "read failed: " .. tostring(err), ms(t0))
+    emit("sasl_reply", "fail", "read failed: " .. tostring(err), ms(t0), err == "timeout" and "timeout" or "")
     return
   end
   emit("sasl_reply", "ok", body, ms(t0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -10,6 +11,35 @@ from importlib.resources import files
 # Records whose second field is the time the script measured for them (milliseconds).
 LDAP_RECORDS = ("service_bind", "search", "user_bind")
 TIMED_RECORDS = (*LDAP_RECORDS, "sasl_connect", "sasl_reply")
+
+# The probe's waits, all derived from --timeout (T, the wait for one LDAP lookup, as saslauthd's ldap_timeout):
+# - libldap inside the probe: LDAPNETWORK_TIMEOUT = LDAPTIMEOUT = ceil(T) (libldap reads whole seconds), so each
+#   connect, StartTLS, TLS handshake and bind waits at most T; the user search has its own `timeout` of T.
+# - saslauthd's answer on its socket: SASL_REPLY_FACTOR x T. One login is three LDAP round trips for saslauthd
+#   (service bind, search, user bind), each of which ldapcheck allows T; 3 x 5 s keeps the former fixed 15 s at
+#   the default. saslauthd's own worst case is its ldap_timeout x 2 (lak retries once after a timeout): when that
+#   is longer, the probe reports that saslauthd did not answer within this bound rather than wait for it.
+# - the exec as a whole (`exec_budget`): a safety net over the waits of a run against a silent directory.
+SASL_REPLY_FACTOR = 3
+# lua5.4 and the exec starting in a busy container: not a network wait, so not scaled by T.
+EXEC_START_SLACK = 10.0
+
+
+def ldap_wait(timeout: float) -> int:
+    """libldap's LDAPNETWORK_TIMEOUT/LDAPTIMEOUT for --timeout: whole seconds, at least 1."""
+    return max(1, math.ceil(timeout))
+
+
+def exec_budget(timeout: float, servers: int) -> float:
+    """The probe exec's deadline: the waits of a run against a dead or silent directory, plus EXEC_START_SLACK.
+
+    The chain stops at its first wait that expires: the service bind tries each of `servers` (a connect of T each)
+    and then waits T for StartTLS or the bind; then saslauthd's socket (connect T, answer SASL_REPLY_FACTOR x T).
+    At the default --timeout 5 with one server that is the former fixed 40 s. A directory that answers every step
+    just before T could take longer; the exec is then cut and the probe reports the records it had.
+    """
+    t = ldap_wait(timeout)
+    return (max(1, servers) + 1) * t + (1 + SASL_REPLY_FACTOR) * t + EXEC_START_SLACK
 
 
 def lua_script(name: str) -> str:

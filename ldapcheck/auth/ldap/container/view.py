@@ -267,8 +267,13 @@ class SaslauthdView:
             if self.options.gate is not None and self.options.gate.accepted:
                 # the host's bind said the password is right: saslauthd's bind (the chain) is the only one left
                 fields["user_bind"] = "0"
+        # Every wait of the probe follows --timeout (probe.py says how); the exec's own deadline adds them up.
+        timeout = self.session.options.timeout
+        wait = probemod.ldap_wait(timeout)
+        fields.update(timeout=str(wait), sasl_timeout=str(probemod.SASL_REPLY_FACTOR * wait))
+        servers = len((fields.get("servers") or "").split())
         started = time.time()
-        env = {"LDAPNETWORK_TIMEOUT": "5", "LDAPTIMEOUT": "5"}
+        env = {"LDAPNETWORK_TIMEOUT": str(wait), "LDAPTIMEOUT": str(wait)}
         if conf is not None:
             env.update(configs.tls_environment(conf))
         result = self.session.followup(
@@ -276,7 +281,7 @@ class SaslauthdView:
             stdin=probemod.encode_fields(fields),
             user=self.prosody_user(),
             environment=env,
-            timeout=40,
+            timeout=probemod.exec_budget(timeout, servers),
         )
         parsed = probemod.parse(result.stdout, result.stderr)
         parsed.started_at = started

@@ -20,8 +20,17 @@ from ldapcheck.core import catalogue as ids
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 SCAN = "dir.scan"
-# A page of 5000 entries on a busy directory may take longer than saslauthd's 5 s for one lookup.
-SCAN_PAGE_TIMEOUT = 30.0
+# How long the scan waits for the next bytes of a page, as a multiple of --timeout (the wait for one lookup, as
+# saslauthd's ldap_timeout). A page is not one lookup: an unindexed filter over a big directory (the side searches
+# for locked or disabled accounts) may leave the socket silent while slapd walks many entries between two matches.
+# Six lookups' worth keeps the former fixed 30 s at the default --timeout 5, and a user who asks for a short
+# --timeout gets a scan that gives up on a silent server in proportion (6 s at --timeout 1).
+SCAN_PAGE_FACTOR = 6.0
+
+
+def scan_page_timeout(timeout: float) -> float:
+    """The scan's wait for a page's next bytes, derived from --timeout (SCAN_PAGE_FACTOR)."""
+    return timeout * SCAN_PAGE_FACTOR
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
 
         def side_search() -> SideSearches:
             side_client = wire_client(ctx)
-            side_client.set_timeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
+            side_client.set_timeout(scan_page_timeout(s.timeout))
             searches = SideSearches(
                 side_client, base, plan.side, login.attr_names, now=now, keep=keep, page_size=ctx.options.page_size
             )
@@ -81,7 +90,7 @@ def scan_step(requires: frozenset[str], *, sample_size: int, keep: int) -> Step[
         side = None if plan.one_pass else side_search()
         try:
             with wire_client(ctx) as client:
-                client.set_timeout(max(s.timeout, SCAN_PAGE_TIMEOUT))
+                client.set_timeout(scan_page_timeout(s.timeout))
                 _stream(ctx, client, scan, base, plan, done)
         except BaseException:
             if side is not None:

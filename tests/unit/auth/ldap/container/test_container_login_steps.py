@@ -145,6 +145,23 @@ def test_protocol_no_carries_the_logins() -> None:
 
 
 @pytest.mark.parametrize(
+    ("reply", "fid", "facts"),
+    [
+        ("sasl_reply\tfail\tsize read failed: timeout\t3000\ttimeout\n", ids.NET_TIMEOUT, {**LOGIN, NET: "timeout"}),
+        ("sasl_reply\tfail\tsize read failed: closed\t1\t\n", ids.SA_SOCKET, LOGIN),
+    ],
+)
+def test_protocol_tells_a_saslauthd_still_waiting_from_a_broken_socket(
+    reply: str, fid: str, facts: dict[str, object]
+) -> None:
+    ctx = view("sasl_connect\tok\t/var/run/saslauthd/mux\t1\n" + reply)
+    failed = fails(login.saslauthd_protocol, ctx)
+    assert (failed.failure_id, failed.facts) == (fid, facts)
+    if fid == ids.NET_TIMEOUT:  # how long it waited (--timeout 5 by default), and saslauthd's own give-up time
+        assert "within 15 s (3 x --timeout)" in failed.message and "ldap_timeout 5 s x 2" in failed.message
+
+
+@pytest.mark.parametrize(
     ("dns", "tcp", "facts"),
     [
         (2, -1, {LINK: "dns", NET: "dns"}),
