@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ldapcheck.adapters.ldap import ber
+from testing.servers import accepting
 
 STEPS = ("rootdse", "bind", "search", "page2", "starttls", "handshake", "never")
 BASE = "dc=fake,dc=test"
@@ -130,10 +131,8 @@ def fake_ldap(silent_at: str, *, base: str = BASE, entries: int = 3) -> Iterator
         raise ValueError(silent_at)
     listener = socket.create_server(("127.0.0.1", 0))
     server = FakeLdap(port=int(listener.getsockname()[1]), silent_at=silent_at, base=base, entries=entries)
-    held: list[socket.socket] = []
-    stop = threading.Event()
 
-    def serve(conn: socket.socket) -> None:
+    def serve(conn: socket.socket, stop: threading.Event) -> None:
         buf = bytearray()
         searches: list[int] = []
         with contextlib.suppress(OSError, ber.BerError, IndexError):
@@ -154,22 +153,5 @@ def fake_ldap(silent_at: str, *, base: str = BASE, entries: int = 3) -> Iterator
                 if server.requests[-1] == ber.EXTENDED_REQUEST:
                     return  # no TLS here: a client that goes on sees the connection die at the end of the test
 
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                conn, _ = listener.accept()
-                held.append(conn)
-                threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
+    with accepting(listener, serve):
         yield server
-    finally:
-        stop.set()
-        thread.join(5)
-        for conn in held:
-            with contextlib.suppress(OSError):
-                conn.close()
-        listener.close()

@@ -5,12 +5,16 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 @contextlib.contextmanager
-def _holding(listener: socket.socket) -> Iterator[threading.Event]:
-    """Accept every connection on `listener` and never answer; yields an event set once a client connected."""
+def accepting(
+    listener: socket.socket, serve: Callable[[socket.socket, threading.Event], None] | None = None
+) -> Iterator[threading.Event]:
+    """Accept every connection on `listener` until the block ends, holding each open; `serve(conn, stop)` runs in a
+    thread per connection (none: never answer). Yields an event set once a client connected. At the end: `stop`
+    is set, the held connections and the listener closed."""
     connected = threading.Event()
     held: list[socket.socket] = []
     stop = threading.Event()
@@ -22,6 +26,8 @@ def _holding(listener: socket.socket) -> Iterator[threading.Event]:
                 conn, _ = listener.accept()
                 held.append(conn)
                 connected.set()
+                if serve is not None:
+                    threading.Thread(target=serve, args=(conn, stop), daemon=True).start()
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -40,7 +46,7 @@ def _holding(listener: socket.socket) -> Iterator[threading.Event]:
 def silent_server() -> Iterator[int]:
     """A TCP server on 127.0.0.1 that accepts every connection and never answers; yields its port."""
     listener = socket.create_server(("127.0.0.1", 0))
-    with _holding(listener):
+    with accepting(listener):
         yield int(listener.getsockname()[1])
 
 
@@ -50,5 +56,5 @@ def silent_unix_server(path: str) -> Iterator[threading.Event]:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)
-    with _holding(listener) as connected:
+    with accepting(listener) as connected:
         yield connected
