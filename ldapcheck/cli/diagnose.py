@@ -8,7 +8,7 @@ import typer
 
 from ldapcheck.cli import container as container_cli
 from ldapcheck.cli.common import choose_format, emit, read_password
-from ldapcheck.cli.fastcount import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from ldapcheck.cli.fastcount import PAGE_SIZE_DEFAULT, PAGE_SIZE_HELP, PAGE_SIZE_MAX
 from ldapcheck.cli.options import Output, check_login, grouped
 from ldapcheck.cli.terminal import progress_line
 from ldapcheck.commands.source import LdapSource
@@ -124,7 +124,8 @@ def count(
     ldap: LdapSource,
     out: Output,
     page_size: Annotated[
-        int, typer.Option("--page-size", min=1, max=PAGE_SIZE_MAX, help="Entries per page (max asked).")
+        int,
+        typer.Option("--page-size", min=1, max=PAGE_SIZE_MAX, help=PAGE_SIZE_HELP, show_default="the largest"),
     ] = PAGE_SIZE_DEFAULT,
 ) -> None:
     """Count the entries LDAP_FILTER could match under LDAP_BASE (paged; a server limit is reported)."""

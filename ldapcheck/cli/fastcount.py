@@ -17,9 +17,12 @@ import sys
 from dataclasses import dataclass, field
 from typing import NoReturn
 
+from ldapcheck.adapters.ldap.client import DEFAULT_PAGE
 from ldapcheck.commands.source import TIMEOUT_MAX, TIMEOUT_MIN, LdapSource
 
-PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 5000, 100_000
+# The page size asked by default is the largest an LDAP INTEGER holds: one page where the identity has no limit.
+PAGE_SIZE_DEFAULT = PAGE_SIZE_MAX = DEFAULT_PAGE
+PAGE_SIZE_HELP = "Entries per page asked. Default: the largest; the server caps it at its own limit."
 
 _TEXT_OPTIONS = {
     "--env-file": "env_file",

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from ldapcheck.cli.common import choose_format, emit, read_password
+from ldapcheck.cli.fastcount import PAGE_SIZE_DEFAULT, PAGE_SIZE_HELP, PAGE_SIZE_MAX
 from ldapcheck.cli.options import Output, grouped
 from ldapcheck.cli.terminal import progress_line
 from ldapcheck.commands.source import LdapSource
@@ -48,8 +49,9 @@ def validate(
         ),
     ] = None,
     page_size: Annotated[
-        int, typer.Option("--page-size", min=1, max=100_000, help="Entries per page of the scan.")
-    ] = 5000,
+        int,
+        typer.Option("--page-size", min=1, max=PAGE_SIZE_MAX, help=PAGE_SIZE_HELP, show_default="the largest"),
+    ] = PAGE_SIZE_DEFAULT,
 ) -> None:
     """Scan the directory as saslauthd's service account: duplicates, unusable logins, locked accounts, security."""
     from ldapcheck.auth.ldap.validate import ValidateOptions

@@ -1,6 +1,6 @@
 """The raw-socket LDAPv3 client (bind, StartTLS, search) and the paged count built on its page framer.
 
-`WireClient.read_page` frames one page of a search response from the receive buffer reading only BER headers;
+`WireClient.page_parts` frames a page of a search response from the receive buffer reading only BER headers;
 `count_entries` counts its entries without decoding them (only SearchResultDone and its controls are decoded, so
 a server size limit is seen, not hidden), and `stream.stream_entries` decodes the attributes asked for.
 
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, NamedTuple
@@ -24,19 +25,35 @@ if TYPE_CHECKING:  # ssl (~5 ms to import) only when a connection uses TLS: a pl
     import ssl
 
 _RECV = 1 << 20
-# Bigger pages mean fewer round trips (~20 % faster at 1M entries than 1000). AD caps pages at MaxPageSize
-# silently; OpenLDAP refuses a page above `size.pr` with adminLimitExceeded, so we retry once with SAFE_PAGE.
-DEFAULT_PAGE = 5000
+# The page size asked by default: the largest an LDAP INTEGER holds. Where the identity has no limit the whole
+# result comes as one page (no round trip per page; OpenLDAP then serves it as one uninterrupted search); AD caps
+# pages at MaxPageSize silently (the cookie continues); OpenLDAP refuses a page above `size.pr` with
+# adminLimitExceeded, so we retry once with SAFE_PAGE. A size limit still ends the search with sizeLimitExceeded:
+# the count is reported as truncated, never as the total. Parts of a page are handed on as they arrive
+# (`WireClient.page_parts`): memory stays flat however large the page.
+DEFAULT_PAGE = 2**31 - 1
 SAFE_PAGE = 1000
 TRUNCATING_CODES = {3: "timeLimitExceeded", 4: "sizeLimitExceeded", 11: "adminLimitExceeded"}
-# slapd writes each SearchResultEntry with its own write() on a TCP_NODELAY socket. A reader that sleeps in recv()
-# as soon as it has caught up (framing is faster than the server) is woken by every one of those writes: the
-# server then pays, per entry, the wake-up of the reader, often a preemption by it, and (each read that empties
-# the queue ACKs at once) a TCP segment of its own. On 1M entries that doubled slapd's CPU. So while a page
-# streams in, SO_RCVLOWAT asks the kernel to wake us only when BULK_LOWAT bytes are queued (fewer near the end
-# of a full page); if they do not come within BULK_WAIT (a short last page, a slow server) we take what came.
-BULK_LOWAT = 32 * 1024
+# What a reader costs the server. slapd writes each SearchResultEntry with its own write() on a TCP_NODELAY
+# socket. While the receive window is open each write leaves at once as a TCP segment of its own, and on the
+# same host (loopback) the receiving side's work for that segment — and waking the reader — runs in slapd's
+# system call. A reader that drains its socket faster than slapd writes (ours) keeps the window open: on 1M
+# entries slapd sent ~780,000 segments and spent twice the CPU of `ldapsearch | grep`, whose slower reader keeps
+# the window shut so that slapd's writes pile up in its send queue and leave later as ~2,000 large segments,
+# sent in the reader's context when it reads (counted with /proc/net/snmp OutSegs; bench/README.md).
+# So while a page streams in:
+# - SO_RCVLOWAT asks the kernel to wake us only when BULK_LOWAT bytes are queued (fewer near the end of a full
+#   page); if they do not come within BULK_WAIT (a short last page, a size limit) we take what came;
+# - towards a near peer (round trip under NEAR_RTT: the same host or a LAN) the receive buffer is fixed at
+#   NEAR_RCVBUF (autotuning off), which bounds the window so that it is full when BULK_LOWAT bytes wait: slapd's
+#   writes then coalesce while we are woken and read. Measured on 1M entries: slapd CPU 1.26-1.30 s and
+#   ~8,000 segments, against 1.29-1.40 s for `ldapsearch … | grep -c` (a low-water mark under 128 KiB, or a
+#   buffer of 1 MiB, fell back to a segment per entry in some runs). Over a long round trip a fixed window would
+#   cap throughput (window / RTT), and the receiver's work is not the server's: autotuning is kept there.
+BULK_LOWAT = 160 * 1024
 BULK_WAIT = 0.002
+NEAR_RCVBUF = 212_992  # Linux doubles it (bookkeeping); the stock net.core.rmem_max, so granted unprivileged
+NEAR_RTT = 0.002
 _DONE_MIN = 14  # the smallest SearchResultDone: 30 0c 02 01 id 65 07 0a 01 00 04 00 04 00
 
 
@@ -58,14 +75,14 @@ class Pdu(NamedTuple):
     msg_end: int  # where the message (controls included) ends
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a search response: its bytes, where each SearchResultEntry op starts, the Done result."""
+class PagePart(NamedTuple):
+    """Whole messages of a page, as they arrived: `entries` are the SearchResultEntry ops' offsets in `data`
+    (empty `data` when the caller counts only); the last part of a page carries its SearchResultDone."""
 
     data: bytes
     entries: list[int]
-    done: w.LdapResult
     references: int
+    done: w.LdapResult | None
 
 
 class WireClient:
@@ -82,6 +99,7 @@ class WireClient:
         self._msgid = 0
         self._chunk = bytearray(_RECV)
         self._lowat = 1  # SO_RCVLOWAT as set; 0: the platform has none
+        self._bulk_ready = False  # the receive buffer decided (see NEAR_RCVBUF)
 
     @classmethod
     def connect(
@@ -144,6 +162,9 @@ class WireClient:
         """SO_RCVLOWAT `n`; above 1 a read waits at most BULK_WAIT, back at 1 with the client's own timeout."""
         if n == self._lowat or not self._lowat:
             return
+        if n > 1 and not self._bulk_ready:
+            self._bulk_ready = True
+            self._fix_near_rcvbuf()
         try:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, n)
         except (OSError, AttributeError):  # no SO_RCVLOWAT here (or not settable): read as before
@@ -154,6 +175,13 @@ class WireClient:
         elif n == 1:
             self.sock.settimeout(self.timeout)
         self._lowat = n
+
+    def _fix_near_rcvbuf(self) -> None:
+        """Fix the receive buffer at NEAR_RCVBUF when the peer is near (see the comment at BULK_LOWAT)."""
+        rtt = round_trip(self.sock)
+        if rtt is not None and rtt < NEAR_RTT:
+            with contextlib.suppress(OSError):
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, NEAR_RCVBUF)
 
     def _fill(self, coming: int = 0) -> None:
         """Receive more bytes; what precedes the read position is dropped first.
@@ -200,17 +228,17 @@ class WireClient:
                 return _pdu(pdu, h[1] - start, end - start)
             self._fill()
 
-    def read_page(self, expected: int = 0) -> Page:
-        """Frame one page of a search response straight from the receive buffer, reading only BER headers.
+    def page_parts(self, expected: int = 0, *, keep: bool = True) -> Iterator[PagePart]:
+        """Frame one page of a search response from the receive buffer, reading only BER headers, and yield it in
+        parts as it arrives (whole messages each; the last one carries the SearchResultDone).
 
-        The page's bytes are kept in one piece (SearchResultEntry ops at `entries`); references are counted.
         `expected`: the entries a full page holds (the page size asked, or the last page's count if the server
         caps pages), so that reads wait for the bytes the page still surely brings (see BULK_LOWAT); 0: unknown.
+        `keep=False`: the parts carry no bytes (a count). The whole page must be read before the next request.
         """
         entries: list[int] = []
-        refs = 0
-        start = self._pos
-        scan = start
+        refs = got = framed = 0  # references in this part; entries and bytes framed in the page so far
+        start = scan = self._pos
         while True:
             buf = self._buf
             avail = len(buf)
@@ -233,23 +261,28 @@ class WireClient:
                 elif tag == w.SEARCH_REFERENCE:
                     refs += 1
                 elif tag == w.SEARCH_DONE:
-                    page = bytes(buf[start:end])
                     self._pos = end
                     self._set_lowat(1)  # other reads (and the socket timeout) as before
-                    op = w.header(page, op_at - start, end - start)
+                    message = bytes(buf[scan:end])
+                    op = w.header(message, op_at - scan, end - scan)
                     if op is None:
                         raise WireError("truncated SearchResultDone")
-                    return Page(page, entries, w.decode_result(page, op[1], op[2], end - start), refs)
+                    done = w.decode_result(message, op[1], op[2], end - scan)
+                    yield PagePart(bytes(buf[start:end]) if keep else b"", entries, refs, done)
+                    return
                 else:
                     raise WireError(f"unexpected operation 0x{tag:02x} in a search response")
                 scan = end
-            offset = scan - start
-            got = len(entries) + refs
+            if entries or refs:  # hand on what is whole, then drop it from the buffer
+                got += len(entries) + refs
+                framed += scan - start
+                self._pos = scan
+                yield PagePart(bytes(buf[start:scan]) if keep else b"", entries, refs, None)
+                entries, refs = [], 0
             # The missing entries at half the mean size so far, and the Done, less the part already buffered.
-            coming = (expected - got) * offset // (2 * got) + _DONE_MIN - (avail - scan) if 0 < got < expected else 0
-            self._fill(coming)  # the read position is still the page's start: what precedes it is dropped
-            start = self._pos
-            scan = start + offset
+            coming = (expected - got) * framed // (2 * got) + _DONE_MIN - (avail - scan) if 0 < got < expected else 0
+            self._fill(coming)  # drops what precedes the read position
+            start = scan = self._pos
 
     def simple_bind(self, dn: str, password: str, controls: Sequence[bytes] = ()) -> w.LdapResult:
         """A simple bind; the result code is returned, not raised."""
@@ -341,13 +374,28 @@ def _paged_count(
     while True:
         client.send(request, [w.paged_control(page_size, cookie)])
         pages += 1
-        page = client.read_page(expected)
-        expected = max(1, len(page.entries) + page.references)
-        count += len(page.entries)
-        refs += page.references
-        if progress is not None:
-            progress(count)
-        done = page.done
+        in_page = 0
+        done = None
+        for part in client.page_parts(expected, keep=False):
+            in_page += len(part.entries) + part.references
+            count += len(part.entries)
+            refs += part.references
+            done = part.done
+            if progress is not None:
+                progress(count)
+        if done is None:  # page_parts ends with the Done or raises: unreachable
+            raise WireError("a search response without SearchResultDone")
+        expected = max(1, in_page)
         cookie = w.paged_cookie(done.controls[w.PAGED_RESULTS_OID]) if w.PAGED_RESULTS_OID in done.controls else b""
         if done.code != 0 or not cookie:
             return CountResult(count, refs, pages, done.code, done.message, page_size)
+
+
+def round_trip(sock: socket.socket) -> float | None:
+    """The kernel's smoothed round-trip time of a connected TCP socket, in seconds (Linux TCP_INFO), or None."""
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    except (OSError, AttributeError):
+        return None
+    # struct tcp_info: eight u8 fields, then u32s; tcpi_rtt (microseconds) is the 16th u32.
+    return int.from_bytes(info[68:72], sys.byteorder) / 1e6 if len(info) >= 72 else None

@@ -1,9 +1,9 @@
-"""Stream a paged search's entries, asking for page k+1 before decoding page k; many small searches at once.
+"""Stream a search's entries as they arrive, asking for page k+1 as soon as page k is in; many small searches.
 
-A paged search is request/response: without read-ahead the server idles while the client decodes a page, and
-the client idles while the server builds the next. Here each page is first framed from the receive buffer
-(`WireClient.read_page`, headers only), the next request goes out at once, and the page's entries are decoded
-while the server works — on a 2-core machine the scan then costs about max(server, client) instead of their sum.
+Entries are framed from the receive buffer in parts (`WireClient.page_parts`, headers only) and decoded while the
+server goes on writing: with the default page size (as large as the server allows) the whole result is usually
+one page, so memory stays flat and the scan costs about max(server, client) instead of their sum. Where the
+server pages (a limit, AD's MaxPageSize) the next request goes out before the last part of a page is decoded.
 """
 
 from __future__ import annotations
@@ -81,32 +81,38 @@ def stream_pages(
     page_size: int = DEFAULT_PAGE,
     on_done: Callable[[CountResult], None] | None = None,
 ) -> Iterator[tuple[bytes, list[int]]]:
-    """Yield each page as `(its bytes, where each SearchResultEntry op starts)`: for a reader that decodes only
-    what it needs (`decode_entry` decodes one). `on_done` and the page-size retry as in `stream_entries`."""
+    """Yield the entries as they arrive, in parts `(bytes, where each SearchResultEntry op starts)`: for a reader
+    that decodes only what it needs (`decode_entry` decodes one). `on_done` and the page-size retry as in
+    `stream_entries`. The next page is asked for as soon as a page's SearchResultDone is in."""
     request = w.search_request(base, filter_text, list(attributes) or ["1.1"])
     client.send(request, [w.paged_control(page_size, b"")])
     count = refs = pages = 0
     expected = page_size  # entries in a full page (reads then wait for them in bulk); AD may cap pages silently
     while True:
-        page = client.read_page(expected)
-        expected = max(1, len(page.entries) + page.references)
-        done = page.done
-        if done.code == 11 and pages == 0 and not page.entries and page_size > SAFE_PAGE:
-            page_size = expected = SAFE_PAGE
-            client.send(request, [w.paged_control(page_size, b"")])
-            continue
-        pages += 1
-        refs += page.references
-        cookie = w.paged_cookie(done.controls[w.PAGED_RESULTS_OID]) if w.PAGED_RESULTS_OID in done.controls else b""
-        more = done.code == 0 and bool(cookie)
-        if more:
-            client.send(request, [w.paged_control(page_size, cookie)])
-        yield page.data, page.entries
-        count += len(page.entries)
-        if not more:
-            if on_done is not None:
-                on_done(CountResult(count, refs, pages, done.code, done.message))
-            return
+        in_page = 0
+        for data, entries, references, done in client.page_parts(expected):
+            in_page += len(entries) + references
+            count += len(entries)
+            refs += references
+            if done is None:
+                yield data, entries
+                continue
+            if done.code == 11 and pages == 0 and not in_page and page_size > SAFE_PAGE:
+                page_size = expected = SAFE_PAGE  # the server refuses pages this large (OpenLDAP's size.pr)
+                client.send(request, [w.paged_control(page_size, b"")])
+                break
+            pages += 1
+            expected = max(1, in_page)
+            cookie = w.paged_cookie(done.controls[w.PAGED_RESULTS_OID]) if w.PAGED_RESULTS_OID in done.controls else b""
+            more = done.code == 0 and bool(cookie)
+            if more:
+                client.send(request, [w.paged_control(page_size, cookie)])
+            if entries:
+                yield data, entries
+            if not more:
+                if on_done is not None:
+                    on_done(CountResult(count, refs, pages, done.code, done.message, page_size))
+                return
 
 
 def stream_entries(

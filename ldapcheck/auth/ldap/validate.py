@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ldapcheck.adapters.ldap.client import DEFAULT_PAGE
 from ldapcheck.auth.ldap import chain
 from ldapcheck.auth.ldap.directory import scan as dscan
 from ldapcheck.auth.ldap.directory import security
@@ -32,7 +33,7 @@ class ValidateOptions:
     sample: int = 20
     users: tuple[str, ...] | None = None  # logins from --users-file (replace the sample)
     keep: int = DEFAULT_KEEP  # full lists in the JSON keep at most this many per problem
-    page_size: int = 5000  # the scan's pages: 1000 cost slapd ~40 % more CPU on 1M users (bench/README.md)
+    page_size: int = DEFAULT_PAGE  # as large as the server allows (client.DEFAULT_PAGE; bench/README.md)
     sanitize: bool = False
     compare_bind_dn: str = ""  # count the users as this identity too (an admin) to find what ACLs hide
     compare_password: Secret | None = field(default=None, repr=False)

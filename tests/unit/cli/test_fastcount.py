@@ -47,7 +47,7 @@ ERRORS = [
     ["count", "--timeout", "inf"],
     ["count", "--timeout", "five"],
     ["count", "--page-size", "0"],
-    ["count", "--page-size", "100001"],
+    ["count", "--page-size", "2147483648"],  # above an LDAP INTEGER
     ["count", "--page-size", "1.5"],
     ["count", "--json", "--markdown"],
 ]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ldapcheck.adapters.ldap.client import DEFAULT_PAGE
 from ldapcheck.auth.ldap.saslfilter import expand
 from ldapcheck.auth.ldap.settings import ServerUrl, Settings
 from ldapcheck.core.secrets import Secret
@@ -35,7 +36,7 @@ class ChainOptions:
     password: Secret | None = field(default=None, repr=False)
     bind_user: bool = True
     count: bool = True
-    page_size: int = 5000  # fastcount.DEFAULT_PAGE (falls back to 1000 if the server refuses it)
+    page_size: int = DEFAULT_PAGE  # the largest: one page where the identity has no limit (client.DEFAULT_PAGE)
     wire: bool = False  # use the raw-socket client instead of ldap3 (count: less memory, faster start)
 
 

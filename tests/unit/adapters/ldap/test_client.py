@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from ldapcheck.adapters.ldap import ber as w
-from ldapcheck.adapters.ldap.client import CountResult, WireClient, count_entries
+from ldapcheck.adapters.ldap.client import DEFAULT_PAGE, CountResult, WireClient, count_entries
 from ldapcheck.adapters.ldap.stream import stream_entries
 
 
@@ -96,7 +96,7 @@ def test_count_across_pages(fake_server: Callable[[list[bytes]], WireClient]) ->
     page2 += _done(2, 0, b"")
     seen: list[int] = []
     result = count_entries(fake_server([page1, page2]), "dc=x", "(uid=*)", progress=seen.append)
-    assert result == CountResult(count=4, references=1, pages=2, result_code=0, message="", page_size=5000)
+    assert result == CountResult(count=4, references=1, pages=2, result_code=0, message="", page_size=DEFAULT_PAGE)
     assert not result.truncated
     assert seen == [3, 4]
 

@@ -1,13 +1,15 @@
-"""Guard for slapd's CPU during `count` and `validate`: the reader must not be woken by every entry the server writes.
+"""Guard for slapd's CPU during `count` and `validate`: the reader must not take the server's entries one by one.
 
-slapd writes each SearchResultEntry with its own write() (TCP_NODELAY). A reader parked in recv() with
-SO_RCVLOWAT 1 is woken by each of them; on 1M entries that cost slapd twice the CPU of ldapsearch (a wake-up,
-often a preemption, and one TCP segment per entry). `WireClient.read_page` (the framer under both `count_entries`
-and `stream_entries`) asks the kernel to wake it only for BULK_LOWAT bytes while a page streams in, and falls back
-to "whatever came" after BULK_WAIT at a page's end.
+slapd writes each SearchResultEntry with its own write() (TCP_NODELAY). A reader that drains its socket as fast
+as slapd writes keeps the receive window open, so every write leaves as a TCP segment of its own, and on the same
+host the receiving side's work for it runs in slapd's system call: on 1M entries slapd spent twice the CPU of
+`ldapsearch | grep`. `WireClient.page_parts` (the framer under both `count_entries` and `stream_entries`) asks
+the kernel to wake it only for BULK_LOWAT bytes while a page streams in (falling back to "whatever came" after
+BULK_WAIT at a page's end) and, towards a near peer, fixes the receive buffer at NEAR_RCVBUF so that the window is
+shut when it is woken. It hands the page on in parts as they arrive, so memory does not grow with the page.
 
 A fake server on 127.0.0.1 (TCP: only TCP's poll honours SO_RCVLOWAT) writes entry by entry; a proxy socket records
-the SO_RCVLOWAT in force at each read.
+the SO_RCVLOWAT and SO_RCVBUF in force at each read.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from typing import Any
 import pytest
 
 from ldapcheck.adapters.ldap import ber as w
-from ldapcheck.adapters.ldap.client import BULK_LOWAT, WireClient, count_entries
+from ldapcheck.adapters.ldap import client as client_module
+from ldapcheck.adapters.ldap.client import BULK_LOWAT, NEAR_RCVBUF, NEAR_RTT, WireClient, count_entries, round_trip
 from ldapcheck.adapters.ldap.stream import stream_entries
 
 
@@ -37,15 +40,17 @@ def _done(msgid: int, cookie: bytes) -> bytes:
 
 
 class Recording:
-    """The client's socket, recording SO_RCVLOWAT at each read; `first_read` is set after the first one."""
+    """The client's socket, recording SO_RCVLOWAT and SO_RCVBUF at each read; `first_read` is set after the first."""
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self.lowats: list[int] = []
+        self.rcvbufs: list[int] = []
         self.first_read = threading.Event()
 
     def recv_into(self, buf: Any, *args: Any) -> int:
         self.lowats.append(self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT))
+        self.rcvbufs.append(self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
         try:
             return self._sock.recv_into(buf, *args)
         finally:
@@ -106,7 +111,7 @@ def _entry_by_entry(first: int, total: int, cookie: bytes) -> Page:
 
 
 def _bulk_then_normal(client: WireClient, recording: Recording) -> None:
-    # The page still owed ~200 kB after the first read: the next read asked to be woken for BULK_LOWAT bytes.
+    # The page still owed ~600 kB after the first read: the next read asked to be woken for BULK_LOWAT bytes.
     # (On the old read path every read ran with SO_RCVLOWAT 1 and the server woke the reader once per entry.)
     assert recording.lowats[0] == 1
     assert recording.lowats[1] >= 16 * 1024, recording.lowats[:5]
@@ -117,18 +122,63 @@ def _bulk_then_normal(client: WireClient, recording: Recording) -> None:
 
 
 def test_count_reads_a_streaming_page_in_bulk_not_per_entry(tcp_server: Start) -> None:
-    client, recording = tcp_server([_entry_by_entry(20, 3000, b"more"), _entry_by_entry(3, 3, b"")])
-    result = count_entries(client, "dc=example,dc=org", "(uid=*)", page_size=3000)
-    assert (result.count, result.pages, result.result_code) == (3003, 2, 0)
+    client, recording = tcp_server([_entry_by_entry(20, 8000, b"more"), _entry_by_entry(3, 3, b"")])
+    result = count_entries(client, "dc=example,dc=org", "(uid=*)", page_size=8000)
+    assert (result.count, result.pages, result.result_code) == (8003, 2, 0)
     _bulk_then_normal(client, recording)
 
 
 def test_the_streaming_scan_reads_a_page_in_bulk_not_per_entry(tcp_server: Start) -> None:
-    client, recording = tcp_server([_entry_by_entry(20, 3000, b"more"), _entry_by_entry(3, 3, b"")])
-    entries = list(stream_entries(client, "dc=example,dc=org", "(uid=*)", ["uid"], page_size=3000))
-    assert len(entries) == 3003
-    assert entries[2999] == ("uid=user002999,ou=people,dc=example,dc=org", {"uid": [b"user002999"]})
+    client, recording = tcp_server([_entry_by_entry(20, 8000, b"more"), _entry_by_entry(3, 3, b"")])
+    entries = list(stream_entries(client, "dc=example,dc=org", "(uid=*)", ["uid"], page_size=8000))
+    assert len(entries) == 8003
+    assert entries[7999] == ("uid=user007999,ou=people,dc=example,dc=org", {"uid": [b"user007999"]})
     _bulk_then_normal(client, recording)
+
+
+def test_towards_a_near_peer_the_receive_buffer_is_fixed_for_the_bulk_read(tcp_server: Start) -> None:
+    # Autotuning would open the window wide (the server's writes then leave one segment each); fixed, it is shut
+    # when the reader is woken for BULK_LOWAT bytes. Linux reports twice the size asked (its bookkeeping).
+    client, recording = tcp_server([_entry_by_entry(20, 8000, b"")])
+    assert round_trip(client.sock) is not None and round_trip(client.sock) < NEAR_RTT  # type: ignore[operator]
+    before = client.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    assert before != 2 * NEAR_RCVBUF
+    assert count_entries(client, "dc=example,dc=org", "(uid=*)", page_size=8000).count == 8000
+    assert recording.rcvbufs[0] == before  # the first read of the page: nothing changed yet
+    assert set(recording.rcvbufs[1:]) == {2 * NEAR_RCVBUF}, recording.rcvbufs[:5]
+
+
+def test_towards_a_far_peer_autotuning_is_kept(tcp_server: Start, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Over a long round trip a fixed window would cap throughput (window / RTT): the buffer is left alone.
+    monkeypatch.setattr(client_module, "round_trip", lambda sock: 10 * NEAR_RTT)
+    client, recording = tcp_server([_entry_by_entry(20, 8000, b"")])
+    assert count_entries(client, "dc=example,dc=org", "(uid=*)", page_size=8000).count == 8000
+    assert 2 * NEAR_RCVBUF not in recording.rcvbufs
+    assert recording.lowats[1] == BULK_LOWAT
+
+
+def test_round_trip_is_none_where_there_is_no_tcp() -> None:
+    a, b = socket.socketpair()
+    with a, b:
+        assert round_trip(a) is None
+
+
+def test_a_page_is_handed_on_in_parts_and_the_buffer_stays_small(tcp_server: Start) -> None:
+    # One page of 8000 entries (~640 kB) read 64 kB at a time: counted part by part, never held whole.
+    client, _ = tcp_server([_entry_by_entry(20, 8000, b"")])
+    client._chunk = bytearray(64 * 1024)
+    client.send(w.search_request("dc=example,dc=org", "(uid=*)", ["1.1"]), [w.paged_control(8000, b"")])
+    parts = 0
+    counted = 0
+    largest = 0
+    for part in client.page_parts(8000, keep=False):
+        parts += 1
+        counted += len(part.entries)
+        largest = max(largest, len(client._buf))
+        assert part.data == b""
+    assert counted == 8000 and part.done is not None and part.done.code == 0
+    assert parts >= 10
+    assert largest <= 64 * 1024 + 200, largest
 
 
 def test_a_short_last_page_is_not_held_back(tcp_server: Start) -> None:

@@ -48,9 +48,10 @@ PAGES = [
 ]
 
 
-def test_stream_entries_requests_the_next_page_before_decoding_and_keeps_every_entry() -> None:
+def test_stream_entries_hands_on_entries_as_they_arrive_and_keeps_every_entry() -> None:
     server, peer = socket.socketpair()
     request_seen = [threading.Event() for _ in PAGES]
+    first_taken = [threading.Event() for _ in PAGES]
 
     def serve() -> None:
         reader = Peer(peer)
@@ -58,7 +59,13 @@ def test_stream_entries_requests_the_next_page_before_decoding_and_keeps_every_e
             reader.read()
             request_seen[number].set()
             msgid = number + 1
-            for dn, attrs in page:
+            (dn, attrs), *rest = page
+            peer.sendall(_entry(msgid, dn, attrs))
+            # The rest of the page (and its Done) only once the client holds the first entry: entries are
+            # handed on as they arrive, not when the page is complete (memory stays flat on a one-page result).
+            if not first_taken[number].wait(timeout=5):
+                return
+            for dn, attrs in rest:
                 peer.sendall(_entry(msgid, dn, attrs))
             cookie = b"" if number == len(PAGES) - 1 else f"c{number}".encode()
             peer.sendall(_done(msgid, 4 if number == len(PAGES) - 1 else 0, cookie))
@@ -71,15 +78,43 @@ def test_stream_entries_requests_the_next_page_before_decoding_and_keeps_every_e
     got = []
     first_of_page = {sum(len(p) for p in PAGES[:k]): k for k in range(len(PAGES))}
     for entry in stream_entries(client, "dc=x", "(uid=*)", ["uid"], page_size=2, on_done=done.append):
-        page = first_of_page.get(len(got))
-        if page is not None and page + 1 < len(PAGES):
-            # Still holding page k's first entry, the request for page k+1 must already be on the wire.
-            assert request_seen[page + 1].wait(timeout=5), f"page {page + 1} was not requested in advance"
+        if (page := first_of_page.get(len(got))) is not None:
+            first_taken[page].set()
         got.append(entry)
     thread.join(timeout=5)
     assert got == [e for page in PAGES for e in page]
     assert all(e.is_set() for e in request_seen)
-    assert done == [CountResult(count=5, references=0, pages=3, result_code=4, message="")]
+    assert done == [CountResult(count=5, references=0, pages=3, result_code=4, message="", page_size=2)]
+    server.close()
+    peer.close()
+
+
+def test_the_next_page_is_asked_for_before_the_last_part_of_a_page_is_decoded() -> None:
+    server, peer = socket.socketpair()
+    request_seen = [threading.Event() for _ in PAGES]
+
+    def serve() -> None:
+        reader = Peer(peer)
+        for number, page in enumerate(PAGES):
+            reader.read()
+            request_seen[number].set()
+            msgid = number + 1
+            cookie = b"" if number == len(PAGES) - 1 else f"c{number}".encode()
+            done = _done(msgid, 4 if number == len(PAGES) - 1 else 0, cookie)
+            peer.sendall(b"".join(_entry(msgid, dn, attrs) for dn, attrs in page) + done)  # one write per page
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = WireClient(server, timeout=5)
+    got = []
+    last_of_page = {sum(len(p) for p in PAGES[: k + 1]) - 1: k for k in range(len(PAGES))}
+    for entry in stream_entries(client, "dc=x", "(uid=*)", ["uid"], page_size=2):
+        if (page := last_of_page.get(len(got))) is not None and page + 1 < len(PAGES):
+            # Still holding page k's last entry (it came with the Done), page k+1 must already be asked for.
+            assert request_seen[page + 1].wait(timeout=5), f"page {page + 1} was not requested in advance"
+        got.append(entry)
+    thread.join(timeout=5)
+    assert got == [e for page in PAGES for e in page]
     server.close()
     peer.close()
 
