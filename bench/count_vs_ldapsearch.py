@@ -3,8 +3,8 @@
 For each size a lab OpenLDAP with N generated users is started (slapadd at start-up; removed afterwards) and every
 peer below runs interleaved in one run, bound as the rootdn (no size limit):
 
-    ldapcheck count --env-file ADMIN.env --json                                  (pages of 5000, the default)
-    ldapcheck count --env-file ADMIN.env --json --page-size 100000               (the largest page the CLI asks)
+    ldapcheck count --env-file ADMIN.env --json                     (the default: the largest page, here one page)
+    ldapcheck count --env-file ADMIN.env --json --page-size 5000                 (pages of 5000, the old default)
     ldapsearch -LLL -E pr=5000/noprompt   … '(uid=*)' 1.1 | LC_ALL=C grep -c '^dn:'
     ldapsearch -LLL -E pr=100000/noprompt … '(uid=*)' 1.1 | LC_ALL=C grep -c '^dn:'
     ldapsearch -LLL                       … '(uid=*)' 1.1 | LC_ALL=C grep -c '^dn:'   (unpaged)
@@ -53,7 +53,7 @@ def peers(lab: harness.Lab) -> list[harness.Peer]:
 
     return [
         harness.Peer("ldapcheck count", mine, ldapcheck_count),
-        harness.Peer("ldapcheck count --page-size 100000", [*mine, "--page-size", "100000"], ldapcheck_count),
+        harness.Peer("ldapcheck count --page-size 5000", [*mine, "--page-size", "5000"], ldapcheck_count),
         harness.Peer("ldapsearch pr=5000 | grep -c", sh(f"{search} -E pr=5000/noprompt '(uid=*)' 1.1 {count}"), int),
         harness.Peer(
             "ldapsearch pr=100000 | grep -c", sh(f"{search} -E pr=100000/noprompt '(uid=*)' 1.1 {count}"), int

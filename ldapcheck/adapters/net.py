@@ -9,12 +9,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ldapcheck.adapters.errors import AdapterError, NetError, NetKind, Operation, os_error, resolver_name
 from ldapcheck.adapters.ldap.client import WireClient
 from ldapcheck.adapters.tls import client_context
+from ldapcheck.core.record import field, record
 
 if TYPE_CHECKING:  # ssl and the certificate decoder (~9 ms with tempfile) only when a server speaks TLS
     import ssl
@@ -64,7 +64,7 @@ def tcp_connect(host: str, port: int, timeout: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-@dataclass(frozen=True)
+@record
 class TlsProbe:
     """The result of a TLS handshake and of verifying the certificate like a careful client."""
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from typing import Annotated
 
 import typer
+
+from ldapcheck.core.record import asdict
 
 
 def explain(

@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import NoReturn
 
 from ldapcheck.adapters.ldap.client import DEFAULT_PAGE
 from ldapcheck.commands.source import TIMEOUT_MAX, TIMEOUT_MIN, LdapSource
+from ldapcheck.core.record import field, record
 
 # The page size asked by default is the largest an LDAP INTEGER holds: one page where the identity has no limit.
 PAGE_SIZE_DEFAULT = PAGE_SIZE_MAX = DEFAULT_PAGE
@@ -42,7 +42,7 @@ _OUTPUT_FLAGS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class CountArgs:
     """A parsed `ldapcheck count` command line."""
 

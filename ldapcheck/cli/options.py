@@ -12,12 +12,13 @@ import inspect
 import math
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from ldapcheck.commands.source import BIND_PASSWORD_ENV, TIMEOUT_MAX, TIMEOUT_MIN, LdapSource
+from ldapcheck.core.record import fields
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -7,7 +7,7 @@ execs start as soon as `diagnose` knows the login and the servers, and overlap w
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ldapcheck.auth import modes
@@ -20,6 +20,7 @@ from ldapcheck.commands.source import LdapSource, load_settings
 from ldapcheck.core.attempts import PasswordGate
 from ldapcheck.core.facts import EMPTY_PASSWORD
 from ldapcheck.core.model import Report, Status, StepResult
+from ldapcheck.core.record import replace
 from ldapcheck.core.runner import Run
 from ldapcheck.core.secrets import Secret
 from ldapcheck.jitsi import login

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ldapcheck.core.errors import ConfigError
+from ldapcheck.core.record import record
 
 if TYPE_CHECKING:
     from ldapcheck.auth.ldap.settings import Settings
@@ -17,7 +17,7 @@ DEFAULT_ENV_FILE = ".env"
 TIMEOUT_MIN, TIMEOUT_MAX = 0.1, 300.0  # --timeout: seconds for every network operation
 
 
-@dataclass(frozen=True)
+@record
 class LdapSource:
     """The LDAP options of diagnose, count, user and validate, as given on the command line."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import shlex
 from collections.abc import Sequence
 
@@ -12,6 +11,7 @@ from ldapcheck.auth.ldap.verdict import decide
 from ldapcheck.commands.diagnose import ContainerOptions, open_session
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core.model import Report, StepResult, Verdict
+from ldapcheck.core.record import replace
 from ldapcheck.core.runner import Run
 from ldapcheck.core.secrets import Secret
 
@@ -52,5 +52,5 @@ def scoped(
         f"`ldapcheck diagnose --user {shlex.quote(login or 'LOGIN')}` (in the docker-jitsi-meet directory, or with "
         "--env-file) walks the LDAP chain saslauthd uses and names the cause."
     )
-    out = [dataclasses.replace(s, hint=hint) if s.failure_id == ids.SA_OPAQUE_NO else s for s in steps]
-    return out, dataclasses.replace(verdict, hint=hint)
+    out = [replace(s, hint=hint) if s.failure_id == ids.SA_OPAQUE_NO else s for s in steps]
+    return out, replace(verdict, hint=hint)

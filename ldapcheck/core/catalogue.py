@@ -10,10 +10,10 @@ from ldapcheck and compiles no regular expressions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ldapcheck.core.record import record
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     """One failure id: its family, a short title, what it means in the login chain, and the fix."""
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+
+from ldapcheck.core.record import field, record
 
 
 class Status(enum.StrEnum):
@@ -39,7 +40,7 @@ class ExitCode(enum.IntEnum):
     TERMINATED = 143  # SIGTERM
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class StepResult:
     """What one step of a chain saw, and what to do about it."""
 
@@ -56,7 +57,7 @@ class StepResult:
     facts: Mapping[str, object] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Verdict:
     """The most likely cause of a failed login, with the facts that support it; or that the login works.
 
@@ -73,7 +74,7 @@ class Verdict:
     later: str | None = None
 
 
-@dataclass(kw_only=True)
+@record(frozen=False, kw_only=True)
 class Report:
     """A run of steps, as rendered by `ldapcheck.report`.
 

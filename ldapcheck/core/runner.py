@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 
 from ldapcheck.core.catalogue import LDAPCHECK_INTERNAL
 from ldapcheck.core.errors import LdapCheckError
 from ldapcheck.core.model import Status, StepResult
+from ldapcheck.core.record import replace
 from ldapcheck.core.step import C, CheckFailed, Step, StepSkipped
 
 

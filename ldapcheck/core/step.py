@@ -8,10 +8,10 @@ step hands to its dependants go into `ctx.values[step_id]`. What the verdict nee
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from ldapcheck.core.errors import LdapCheckError
+from ldapcheck.core.record import field, record
 
 
 class HasValues(Protocol):
@@ -52,7 +52,7 @@ class CheckFailed(LdapCheckError):
         self.facts = dict(facts or {})
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Outcome:
     """What a passing (or warning) step returns."""
 
@@ -66,7 +66,7 @@ class Outcome:
     facts: Mapping[str, object] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Step(Generic[C]):
     """One link of a chain. `run` returns an Outcome or raises CheckFailed / StepSkipped."""
 

@@ -9,8 +9,8 @@ prosody image's shell scripts (saslauthd for ldap) test `AUTH_TYPE` itself, byte
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from ldapcheck.core.record import record
 from ldapcheck.jitsi.tpl import to_bool
 
 __all__ = ["MODES", "AuthModes", "auth_modes", "gate", "started", "to_bool"]
@@ -20,7 +20,7 @@ DEFAULT_AUTH_TYPE = "internal"
 NONE = "none"  # ENABLE_AUTH off: prosody's main host is `jitsi-anonymous`
 
 
-@dataclass(frozen=True)
+@record
 class AuthModes:
     """The auth switches of one environment, as the image reads them."""
 

@@ -38,6 +38,8 @@ RENDERER_SOURCES = (
     "ldapcheck/auth/__init__.py",
     "ldapcheck/auth/ldap/__init__.py",
     "ldapcheck/auth/ldap/render.py",
+    "ldapcheck/core/__init__.py",
+    "ldapcheck/core/record.py",
     "ldapcheck/jitsi/__init__.py",
     "ldapcheck/jitsi/modes.py",
     "ldapcheck/jitsi/tpl.py",

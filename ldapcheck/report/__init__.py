@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import replace
 
 from ldapcheck.core.model import Report, StepResult
+from ldapcheck.core.record import replace
 from ldapcheck.core.secrets import count_masked, count_tokens, escape_controls, mask_secrets, mask_tokens, sanitize_pii
 
 # Secrets this long are masked anywhere in the output: no word of ldapcheck's own text is that long.

@@ -8,11 +8,11 @@ only headers unless asked for more.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from ldapcheck.adapters.errors import FilterError, LdapProtocolError
 from ldapcheck.adapters.ldap.filter import Filter, Item, Node, description, unescape, wrapped
 from ldapcheck.adapters.ldap.filter import parse as parse_filter
+from ldapcheck.core.record import field, record
 
 # Application tags of protocolOp (constructed): RFC 4511 §4.2 ff.
 BIND_REQUEST = 0x60
@@ -247,7 +247,7 @@ def decode_int(data: bytes) -> int:
     return int.from_bytes(data, "big", signed=True) if data else 0
 
 
-@dataclass(frozen=True)
+@record
 class LdapResult:
     """An LDAPResult (RFC 4511 §4.1.9) plus the response controls, as raw values by OID."""
 

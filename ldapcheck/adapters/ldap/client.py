@@ -14,12 +14,12 @@ import contextlib
 import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, NamedTuple
 
 from ldapcheck.adapters.errors import LdapProtocolError, NetError, NetKind, Operation, os_error, resolver_name
 from ldapcheck.adapters.ldap import ber as w
+from ldapcheck.core.record import record
 
 if TYPE_CHECKING:  # ssl (~5 ms to import) only when a connection uses TLS: a plain-LDAP `count` is start-up bound.
     import ssl
@@ -332,7 +332,7 @@ def _pdu(data: bytes, content: int, end: int) -> Pdu:
     return Pdu(data, op[0], idh[2], op[1], op[2], end)
 
 
-@dataclass(frozen=True)
+@record
 class CountResult:
     """How many entries a paged search returned, and how it ended."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Self
 
 from ldapcheck.adapters.errors import (
@@ -23,9 +22,10 @@ from ldapcheck.adapters.errors import (
     hostport,
 )
 from ldapcheck.adapters.tls import ldap3_tls
+from ldapcheck.core.record import field, record
 
 
-@dataclass(frozen=True)
+@record
 class Result:
     """An LDAP result as the server sent it."""
 

@@ -9,16 +9,16 @@ is where the encoder refuses such an item. Nothing here diagnoses: callers turn 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ldapcheck.adapters.errors import FilterError
+from ldapcheck.core.record import record
 
 
 class FilterSyntaxError(FilterError):
     """The text is not a well-formed RFC 4515 filter (unbalanced parentheses, empty item...)."""
 
 
-@dataclass(frozen=True)
+@record
 class Item:
     """A filter item `(attr<op>value)`; `value` is kept as written (escapes and `%` tokens included).
 
@@ -34,7 +34,7 @@ class Item:
         return f"({self.attr}{self.op}{self.value})"
 
 
-@dataclass(frozen=True)
+@record
 class Node:
     """`&`, `|` or `!` over child filters."""
 
@@ -49,7 +49,7 @@ class Node:
 Filter = Item | Node
 
 
-@dataclass(frozen=True)
+@record
 class Description:
     """An item's attribute description split up: `type`, the `:dn` flag, the `:rule` of an extensible match."""
 

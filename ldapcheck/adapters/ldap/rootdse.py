@@ -15,12 +15,12 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from ldapcheck.adapters.errors import AdapterError, Operation, hostport
 from ldapcheck.adapters.ldap.ber import AD_CAPABILITY_OID, PAGED_RESULTS_OID, STARTTLS_OID
 from ldapcheck.adapters.ldap.directory import ldap3_error
 from ldapcheck.adapters.tls import ldap3_tls
+from ldapcheck.core.record import record
 
 __all__ = ["ATTRIBUTES", "STARTTLS_OID", "RootDSE", "RootDseHidden", "from_attributes", "read_root_dse"]
 
@@ -41,7 +41,7 @@ ATTRIBUTES = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class RootDSE:
     """What a server says about itself before any bind."""
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ldapcheck.adapters.ldap.ber import RESULT_NAMES as RESULT_NAMES
 from ldapcheck.adapters.ldap.ber import result_name as result_name
 from ldapcheck.core import catalogue as ids
+from ldapcheck.core.record import record
 
 
-@dataclass(frozen=True)
+@record
 class AdSubCode:
     """One `data XXX` value of an AD bind failure."""
 
@@ -68,7 +68,7 @@ def ad_subcode(message: str) -> AdSubCode | None:
     return AD_SUBCODES.get(data, AdSubCode(data, f"AD-{data.upper()}", f"AD error data {data}", "See Microsoft docs."))
 
 
-@dataclass(frozen=True)
+@record
 class BindVerdict:
     """How to report a bind result."""
 

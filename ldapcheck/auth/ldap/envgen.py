@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ldapcheck.adapters.errors import hostport
 from ldapcheck.adapters.ldap.rootdse import RootDSE
 from ldapcheck.auth.ldap.settings import first_server
+from ldapcheck.core.record import replace
 from ldapcheck.core.secrets import MASK, Secret
 
 # Keys in the order the block is written (env.example's order).

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import TypeVar
 
 from ldapcheck.adapters.errors import (
@@ -26,6 +25,7 @@ from ldapcheck.adapters.errors import (
 from ldapcheck.adapters.ldap.rootdse import RootDseHidden
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core.facts import NET
+from ldapcheck.core.record import replace
 from ldapcheck.core.step import CheckFailed, HasValues, Outcome, Step
 
 C = TypeVar("C", bound=HasValues)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ldapcheck.auth.ldap import verdict
-from ldapcheck.auth.ldap.lint import RULES as LINT_RULES
 from ldapcheck.auth.ldap.lint.chars import SECRET_KEYS, TEXT_KEYS
+from ldapcheck.auth.ldap.lint.rules import RULES as LINT_RULES
 from ldapcheck.auth.ldap.render import TEMPLATE_VARIABLES
 from ldapcheck.core.verdict import Rule
 from ldapcheck.jitsi.lint.model import LintRule

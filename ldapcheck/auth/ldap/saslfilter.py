@@ -9,9 +9,8 @@ Tokens: %u user, %U user up to the first '@', %d the part after the first '@' (e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ldapcheck.adapters.ldap.filter import wrapped as wrapped  # re-exported: the filter steps use it
+from ldapcheck.core.record import record
 
 SERVICE = "xmpp"
 
@@ -81,7 +80,7 @@ def prosody_login(typed: str) -> str:
     return typed.split("@", 1)[0]
 
 
-@dataclass(frozen=True)
+@record
 class SaslRequest:
     """What saslauthd's LDAP module receives for one login, and the filter and base it searches with."""
 

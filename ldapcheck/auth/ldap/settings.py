@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlsplit
 
 from ldapcheck.adapters.errors import hostport
 from ldapcheck.auth.ldap.render import to_bool
 from ldapcheck.core.errors import ConfigError
+from ldapcheck.core.record import field, record, replace
 from ldapcheck.core.secrets import Secret
 
 DEFAULT_FILTER = "uid=%u"
@@ -24,7 +24,7 @@ _DEFAULT_PORTS = {"ldap": 389, "ldaps": 636}
 GATE_KEYS = ("ENABLE_AUTH", "AUTH_TYPE", "PROSODY_AUTH_TYPE", "LDAP_USE_TLS", "LDAP_START_TLS", "LDAP_URL")
 
 
-@dataclass(frozen=True)
+@record
 class ServerUrl:
     """One URI of LDAP_URL (saslauthd's `ldap_servers` is a space-separated list)."""
 
@@ -123,7 +123,7 @@ def is_dn(value: str) -> bool:
     return True
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Settings:
     """What saslauthd's `-a ldap` would be configured with, plus how ldapcheck reaches the directory."""
 
@@ -172,7 +172,7 @@ class Settings:
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (validated again)."""
-        return _validated(replace(self, **changes))  # type: ignore[arg-type]
+        return _validated(replace(self, **changes))
 
 
 def _validated(settings: Settings) -> Settings:

@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ldapcheck.core.errors import EnvFileError
 from ldapcheck.core.files import ENV_FILE_LIMIT, UnreadableFile, read_bounded
+from ldapcheck.core.record import field, record
 from ldapcheck.jitsi.env.compose import InterpolationError, expand_escapes, substitute
 
 # compose-go `isSpace`: whitespace that is not a line break.
@@ -45,7 +45,7 @@ _KEY = re.compile(r"[\w.\[\]]+")
 _EXPORT = re.compile(r"export[ \t]+")
 
 
-@dataclass(frozen=True)
+@record
 class EnvEntry:
     """One `KEY=value` statement: the value Compose passes on, and where it stands in the file."""
 
@@ -67,7 +67,7 @@ class EnvEntry:
     inline_comment: bool = False  # an unquoted value was cut at ` #`
 
 
-@dataclass(frozen=True)
+@record
 class EnvFile:
     """A parsed `.env`: the raw text (for byte-exact rewriting) and its statements in file order."""
 
@@ -341,7 +341,7 @@ class _Parser:
 
 
 def _shift(entry: EnvEntry, by: int) -> EnvEntry:
-    from dataclasses import replace
+    from ldapcheck.core.record import replace
 
     return replace(
         entry,

@@ -20,8 +20,8 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 
+from ldapcheck.core.record import field, record
 from ldapcheck.jitsi.env.parse import EnvEntry, EnvFile
 
 
@@ -33,7 +33,7 @@ class Severity(enum.StrEnum):
     INFO = "info"
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """One problem in the `.env`: a stable id, where, what, and the fix."""
 
@@ -45,7 +45,7 @@ class Finding:
     line: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class LintKeys:
     """The `.env` keys the shared rules look at, gathered from the auth modes."""
 
@@ -55,7 +55,7 @@ class LintKeys:
     mode: tuple[str, ...] = ()  # a mode's own keys: one of them set means authentication is meant
 
 
-@dataclass(frozen=True)
+@record
 class LintContext:
     """What a rule sees: the parsed file, its values, the image generation, the caller's shell and the keys."""
 

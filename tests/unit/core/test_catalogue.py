@@ -180,10 +180,12 @@ def test_entries_are_frozen() -> None:
 
 
 def test_import_is_cheap() -> None:
-    """Importing pulls in no other ldapcheck module, and the module holds no compiled regular expression."""
+    """Importing pulls in no other ldapcheck module (but the value-class decorator, itself import-free) and no
+    `dataclasses`, and the module holds no compiled regular expression."""
     code = (
         "import sys; import ldapcheck.core; before = set(sys.modules); import ldapcheck.core.catalogue; "
-        "new = set(sys.modules) - before - {'ldapcheck.core.catalogue'}; "
+        "new = set(sys.modules) - before - {'ldapcheck.core.catalogue', 'ldapcheck.core.record'}; "
+        "assert 'dataclasses' not in sys.modules; "
         "assert not any(m.startswith('ldapcheck') for m in new), new"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
 
 from ldapcheck.adapters.ldap.client import count_entries
 from ldapcheck.auth.ldap import codes as ldapcodes
@@ -12,6 +11,7 @@ from ldapcheck.auth.ldap.failures import classified
 from ldapcheck.auth.ldap.host.context import HostContext
 from ldapcheck.auth.ldap.host.directory import connection, wire_client
 from ldapcheck.core import catalogue as ids
+from ldapcheck.core.record import replace
 from ldapcheck.core.secrets import Secret
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ldapcheck.adapters.ldap.client import DEFAULT_PAGE
 from ldapcheck.auth.ldap.saslfilter import expand
 from ldapcheck.auth.ldap.settings import ServerUrl, Settings
+from ldapcheck.core.record import field, record
 from ldapcheck.core.secrets import Secret
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class DirectoryLike(Protocol):
     def search_dns(self, base: str, filter_text: str, *, limit: int = ...) -> tuple[Result, list[str]]: ...
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ChainOptions:
     """What the command asked for."""
 
@@ -40,7 +40,7 @@ class ChainOptions:
     wire: bool = False  # use the raw-socket client instead of ldap3 (count: less memory, faster start)
 
 
-@dataclass
+@record(frozen=False)
 class HostContext:
     """Shared state of one run; `values` is the runner's hand-over between steps."""
 

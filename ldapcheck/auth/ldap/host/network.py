@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-from dataclasses import replace
 
 from ldapcheck.adapters import net
 from ldapcheck.auth.ldap.failures import guarded
@@ -12,6 +11,7 @@ from ldapcheck.auth.ldap.lint.gate import login_gates
 from ldapcheck.auth.ldap.settings import ServerUrl
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core.facts import GATE, LINK, NET
+from ldapcheck.core.record import replace
 from ldapcheck.core.step import CheckFailed, Outcome, Step
 
 

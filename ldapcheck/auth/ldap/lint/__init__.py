@@ -1,33 +1,5 @@
-"""`ldapcheck lint` rules of the LDAP mode (the shared ones are in `ldapcheck.jitsi.lint`)."""
+"""`ldapcheck lint` rules of the LDAP mode (the shared ones are in `ldapcheck.jitsi.lint`).
 
-from __future__ import annotations
-
-from ldapcheck.auth.ldap.lint.chars import rule_saslauthd_chars
-from ldapcheck.auth.ldap.lint.gate import rule_auth_type, rule_bind_account, rule_ldap_off, rule_url_base
-from ldapcheck.auth.ldap.lint.values import (
-    rule_auth_method,
-    rule_bool_words,
-    rule_ciphers,
-    rule_filter,
-    rule_ldap_version,
-    rule_tls_ignored,
-    rule_tls_scheme,
-    rule_url_scheme,
-)
-from ldapcheck.jitsi.lint.model import LintRule
-
-RULES: tuple[LintRule, ...] = (
-    rule_ldap_off,
-    rule_auth_type,
-    rule_url_base,
-    rule_bind_account,
-    rule_url_scheme,
-    rule_tls_scheme,
-    rule_tls_ignored,
-    rule_bool_words,
-    rule_filter,
-    rule_ldap_version,
-    rule_auth_method,
-    rule_ciphers,
-    rule_saslauthd_chars,
-)
+The list is `lint.rules.RULES`. This package imports nothing itself: the host chain's settings step needs only the
+gate rules (`lint.gate.login_gates`), and a plain `count` is start-up bound.
+"""

@@ -157,13 +157,13 @@ def login_gates(values: Mapping[str, str]) -> list[Finding]:
     PROSODY_AUTH_TYPE): ENABLE_AUTH is then read with its default (off) even when the file leaves it out.
     LDAP_USE_TLS's rule speaks when the file sets it. A bare --url has none of them.
     """
-    from ldapcheck.auth.ldap.lint.values import rule_tls_scheme
-
     ctx = values_context(values)
     found: list[Finding] = []
     if "AUTH_TYPE" in values or "PROSODY_AUTH_TYPE" in values:
         found += [f for f in rule_enable_auth(ctx) if f.id == ids.LINT_ENABLE_AUTH]
         found += [f for f in rule_auth_type(ctx) if f.id == ids.JM_AUTH_TYPE]
     if "LDAP_USE_TLS" in values:
+        from ldapcheck.auth.ldap.lint.values import rule_tls_scheme  # the value rules' module only when needed
+
         found += [f for f in rule_tls_scheme(ctx) if f.id == ids.TLS_USE_TLS_SCHEME]
     return found
