@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from ldapcheck.adapters.ldap import ber as w
 from ldapcheck.adapters.ldap.client import CountResult, WireClient
@@ -48,30 +50,43 @@ PAGES = [
 ]
 
 
-def test_stream_entries_hands_on_entries_as_they_arrive_and_keeps_every_entry() -> None:
-    server, peer = socket.socketpair()
+def _page_end(number: int) -> bytes:
+    """Page `number`'s SearchResultDone: a cookie while pages follow, sizeLimitExceeded on the last."""
+    last = number == len(PAGES) - 1
+    return _done(number + 1, 4 if last else 0, b"" if last else f"c{number}".encode())
+
+
+def _serve_pages(peer: socket.socket, write_page: Callable[[int, list[Any]], bool]) -> list[threading.Event]:
+    """Answer each page request with `write_page(number, entries)` (False: stop); returns "request k was read"."""
     request_seen = [threading.Event() for _ in PAGES]
-    first_taken = [threading.Event() for _ in PAGES]
 
     def serve() -> None:
         reader = Peer(peer)
         for number, page in enumerate(PAGES):
             reader.read()
             request_seen[number].set()
-            msgid = number + 1
-            (dn, attrs), *rest = page
-            peer.sendall(_entry(msgid, dn, attrs))
-            # The rest of the page (and its Done) only once the client holds the first entry: entries are
-            # handed on as they arrive, not when the page is complete (memory stays flat on a one-page result).
-            if not first_taken[number].wait(timeout=5):
+            if not write_page(number, page):
                 return
-            for dn, attrs in rest:
-                peer.sendall(_entry(msgid, dn, attrs))
-            cookie = b"" if number == len(PAGES) - 1 else f"c{number}".encode()
-            peer.sendall(_done(msgid, 4 if number == len(PAGES) - 1 else 0, cookie))
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    threading.Thread(target=serve, daemon=True).start()
+    return request_seen
+
+
+def test_stream_entries_hands_on_entries_as_they_arrive_and_keeps_every_entry() -> None:
+    server, peer = socket.socketpair()
+    first_taken = [threading.Event() for _ in PAGES]
+
+    def write_page(number: int, page: list[Any]) -> bool:
+        (dn, attrs), *rest = page
+        peer.sendall(_entry(number + 1, dn, attrs))
+        # The rest of the page (and its Done) only once the client holds the first entry: entries are
+        # handed on as they arrive, not when the page is complete (memory stays flat on a one-page result).
+        if not first_taken[number].wait(timeout=5):
+            return False
+        peer.sendall(b"".join(_entry(number + 1, dn, attrs) for dn, attrs in rest) + _page_end(number))
+        return True
+
+    request_seen = _serve_pages(peer, write_page)
     client = WireClient(server, timeout=5)
     client._chunk = bytearray(7)  # tiny reads: every PDU straddles refills of the buffer
     done: list[CountResult] = []
@@ -81,7 +96,6 @@ def test_stream_entries_hands_on_entries_as_they_arrive_and_keeps_every_entry() 
         if (page := first_of_page.get(len(got))) is not None:
             first_taken[page].set()
         got.append(entry)
-    thread.join(timeout=5)
     assert got == [e for page in PAGES for e in page]
     assert all(e.is_set() for e in request_seen)
     assert done == [CountResult(count=5, references=0, pages=3, result_code=4, message="", page_size=2)]
@@ -91,20 +105,12 @@ def test_stream_entries_hands_on_entries_as_they_arrive_and_keeps_every_entry() 
 
 def test_the_next_page_is_asked_for_before_the_last_part_of_a_page_is_decoded() -> None:
     server, peer = socket.socketpair()
-    request_seen = [threading.Event() for _ in PAGES]
 
-    def serve() -> None:
-        reader = Peer(peer)
-        for number, page in enumerate(PAGES):
-            reader.read()
-            request_seen[number].set()
-            msgid = number + 1
-            cookie = b"" if number == len(PAGES) - 1 else f"c{number}".encode()
-            done = _done(msgid, 4 if number == len(PAGES) - 1 else 0, cookie)
-            peer.sendall(b"".join(_entry(msgid, dn, attrs) for dn, attrs in page) + done)  # one write per page
+    def write_page(number: int, page: list[Any]) -> bool:
+        peer.sendall(b"".join(_entry(number + 1, dn, attrs) for dn, attrs in page) + _page_end(number))  # one write
+        return True
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    request_seen = _serve_pages(peer, write_page)
     client = WireClient(server, timeout=5)
     got = []
     last_of_page = {sum(len(p) for p in PAGES[: k + 1]) - 1: k for k in range(len(PAGES))}
@@ -113,7 +119,6 @@ def test_the_next_page_is_asked_for_before_the_last_part_of_a_page_is_decoded() 
             # Still holding page k's last entry (it came with the Done), page k+1 must already be asked for.
             assert request_seen[page + 1].wait(timeout=5), f"page {page + 1} was not requested in advance"
         got.append(entry)
-    thread.join(timeout=5)
     assert got == [e for page in PAGES for e in page]
     server.close()
     peer.close()
