@@ -38,9 +38,10 @@ TRUNCATING_CODES = {3: "timeLimitExceeded", 4: "sizeLimitExceeded", 11: "adminLi
 # socket. While the receive window is open each write leaves at once as a TCP segment of its own, and on the
 # same host (loopback) the receiving side's work for that segment — and waking the reader — runs in slapd's
 # system call. A reader that drains its socket faster than slapd writes (ours) keeps the window open: on 1M
-# entries slapd sent ~780,000 segments and spent twice the CPU of `ldapsearch | grep`, whose slower reader keeps
-# the window shut so that slapd's writes pile up in its send queue and leave later as ~2,000 large segments,
-# sent in the reader's context when it reads (counted with /proc/net/snmp OutSegs; bench/README.md).
+# entries slapd sent 210,000-780,000 segments (by read strategy) and spent up to twice the CPU of
+# `ldapsearch | grep`, whose slower reader keeps the window shut so that slapd's writes pile up in its send queue
+# and leave later as ~2,000 large segments, sent in the reader's context when it reads (counted with
+# /proc/net/snmp OutSegs; bench/README.md).
 # So while a page streams in:
 # - SO_RCVLOWAT asks the kernel to wake us only when BULK_LOWAT bytes are queued (fewer near the end of a full
 #   page); if they do not come within BULK_WAIT (a short last page, a size limit) we take what came;
