@@ -4,43 +4,15 @@ as the browser reads it from `<PUBLIC_URL>/config.js` (auth-modes.md §1.5), and
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from ldapcheck.adapters.http import http_get
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core import facts as fact
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
+from ldapcheck.jitsi.configjs import ConfigJs, parse_config_js
 from ldapcheck.jitsi.deployment import JitsiView
 
 CONFIG_JS = "web.config_js"
 GUEST_HOST = "jitsi.guest_host"
-_ASSIGN = re.compile(r"^\s*config\.(hosts\.[a-z]+|bosh|websocket|tokenAuthUrl)\s*=\s*'([^']*)'\s*;", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class ConfigJs:
-    """The auth-relevant assignments of a config.js ("" when absent)."""
-
-    domain: str = ""
-    anonymousdomain: str = ""
-    authdomain: str = ""
-    bosh: str = ""
-    websocket: str = ""
-    token_auth_url: str = ""  # config.tokenAuthUrl (TOKEN_AUTH_URL): where tokenless users are sent for a token
-
-
-def parse_config_js(text: str) -> ConfigJs:
-    """The last assignment of each key wins, as in the browser."""
-    found = dict(_ASSIGN.findall(text))
-    return ConfigJs(
-        domain=found.get("hosts.domain", ""),
-        anonymousdomain=found.get("hosts.anonymousdomain", ""),
-        authdomain=found.get("hosts.authdomain", ""),
-        bosh=found.get("bosh", ""),
-        websocket=found.get("websocket", ""),
-        token_auth_url=found.get("tokenAuthUrl", ""),
-    )
 
 
 def config_js(ctx: JitsiView) -> ConfigJs | None:
@@ -48,7 +20,7 @@ def config_js(ctx: JitsiView) -> ConfigJs | None:
     key = "_config_js"
     if key not in ctx.values and ctx.session.kind == "host":
         found = ctx.session.web_config()
-        ctx.values[key] = _parse_package_config(found[1]) if found is not None else None
+        ctx.values[key] = parse_config_js(found[1]) if found is not None else None
     if key not in ctx.values:
         url = ctx.public_url() if ctx.web_missing() is None else ""
         answer = http_get(f"{url}/config.js", timeout=ctx.timeout, limit=1 << 20) if url else None
@@ -57,20 +29,6 @@ def config_js(ctx: JitsiView) -> ConfigJs | None:
         )
     value = ctx.values[key]
     return value if isinstance(value, ConfigJs) else None
-
-
-def _parse_package_config(text: str) -> ConfigJs:
-    """The package's `/etc/jitsi/meet/<host>-config.js` (`var config = { hosts: { domain: … } }`)."""
-    from ldapcheck.jitsi.deploy.host import parse_web_config
-
-    conf = parse_web_config("", text)
-    return ConfigJs(
-        domain=conf.domain,
-        anonymousdomain=conf.anonymousdomain,
-        authdomain=conf.authdomain,
-        bosh=conf.bosh,
-        websocket=conf.websocket,
-    )
 
 
 def _host_config_js_run(ctx: JitsiView) -> Outcome:

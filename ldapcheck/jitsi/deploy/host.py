@@ -21,6 +21,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ldapcheck.jitsi.configjs import parse_config_js
 from ldapcheck.jitsi.prosody import ProsodyHost, parse_prosody_hosts
 
 PROSODY_DIR = "/etc/prosody"
@@ -51,7 +52,6 @@ READ_LIMIT = 1 << 20  # a config file is a few KiB
 TAIL_LIMIT = 64 * 1024  # the end of a log file, never the whole of it
 
 _INCLUDE = re.compile(r'^\s*Include\s*\(?\s*["\']([^"\']+)["\']', re.MULTILINE)
-_CONFIG_JS = re.compile(r"^\s*(?:config\.)?(hosts\.[a-z]+|[a-z]+)\s*[:=]\s*['\"]([^'\"]*)['\"]", re.MULTILINE)
 _SHELL_VAR = re.compile(r'^\s*([A-Z_][A-Z0-9_]*)=(?:"([^"]*)"|\'([^\']*)\'|(\S*))', re.MULTILINE)
 _LUA_SHEBANG = re.compile(r"lua(5\.[1-4]|jit)?\b")
 _LUA_VERSION = re.compile(r"lua(5\.[1-4])")
@@ -102,6 +102,7 @@ class WebConfig:
     authdomain: str = ""
     bosh: str = ""
     websocket: str = ""
+    token_auth_url: str = ""  # config.tokenAuthUrl: where tokenless users are sent for a token
     text: str = ""
 
 
@@ -325,28 +326,16 @@ def file_secrets(text: str) -> set[str]:
 
 
 def parse_web_config(path: str, text: str) -> WebConfig:
-    """The auth settings of a config.js written as `var config = { hosts: { domain: '…' } … }` (the package's
-    form) or as `config.hosts.domain = '…'` (docker's): `//` comment lines are ignored, the last one wins."""
-    clean = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
-    found: dict[str, str] = {}
-    in_hosts = False
-    for line in clean.splitlines():
-        if re.match(r"^\s*hosts\s*:\s*\{", line):
-            in_hosts = True
-            continue
-        if in_hosts and re.match(r"^\s*\}", line):
-            in_hosts = False
-        for key, value in _CONFIG_JS.findall(line):
-            if in_hosts and not key.startswith("hosts."):
-                key = f"hosts.{key}"
-            found[key] = value
+    """The auth settings of the package's config.js (`jitsi.configjs`, which reads docker's form too)."""
+    conf = parse_config_js(text)
     return WebConfig(
         path=path,
-        domain=found.get("hosts.domain", ""),
-        anonymousdomain=found.get("hosts.anonymousdomain", ""),
-        authdomain=found.get("hosts.authdomain", ""),
-        bosh=found.get("bosh", ""),
-        websocket=found.get("websocket", ""),
+        domain=conf.domain,
+        anonymousdomain=conf.anonymousdomain,
+        authdomain=conf.authdomain,
+        bosh=conf.bosh,
+        websocket=conf.websocket,
+        token_auth_url=conf.token_auth_url,
         text=text,
     )
 
