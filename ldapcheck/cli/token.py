@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from ldapcheck.cli import container as container_cli
-from ldapcheck.cli.options import Output, grouped
+from ldapcheck.cli.options import Output, check_timeout, grouped
 
 TOKEN_ENV = "LDAPCHECK_TOKEN"
 
@@ -67,6 +67,15 @@ def check(
     container: Annotated[str | None, container_cli.CONTAINER_OPT] = None,
     project: Annotated[str | None, container_cli.PROJECT_OPT] = None,
     docker_host: Annotated[str | None, container_cli.DOCKER_HOST_OPT] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            callback=check_timeout,
+            help="Seconds for every Docker engine operation (finding prosody, reading its settings and clock), "
+            "0.1 to 300.",
+        ),
+    ] = 5.0,
 ) -> None:
     """Every rule of prosody's token check, in order, with the running prosody container's settings and clock
     (else the .env's and this host's). Exit 0 accepted, 1 refused, 2 unusable input."""
@@ -80,7 +89,9 @@ def check(
     if not no_container:  # the engine lookup starts now, in the background, while the token and .env are read
         from ldapcheck.commands.diagnose import ContainerOptions, start_container
 
-        inside = start_container(ContainerOptions(container=container, project=project, docker_host=docker_host))
+        inside = start_container(
+            ContainerOptions(container=container, project=project, docker_host=docker_host, timeout=timeout)
+        )
     fmt = choose_format(out.json_out, out.markdown)
     moment = parse_at(at) if at is not None else None
     token = read_token(from_stdin=token_stdin)

@@ -199,3 +199,24 @@ def test_cli_mint_prints_the_token_and_warns(env_file: Path) -> None:
     assert "credential" in done.stderr and token not in done.stderr and SECRET not in done.stdout + done.stderr
     assert cli("check", "--room", "team room", cwd=env_file.parent, stdin=token).returncode == 0
     assert cli("mint", "--user", "alice", "--ttl", "48h", cwd=env_file.parent).returncode == 2
+
+
+def test_timeout_bounds_the_engine_lookup(env_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--timeout` reaches the container lookup like diagnose's; out of range it is a usage error (exit 2)."""
+    from typer.testing import CliRunner
+
+    from ldapcheck.cli.app import app
+    from ldapcheck.commands import diagnose
+
+    asked: list[float] = []
+    monkeypatch.setattr(diagnose, "start_container", lambda options: asked.append(options.timeout))  # None: no engine
+    token = fresh(env_file)
+    runner = CliRunner()
+    done = runner.invoke(app, ["token", "check", "--env-file", str(env_file), "--timeout", "7.5"], input=token)
+    assert done.exit_code == 0, done.output
+    assert asked == [7.5]
+    assert runner.invoke(app, ["token", "check", "--env-file", str(env_file)], input=token).exit_code == 0
+    assert asked == [7.5, 5.0]  # the default, as diagnose's
+    refused = runner.invoke(app, ["token", "check", "--env-file", str(env_file), "--timeout", "0.01"], input=token)
+    assert refused.exit_code == 2 and "between 0.1 and 300" in refused.output
+    assert len(asked) == 2
