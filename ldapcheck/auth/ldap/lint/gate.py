@@ -8,25 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from ldapcheck.auth.ldap.render import TEMPLATE_VARIABLES
+from ldapcheck.auth.ldap.lint.scope import ldap_in_use, ldap_on
 from ldapcheck.core import catalogue as ids
 from ldapcheck.jitsi.lint.model import Finding, LintContext, Severity, values_context
 from ldapcheck.jitsi.lint.rules import rule_enable_auth
-from ldapcheck.jitsi.modes import auth_modes
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
-
-LDAP_KEYS = tuple(k for k in TEMPLATE_VARIABLES if k.startswith("LDAP_"))
-
-
-def ldap_in_use(ctx: LintContext) -> bool:
-    """Whether the file means to use LDAP at all (otherwise the LDAP rules stay quiet)."""
-    return auth_modes(ctx.values).requested("ldap") or any(ctx.values.get(k) for k in LDAP_KEYS)
-
-
-def ldap_on(ctx: LintContext) -> bool:
-    """Whether the template renders the ldap block (effective PROSODY_AUTH_TYPE == "ldap")."""
-    return auth_modes(ctx.values).prosody_auth_type == "ldap"
 
 
 def rule_ldap_off(ctx: LintContext) -> Iterator[Finding]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ldapcheck.auth.ldap.lint.gate import ldap_in_use
+from ldapcheck.auth.ldap.lint.scope import ldap_in_use
 from ldapcheck.core import catalogue as ids
 from ldapcheck.jitsi.lint.model import Finding, LintContext, Severity
 from ldapcheck.jitsi.tpl import to_bool
