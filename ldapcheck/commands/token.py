@@ -3,7 +3,7 @@
 The token settings come from the running prosody container's environment when one is found (as docker-jitsi-meet's
 prosody template renders them, compared with the `.env`'s), and `exp`/`nbf` are judged at its clock; without a
 container (none found, or --no-container), from the `.env` and this host's clock. The container is found and read
-by the session `diagnose` uses (`commands.diagnose.start_container`), its clock by `auth.jwt.steps.read_clock`.
+by the session `diagnose` uses (`commands.diagnose.start_container`), its clock by `auth.jwt.clock.read_clock`.
 Exit codes: 0 accepted, 1 refused, 2 unusable input.
 """
 
@@ -92,8 +92,8 @@ def token_config(env: Mapping[str, str], source: Path | str) -> TokenConfig:
 
 def running(inside: Inside, env: Mapping[str, str], env_file: Path) -> Running:
     """The prosody container `inside` looks for: its environment and its clock, or why there is none."""
+    from ldapcheck.auth.jwt.clock import NO_CLOCK, read_clock
     from ldapcheck.auth.jwt.report import Running
-    from ldapcheck.auth.jwt.steps import NO_CLOCK, read_clock
     from ldapcheck.core import catalogue as ids
     from ldapcheck.core.step import CheckFailed
 

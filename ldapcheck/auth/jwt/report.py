@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from ldapcheck.auth.jwt.clock import ALLOWED, CLOCK_FIX, CLOCK_SKEW_MAX
 from ldapcheck.auth.jwt.model import JoinResult, RuleResult, RuleStatus, TokenConfig, Verification
 from ldapcheck.auth.jwt.rules import JOIN_RULES
 from ldapcheck.core import catalogue as ids
@@ -21,7 +22,7 @@ from ldapcheck.core.model import Status, StepResult, Verdict
 from ldapcheck.jitsi.fixes import RECREATE
 
 if TYPE_CHECKING:
-    from ldapcheck.auth.jwt.steps import ContainerClock
+    from ldapcheck.auth.jwt.clock import ContainerClock
 
 _SHOWN_JSON = 2000  # characters of header/claims JSON shown (cjson allows 1000 levels of nesting)
 _STATUS = {
@@ -30,13 +31,6 @@ _STATUS = {
     RuleStatus.ERROR: Status.FAIL,
     RuleStatus.NOT_RUN: Status.SKIP,
 }
-
-
-CLOCK_SKEW_MAX = 5.0  # seconds between the container's clock and this host's; prosody's exp/nbf have no leeway
-CLOCK_FIX = (
-    "Synchronise the Docker host's clock (NTP: `timedatectl set-ntp true`), and issue tokens with nbf a little in "
-    "the past."
-)
 
 
 @dataclass(kw_only=True)
@@ -274,7 +268,7 @@ def _clock_step(at: CheckInput) -> StepResult:
         "container clock": when(host + skew),
         "this host's clock": when(host),
         "skew seconds": round(skew, 3),
-        "allowed": f"{CLOCK_SKEW_MAX:g} s (prosody itself allows none)",
+        "allowed": ALLOWED,
     }
     apart = "" if skew == 0 else f"{abs(skew):.1f} s "
     summary = f"{live.name}'s clock is {apart}{way} this host's ({when(host)}): {judged}"

@@ -14,12 +14,11 @@ import re
 import time
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ldapcheck.adapters import xmpp
-from ldapcheck.auth.jwt.report import CLOCK_FIX, CLOCK_SKEW_MAX
+from ldapcheck.auth.jwt.clock import ALLOWED, CLOCK_FIX, CLOCK_SKEW_MAX, CONTAINER_CLOCK, NO_CLOCK, read_clock
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core import facts as fact
 from ldapcheck.core.step import CheckFailed, Outcome, Step, StepSkipped
@@ -227,42 +226,6 @@ def _module_run(ctx: JitsiView) -> Outcome:
     )
 
 
-def skew(clock: float, window: tuple[float, float]) -> float:
-    """How far the container's clock lies outside this host's [before, after] window of the exec (0 inside)."""
-    before, after = window
-    if clock > after:
-        return clock - after
-    if clock < before:
-        return clock - before
-    return 0.0
-
-
-NO_CLOCK = "the container's shell did not report its clock ($EPOCHREALTIME, bash 5)"
-CONTAINER_CLOCK = "the prosody container's clock"
-
-
-@dataclass(frozen=True)
-class ContainerClock:
-    """The container's clock as the facts exec read it, and how far it lies from this host's (0: agrees)."""
-
-    reading: float  # the container's epoch seconds when the exec started
-    skew: float  # seconds the container is ahead of this host (negative: behind)
-
-    def now(self) -> float:
-        """The container's clock now: this host's, moved by the skew."""
-        return time.time() + self.skew
-
-
-def read_clock(session: ContainerSession) -> ContainerClock | None:
-    """The container's clock from the session's facts exec (None when its shell did not report it).
-
-    Raises what the facts exec raises (CheckFailed DOCKER-*)."""
-    f = session.facts()
-    if f.clock is None or f.host_window is None:
-        return None
-    return ContainerClock(reading=f.clock, skew=skew(f.clock, f.host_window))
-
-
 def _container_now(ctx: JitsiView) -> tuple[float, str]:
     """The container's clock now (its facts' reading carried forward), else this host's."""
     if ctx.inspect:
@@ -285,7 +248,7 @@ def _clock_run(ctx: JitsiView) -> Outcome:
     detail: dict[str, object] = {
         "container": datetime.fromtimestamp(clock.reading).astimezone().isoformat(timespec="seconds"),
         "skew seconds": round(off, 3),
-        "allowed": f"{CLOCK_SKEW_MAX:g} s (prosody itself allows none)",
+        "allowed": ALLOWED,
     }
     reproduce = f"date -u +%s; {ctx.session.shell('date -u +%s')}"
     if abs(off) > CLOCK_SKEW_MAX:
@@ -313,7 +276,7 @@ def _host_clock() -> Outcome:
     return Outcome(
         summary="prosody runs on this host: it reads the clock ldapcheck reads (no skew between them); not checked: "
         "whether this clock agrees with the token signer's (NTP)",
-        detail={"this host": now, "allowed": f"{CLOCK_SKEW_MAX:g} s (prosody itself allows none)"},
+        detail={"this host": now, "allowed": ALLOWED},
         reproduce="timedatectl show -p NTPSynchronized; date -u +%s",
     )
 

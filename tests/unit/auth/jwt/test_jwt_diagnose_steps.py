@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from ldapcheck.auth import modes
+from ldapcheck.auth.jwt import clock
 from ldapcheck.auth.jwt import steps as jwt
 from ldapcheck.core.model import Status, StepResult
 from ldapcheck.core.runner import run_steps
@@ -153,9 +154,9 @@ def test_a_clean_log_passes() -> None:
 
 
 def test_skew_is_zero_inside_the_exec_window() -> None:
-    assert jwt.skew(100.5, (100.0, 101.0)) == 0
-    assert jwt.skew(110.0, (100.0, 101.0)) == 9.0
-    assert jwt.skew(90.0, (100.0, 101.0)) == -10.0
+    assert clock.skew(100.5, (100.0, 101.0)) == 0
+    assert clock.skew(110.0, (100.0, 101.0)) == 9.0
+    assert clock.skew(90.0, (100.0, 101.0)) == -10.0
 
 
 def test_a_container_clock_off_by_more_than_a_few_seconds_is_jwt_clock() -> None:
