@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ldapcheck.core.errors import LdapCheckError
+from ldapcheck.lab.compose import compose_dir
 from ldapcheck.lab.spec import DEBIAN_HOST_IMAGE, JICOFO_IMAGE, OPENLDAP_IMAGE, PROSODY_IMAGE, WEB_IMAGE
 
 if TYPE_CHECKING:
@@ -47,21 +48,6 @@ RENDERER_SOURCES = (
     "templates/saslauthd.current.j2",
 )
 ROOT_CONTEXT = frozenset({"prosody"})  # compose/<name> built from the repository root
-
-
-def compose_dir() -> Path:
-    """The `compose/` directory holding the Dockerfiles (LDAPCHECK_COMPOSE_DIR, else found next to the sources)."""
-    override = os.environ.get("LDAPCHECK_COMPOSE_DIR")
-    if override:
-        return Path(override)
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "compose"
-        if (candidate / "openldap" / "Dockerfile").is_file():
-            return candidate
-    raise LdapCheckError(
-        "cannot find the lab Dockerfiles (compose/openldap, compose/prosody); "
-        "run from a source checkout or set LDAPCHECK_COMPOSE_DIR"
-    )
 
 
 HASH_LABEL = "org.ldapcheck.context-hash"

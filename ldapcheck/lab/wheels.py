@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from ldapcheck.core.errors import LdapCheckError
-from ldapcheck.lab.images import compose_dir
+from ldapcheck.lab.compose import compose_dir
 
 # What a wheel of ldapcheck is built from (pyproject.toml's packages and package-dir).
 SOURCE_PARTS = ("pyproject.toml", "README.md", "ldapcheck", "templates")

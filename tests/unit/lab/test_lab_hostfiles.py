@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ldapcheck.lab.compose import compose_dir
 from ldapcheck.lab.hostfiles import (
     PROSODY_MAIN,
     config_js,
@@ -22,7 +23,7 @@ from ldapcheck.lab.hostfiles import (
     stage_tar,
     with_listeners,
 )
-from ldapcheck.lab.images import EXTRA_IMAGES, LAB_IMAGES, compose_dir
+from ldapcheck.lab.images import EXTRA_IMAGES, LAB_IMAGES
 from ldapcheck.lab.spec import DEBIAN_HOST_IMAGE, HOST_XMPP_DOMAIN, new_spec
 from ldapcheck.lab.state import LabState
 

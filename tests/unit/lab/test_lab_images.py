@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ldapcheck.lab.images import LAB_IMAGES, RENDERER_SOURCES, compose_dir, context_hash, image_hash
+from ldapcheck.lab.compose import compose_dir
+from ldapcheck.lab.images import LAB_IMAGES, RENDERER_SOURCES, context_hash, image_hash
 
 
 def test_context_hash_tracks_content_mode_and_names(tmp_path: Path) -> None:
