@@ -72,7 +72,7 @@ def logins(
     --url/--base/--bind-dn/--filter/--start-tls/--ca-file/--xmpp-domain, which override it. --timeout bounds
     each login (and each of its network operations)."""
     from ldapcheck.commands import bench as command
-    from ldapcheck.commands.diagnose import ContainerOptions
+    from ldapcheck.commands.inside import ContainerOptions
     from ldapcheck.core.errors import ConfigError
 
     timeout = ldap.timeout

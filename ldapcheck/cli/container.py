@@ -46,7 +46,7 @@ def testsasl(
     Only this one link is checked; `ldapcheck diagnose --user LOGIN` runs the whole chain and names the cause.
     """
     from ldapcheck.commands import testsasl as command
-    from ldapcheck.commands.diagnose import ContainerOptions
+    from ldapcheck.commands.inside import ContainerOptions
 
     fmt = choose_format(out.json_out, out.markdown)
     password = read_password(from_stdin=password_stdin, prompt=f"Password for {login}: ")

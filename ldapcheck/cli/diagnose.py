@@ -71,8 +71,10 @@ def diagnose(
     if (
         not no_container and choice is not None and choice.kind == "docker"
     ):  # the engine lookup starts now, in the background, while the .env is read
-        inside = command.start_container(
-            command.ContainerOptions(
+        from ldapcheck.commands.inside import ContainerOptions, start_container
+
+        inside = start_container(
+            ContainerOptions(
                 container=container, project=project, docker_host=docker_host, testsaslauthd=run_testsaslauthd
             )
         )

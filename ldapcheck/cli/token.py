@@ -87,7 +87,7 @@ def check(
         raise typer.BadParameter("--no-container cannot go with --container, --project or --docker-host")
     inside = None
     if not no_container:  # the engine lookup starts now, in the background, while the token and .env are read
-        from ldapcheck.commands.diagnose import ContainerOptions, start_container
+        from ldapcheck.commands.inside import ContainerOptions, start_container
 
         inside = start_container(
             ContainerOptions(container=container, project=project, docker_host=docker_host, timeout=timeout)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from docker.models.containers import Container
 
     from ldapcheck.adapters.ldap.wire import WireDirectory
-    from ldapcheck.commands.diagnose import ContainerOptions
+    from ldapcheck.commands.inside import ContainerOptions
     from ldapcheck.commands.source import LdapSource
     from ldapcheck.jitsi.container.session import ContainerSession
 
@@ -107,7 +107,7 @@ class SaslauthdVia:
     ) -> None:
         from ldapcheck.auth.ldap.container import saslloop
         from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView
-        from ldapcheck.commands.diagnose import open_session
+        from ldapcheck.commands.inside import open_session
 
         session = session or open_session(options)  # a host session (--deployment host) is opened by the caller
         view = SaslauthdView(session, LoginOptions(login=login, password=None, ldap_chain=False))
@@ -302,7 +302,7 @@ class XmppVia:
         transport: str,
         session: ContainerSession | None = None,
     ) -> None:
-        from ldapcheck.commands.diagnose import open_session
+        from ldapcheck.commands.inside import open_session
 
         session = session or open_session(options)  # a host session (--deployment host) is opened by the caller
         self.side = _server_side(session)

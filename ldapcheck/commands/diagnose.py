@@ -7,78 +7,29 @@ execs start as soon as `diagnose` knows the login and the servers, and overlap w
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ldapcheck.auth import modes
 from ldapcheck.auth.ldap import chain
-from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView, session_options
+from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView
 from ldapcheck.auth.ldap.settings import Settings, read_env_file
 from ldapcheck.auth.ldap.verdict import LOGIN_STEPS, decide
-from ldapcheck.commands.secrets import env_secrets, secret_keys
+from ldapcheck.commands.inside import Inside, deployment_meta
+from ldapcheck.commands.secrets import env_secrets
 from ldapcheck.commands.source import LdapSource, load_settings
 from ldapcheck.core.attempts import PasswordGate
 from ldapcheck.core.facts import EMPTY_PASSWORD
 from ldapcheck.core.model import Report, Status, StepResult
-from ldapcheck.core.record import replace
 from ldapcheck.core.runner import Run
 from ldapcheck.core.secrets import Secret
 from ldapcheck.jitsi import login
-from ldapcheck.jitsi.container.session import ContainerSession, SessionOptions
+from ldapcheck.jitsi.container.session import ContainerSession
 from ldapcheck.jitsi.deployment import JitsiView
 from ldapcheck.jitsi.modes import auth_modes
 from ldapcheck.jitsi.shared import steps as shared_steps
 
 if TYPE_CHECKING:
     from ldapcheck.core.step import Step
-
-
-@dataclass(kw_only=True)
-class ContainerOptions:
-    """Where the prosody container is, and what may be tried inside it."""
-
-    container: str | None = None
-    project: str | None = None
-    docker_host: str | None = None
-    timeout: float = 5.0
-    testsaslauthd: bool = False  # opt-in: it puts the password in a process argv inside the container
-
-
-@dataclass
-class Inside:
-    """A container session whose engine lookup already runs; the execs wait for `diagnose`'s inputs."""
-
-    options: ContainerOptions
-    session: ContainerSession
-
-
-def open_session(options: ContainerOptions) -> ContainerSession:
-    """A session on the prosody container these options name (nothing runs yet).
-
-    Every mode's secrets (JWT_APP_SECRET too) in the container's environment are masked, not only LDAP's.
-    """
-    return ContainerSession(
-        every_mode_options(
-            container=options.container,
-            project=options.project,
-            docker_host=options.docker_host,
-            timeout=options.timeout,
-        )
-    )
-
-
-def every_mode_options(**where: Any) -> SessionOptions:
-    """The session options of an LDAP deployment (`session_options`: its identifying keys, its servers from
-    LDAP_URL) masking every mode's secrets, for a session whose mode is not known yet."""
-    opts = session_options(**where)
-    return replace(opts, secret_keys=opts.secret_keys | secret_keys())
-
-
-def start_container(options: ContainerOptions) -> Inside:
-    """Start looking for the prosody container now, in the background (call before reading the .env)."""
-    session = open_session(options)
-    session.prefetch(inputs_later=True)
-    return Inside(options=options, session=session)
 
 
 def run(
@@ -142,17 +93,6 @@ def _ldap_requested(source: LdapSource, env_file: str | None) -> bool:
         return True
     env = read_env_file(env_file)
     return bool(env.get("LDAP_URL")) or auth_modes(env).requested("ldap")
-
-
-def deployment_meta(session: ContainerSession) -> dict[str, object]:
-    """Which deployment kind the run inspected, and why (for every report format: JSON's `meta.deployment`, the
-    `Deployment:` line of text and Markdown)."""
-    kind = "Debian packages on this host" if session.kind == "host" else "docker-jitsi-meet containers"
-    reason = str(session.values.get("deployment.reason") or "")
-    if session.kind == "docker":
-        found = f"prosody container {session.name}" if session.container is not None else "no prosody container found"
-        reason = f"{reason}; {found}" if reason else found
-    return {"kind": session.kind, "what": kind, "why": reason}
 
 
 # The steps of the LDAP path that try the user's password (the host's bind, saslauthd over its socket, testsaslauthd).

@@ -16,21 +16,17 @@ from typing import Any
 from ldapcheck.auth.jwt import debian as jwt_debian
 from ldapcheck.auth.ldap import chain
 from ldapcheck.auth.ldap import debian as ldap_debian
-from ldapcheck.commands.diagnose import ContainerOptions, Inside, diagnose, every_mode_options
+from ldapcheck.commands.diagnose import diagnose
+from ldapcheck.commands.host_steps import head, shared_container_steps
+from ldapcheck.commands.inside import ContainerOptions, Inside, every_mode_options
 from ldapcheck.commands.source import LdapSource, load_settings
 from ldapcheck.core.model import Report
 from ldapcheck.core.secrets import Secret
 from ldapcheck.core.step import Step
 from ldapcheck.jitsi.container.session import ContainerSession
-from ldapcheck.jitsi.container.steps import FIND, GENERATION
-from ldapcheck.jitsi.deploy import steps as host_steps
 from ldapcheck.jitsi.deploy.host import HostLayout
 from ldapcheck.jitsi.deploy.local import HostSession
 from ldapcheck.jitsi.modes import auth_modes
-
-# Container steps with no meaning on a package install: the env drift (no .env), saslauthd.conf vs the image's
-# template (the host's file is the config), and the second LDAP chain "from inside" (this host is inside).
-_NOT_ON_A_HOST = ("container.env_drift", "container.saslauthd_conf", "container.ldap_chain", "container.net[")
 
 
 def open_host(root: Path = Path("/"), *, timeout: float = 5.0, reason: str = "") -> HostSession:
@@ -42,18 +38,6 @@ def open_host(root: Path = Path("/"), *, timeout: float = 5.0, reason: str = "")
     )
     session.values["deployment.reason"] = reason
     return session
-
-
-def head(mode: str) -> list[Step[Any]]:
-    """The host's own steps for `mode`, before the steps it shares with the docker kind."""
-    services = ("prosody", "saslauthd") if mode == "ldap" else ("prosody",)
-    own = ldap_debian.steps() if mode == "ldap" else jwt_debian.steps() if mode == "jwt" else []
-    return [*host_steps.head_steps(services), *own]
-
-
-def shared_container_steps(steps: list[Step[Any]]) -> list[Step[Any]]:
-    """The docker kind's steps that mean the same on a host (its own find/generation replaced by the host's)."""
-    return [s for s in steps if s.id not in (FIND, GENERATION) and not any(s.id.startswith(p) for p in _NOT_ON_A_HOST)]
 
 
 def run(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ldapcheck.auth import modes
-from ldapcheck.commands.diagnose import deployment_meta
+from ldapcheck.commands.inside import deployment_meta
 from ldapcheck.commands.secrets import env_secrets, secret_keys
 from ldapcheck.core.model import Report
 from ldapcheck.core.runner import Run
@@ -27,7 +27,7 @@ from ldapcheck.jitsi.modes import auth_modes
 from ldapcheck.jitsi.shared import steps as shared_steps
 
 if TYPE_CHECKING:
-    from ldapcheck.commands.diagnose import Inside
+    from ldapcheck.commands.inside import Inside
     from ldapcheck.core.step import Step
 
 
@@ -90,7 +90,7 @@ def diagnose_jitsi(
         )
         own = mode.container_steps() if mode is not None else []
         if on_host:
-            from ldapcheck.commands.diagnose_host import head, shared_container_steps
+            from ldapcheck.commands.host_steps import head, shared_container_steps
 
             steps = [*head(switches.main), *shared_container_steps(own), *shared_steps()]
         else:

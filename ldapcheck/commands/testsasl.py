@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ldapcheck.auth.ldap.container.steps import container_steps
 from ldapcheck.auth.ldap.container.view import LoginOptions, SaslauthdView
 from ldapcheck.auth.ldap.verdict import decide
-from ldapcheck.commands.diagnose import ContainerOptions, open_session
+from ldapcheck.commands.inside import ContainerOptions, open_session
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core.model import Report, StepResult, Verdict
 from ldapcheck.core.record import replace

@@ -3,7 +3,7 @@
 The token settings come from the running prosody container's environment when one is found (as docker-jitsi-meet's
 prosody template renders them, compared with the `.env`'s), and `exp`/`nbf` are judged at its clock; without a
 container (none found, or --no-container), from the `.env` and this host's clock. The container is found and read
-by the session `diagnose` uses (`commands.diagnose.start_container`), its clock by `auth.jwt.clock.read_clock`.
+by the session `diagnose` uses (`commands.inside.start_container`), its clock by `auth.jwt.clock.read_clock`.
 Exit codes: 0 accepted, 1 refused, 2 unusable input.
 """
 
@@ -24,7 +24,7 @@ from ldapcheck.core.model import Report
 if TYPE_CHECKING:
     from ldapcheck.auth.jwt.model import TokenConfig
     from ldapcheck.auth.jwt.report import Running
-    from ldapcheck.commands.diagnose import Inside
+    from ldapcheck.commands.inside import Inside
 
 TTL_MAX = 24 * 3600
 DEFAULT_PUBLIC_URL = "https://localhost:8443"  # docker-jitsi-meet's default

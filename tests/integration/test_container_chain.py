@@ -24,8 +24,8 @@ from ldapcheck.auth.ldap import chain
 from ldapcheck.auth.ldap.render import render
 from ldapcheck.auth.ldap.settings import from_env
 from ldapcheck.commands import testsasl
-from ldapcheck.commands.diagnose import ContainerOptions, start_container
 from ldapcheck.commands.diagnose import diagnose as run_diagnose
+from ldapcheck.commands.inside import ContainerOptions, start_container
 from ldapcheck.core.model import Report, Status
 from ldapcheck.core.secrets import Secret
 from ldapcheck.lab.containers import Mount, prosody_plan, run_container

@@ -13,9 +13,9 @@ from typing import Any
 
 from ldapcheck.auth.ldap import chain
 from ldapcheck.auth.ldap.settings import from_env
-from ldapcheck.commands.diagnose import ContainerOptions, start_container
 from ldapcheck.commands.diagnose import diagnose as run_diagnose
 from ldapcheck.commands.diagnose_jitsi import diagnose_jitsi
+from ldapcheck.commands.inside import ContainerOptions, start_container
 from ldapcheck.core.model import Report, Status
 from ldapcheck.core.secrets import Secret
 from ldapcheck.lab import containers, manager

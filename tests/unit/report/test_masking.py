@@ -101,7 +101,7 @@ def test_tokens_are_masked_in_every_format() -> None:
 
 
 def test_every_modes_secret_is_registered() -> None:
-    from ldapcheck.commands.diagnose import ContainerOptions, open_session
+    from ldapcheck.commands.inside import ContainerOptions, open_session
     from ldapcheck.commands.secrets import env_secrets, secret_keys
 
     assert {"LDAP_BINDPW", "JWT_APP_SECRET"} <= secret_keys()

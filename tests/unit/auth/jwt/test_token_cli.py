@@ -206,10 +206,10 @@ def test_timeout_bounds_the_engine_lookup(env_file: Path, monkeypatch: pytest.Mo
     from typer.testing import CliRunner
 
     from ldapcheck.cli.app import app
-    from ldapcheck.commands import diagnose
+    from ldapcheck.commands import inside
 
     asked: list[float] = []
-    monkeypatch.setattr(diagnose, "start_container", lambda options: asked.append(options.timeout))  # None: no engine
+    monkeypatch.setattr(inside, "start_container", lambda options: asked.append(options.timeout))  # None: no engine
     token = fresh(env_file)
     runner = CliRunner()
     done = runner.invoke(app, ["token", "check", "--env-file", str(env_file), "--timeout", "7.5"], input=token)

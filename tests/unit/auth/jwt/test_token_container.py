@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ldapcheck.commands.diagnose import ContainerOptions, Inside
+from ldapcheck.commands.inside import ContainerOptions, Inside
 from ldapcheck.commands.token import CheckOptions, check, mint
 from ldapcheck.core import catalogue as ids
 from ldapcheck.core.errors import ConfigError
