@@ -27,15 +27,6 @@ class Format(enum.StrEnum):
     MARKDOWN = "markdown"
 
 
-def deployment_line(report: Report) -> str:
-    """`Deployment: <what> (<why>)` when the run inspected a Jitsi deployment (`meta.deployment`), else ""."""
-    found = report.meta.get("deployment")
-    if not isinstance(found, Mapping) or not found.get("what"):
-        return ""
-    why = f" ({found['why']})" if found.get("why") else ""
-    return escape_controls(f"Deployment: {found['what']}{why}")
-
-
 def _mask(text: str, secrets: frozenset[str]) -> str:
     """A value as it may be shown: secrets and tokens (eyJ...) masked, control characters escaped."""
     return escape_controls(mask_tokens(mask_secrets(text, secrets)))

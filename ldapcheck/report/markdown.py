@@ -5,7 +5,7 @@ from __future__ import annotations
 from ldapcheck import __version__
 from ldapcheck.core.model import Report, Status
 from ldapcheck.core.secrets import MASK
-from ldapcheck.report import deployment_line
+from ldapcheck.report.deployment import deployment_line
 
 _ICON = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️"}
 

@@ -13,7 +13,7 @@ import textwrap
 
 from ldapcheck.core.model import Report, Status, StepResult
 from ldapcheck.core.secrets import MASK
-from ldapcheck.report import deployment_line
+from ldapcheck.report.deployment import deployment_line
 
 WIDTH = 80
 _MARK = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-"}

@@ -43,3 +43,19 @@ def test_test_modules_have_unique_names() -> None:
     """pytest imports test modules by their base name: two with one name break the collection of the whole suite."""
     names = sorted(p.name for p in (ROOT / "tests").rglob("test_*.py"))
     assert [n for n in set(names) if names.count(n) > 1] == []
+
+
+def test_no_module_imports_itself_back() -> None:
+    """The import graph of ldapcheck has no cycle, imports inside functions included: within a folder too, each
+    module builds on the ones below it (shared pieces live in their own modules: commands.inside,
+    commands.host_steps, auth.jwt.clock, auth.ldap.lint.scope, lab.compose, report.deployment)."""
+    import grimp
+
+    graph = grimp.build_graph("ldapcheck")
+    cycles = []
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            back = graph.find_shortest_chain(importer=imported, imported=module)
+            if back is not None:
+                cycles.append(f"{module} -> {' -> '.join(back)}")
+    assert not cycles, "\n".join(cycles)

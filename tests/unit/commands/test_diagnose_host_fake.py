@@ -32,7 +32,8 @@ from ldapcheck.jitsi.container.facts import ContainerFacts, Process
 from ldapcheck.jitsi.container.session import ContainerSession, SessionOptions
 from ldapcheck.jitsi.deploy.host import encode
 from ldapcheck.jitsi.deploy.local import HostSession
-from ldapcheck.report import Format, deployment_line, render
+from ldapcheck.report import Format, render
+from ldapcheck.report.deployment import deployment_line
 
 DOMAIN = "meet.example.com"
 # Lower case, so that no renderer's escaping changes them; long and random, so a match is a leak.
