@@ -169,18 +169,11 @@ def _config_run(ctx: JitsiView) -> Outcome:
     )
 
 
-def _started(container: Any) -> float:
-    raw = str(((getattr(container, "attrs", None) or {}).get("State") or {}).get("StartedAt") or "")
-    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)", raw)
-    if m is None:
-        return time.time() - 24 * 3600
-    return datetime.fromisoformat(m.group(1) + "+00:00").timestamp()
-
-
 def _module_run(ctx: JitsiView) -> Outcome:
     session = ctx.session
-    container = session.require_container()
-    text = session.logs(since=_started(container), tail=5000)
+    session.require_container()
+    # Since prosody's last start: an error logged before a fix and a restart is not today's.
+    text = session.logs(since=session.started_at() or time.time() - 24 * 3600, tail=5000)
     reproduce = f"{session.logs_command()} 2>&1 | grep -n -i 'token\\|basexx\\|cjson\\|app_id\\|app_secret'"
     missing = [m.group(0).strip() for p in _MODULE_ERRORS for m in p.finditer(text)]
     refused = [m.group(0).strip() for p in _CONFIG_ERRORS for m in p.finditer(text)]

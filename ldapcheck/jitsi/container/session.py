@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ldapcheck.adapters import docker as dockeradapter
@@ -375,6 +377,15 @@ class ContainerSession:
     def xmpp_domain(self) -> str:
         """XMPP_DOMAIN of the container (prosody's main VirtualHost)."""
         return self.env().get("XMPP_DOMAIN") or DEFAULT_DOMAIN
+
+    def started_at(self) -> float | None:
+        """When prosody last started (epoch seconds): the container's State.StartedAt; None when not known.
+
+        A log read from here on says what the running prosody did, not what one before a fix and a restart did."""
+        attrs = getattr(self.require_container(), "attrs", None) or {}
+        raw = str((attrs.get("State") or {}).get("StartedAt") or "")
+        match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)", raw)
+        return datetime.fromisoformat(match.group(1) + "+00:00").timestamp() if match else None
 
     def logs(self, *, since: float, tail: int = 400) -> str:
         """The container's log (stdout and stderr) since a wall-clock time."""

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ldapcheck.adapters.docker import ExecResult
@@ -212,8 +213,26 @@ class HostSession(ContainerSession):
     def close(self) -> None:
         self._join()
 
+    def started_at(self) -> float | None:
+        """When the running prosody started: its first process's start in /proc (boot time + start ticks)."""
+        try:
+            procs = self.facts().prosody()
+        except CheckFailed:
+            return None
+        stat = self.layout.read(f"/proc/{procs[0].pid}/stat") if procs else None
+        boot = self.layout.read("/proc/stat")
+        if not stat or not boot or ")" not in stat:
+            return None
+        fields = stat.rsplit(")", 1)[1].split()  # field 3 (state) onwards: the command may hold spaces
+        btime = next((line.split()[1] for line in boot.splitlines() if line.startswith("btime ")), None)
+        if len(fields) < 20 or btime is None or not fields[19].isdigit() or not btime.isdigit():
+            return None
+        return int(btime) + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime, in clock ticks
+
     def logs(self, *, since: float, tail: int = 400) -> str:
-        """prosody's and saslauthd's journal since `since` (systemd), else the end of prosody's log files."""
+        """prosody's and saslauthd's journal since `since` (systemd), else the end of prosody's log files, from
+        the first line stamped `since` or later (prosody's `%b %d %H:%M:%S` stamps; lines without one follow
+        the line before them; a file whose lines carry no such stamp is taken whole)."""
         if systemd_running(self.layout) and shutil.which("journalctl"):
             result = _run(
                 [
@@ -237,8 +256,33 @@ class HostSession(ContainerSession):
             return result.stdout
         lines: list[str] = []
         for path in layoutmod.PROSODY_LOGS:
-            lines += self.layout.tail(path, lines=tail) or []
+            lines += since_stamp(self.layout.tail(path, lines=tail) or [], since)
         return "\n".join(lines)
+
+
+def since_stamp(lines: list[str], since: float) -> list[str]:
+    """The log lines from the first one stamped at `since` or later (local time, this year or the last)."""
+    now = time.time()
+    keep: list[str] = []
+    stamped = taking = False
+    for line in lines:
+        moment = _stamp(line[:15], now)
+        if moment is not None:
+            stamped = True
+            taking = moment >= int(since) - 1
+        if taking:
+            keep.append(line)
+    return keep if stamped else lines
+
+
+def _stamp(text: str, now: float) -> float | None:
+    try:
+        moment = datetime.strptime(f"{datetime.fromtimestamp(now).year} {text}", "%Y %b %d %H:%M:%S").timestamp()
+    except ValueError:
+        return None
+    if moment > now + 86400:  # "Dec 31" read in January: last year's
+        moment = datetime.strptime(f"{datetime.fromtimestamp(now).year - 1} {text}", "%Y %b %d %H:%M:%S").timestamp()
+    return moment
 
 
 def host_session(ctx: Any) -> HostSession:

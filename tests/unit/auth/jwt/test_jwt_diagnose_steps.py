@@ -10,6 +10,7 @@ import threading
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -61,11 +62,14 @@ class FakeSession:
     apply_hint = ContainerSession.apply_hint
     logs_command = ContainerSession.logs_command
     config_place = ContainerSession.config_place
+    started_at = ContainerSession.started_at  # from the container's State.StartedAt, as the real session
+    since: list[float] = field(default_factory=list)
 
     def env(self) -> dict[str, str]:
         return dict(self.environ)
 
     def logs(self, *, since: float, tail: int = 400) -> str:
+        self.since.append(since)
         return self.log
 
     def require_container(self) -> Any:
@@ -143,6 +147,12 @@ def test_module_errors_in_prosody_s_log(line: str, fid: str, state: str) -> None
     r = run(jwt.MODULE, view(log=f"info started\n{line}\n"))
     assert r.status is Status.FAIL and r.failure_id == fid
     assert r.facts[jwt.MODULE_STATE] == state
+
+
+def test_the_log_is_read_from_the_container_s_start() -> None:
+    ctx = view(log="info Hello and welcome to Prosody\n")
+    run(jwt.MODULE, ctx)
+    assert ctx.session.since == [datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC).timestamp()]  # type: ignore[attr-defined]
 
 
 def test_a_clean_log_passes() -> None:
