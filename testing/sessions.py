@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ldapcheck.jitsi.container.facts import ContainerFacts
 from ldapcheck.jitsi.container.session import ContainerSession, SessionOptions
+from ldapcheck.jitsi.deploy.local import HostSession
 
 SASLAUTHD_CURRENT = ("saslauthd", "-a", "ldap", "-O", "/run/saslauthd.conf", "-c", "-m", "/var/run/saslauthd")
 SASLAUTHD_LEGACY = ("saslauthd", "-a", "ldap", "-O", "/etc/saslauthd.conf", "-c", "-m", "/var/run/saslauthd")
@@ -34,3 +36,15 @@ def not_found(failure: Exception) -> ContainerSession:
     missing = ContainerSession(options=SessionOptions())
     missing._memo["container"] = (False, failure)
     return missing
+
+
+@dataclass
+class GivenFactsHost(HostSession):
+    """A HostSession whose facts (processes, files) are given instead of collected by the facts script; its files
+    are real, under the layout's root."""
+
+    given: ContainerFacts | None = None
+
+    def _collect_facts(self) -> ContainerFacts:
+        assert self.given is not None
+        return self.given

@@ -17,7 +17,6 @@ import secrets
 import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -34,6 +33,7 @@ from ldapcheck.jitsi.deploy.host import encode
 from ldapcheck.jitsi.deploy.local import HostSession
 from ldapcheck.report import Format, render
 from ldapcheck.report.deployment import deployment_line
+from testing.sessions import GivenFactsHost
 
 DOMAIN = "meet.example.com"
 # Lower case, so that no renderer's escaping changes them; long and random, so a match is a leak.
@@ -109,15 +109,8 @@ def make_root(root: Path, mode: str) -> None:
     write(root, "/etc/saslauthd.conf", saslauthd_conf(closed_port()))
 
 
-@dataclass
-class FakeHost(HostSession):
+class FakeHost(GivenFactsHost):
     """A HostSession whose facts are given and whose commands do not run (the files are real, under a root)."""
-
-    given: ContainerFacts | None = None
-
-    def _collect_facts(self) -> ContainerFacts:
-        assert self.given is not None
-        return self.given
 
     def exec(
         self,

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from ldapcheck.jitsi.container.facts import ContainerFacts, Process
 from ldapcheck.jitsi.container.session import SessionOptions
 from ldapcheck.jitsi.deploy.host import HostLayout
-from ldapcheck.jitsi.deploy.local import HostSession, since_stamp
+from ldapcheck.jitsi.deploy.local import since_stamp
+from testing.sessions import GivenFactsHost
 
 BOOT = 1_700_000_000
 
@@ -40,23 +40,14 @@ def test_a_file_without_stamps_is_taken_whole() -> None:
     assert since_stamp(lines, time.time()) == lines
 
 
-@dataclass
-class GivenFacts(HostSession):
-    given: ContainerFacts | None = None
-
-    def _collect_facts(self) -> ContainerFacts:
-        assert self.given is not None
-        return self.given
-
-
-def _host(root: Path, started_ticks: int) -> GivenFacts:
+def _host(root: Path, started_ticks: int) -> GivenFactsHost:
     (root / "proc/40").mkdir(parents=True)
     # The command may hold spaces and parentheses: fields are counted after the last ')'.
     rest = ["S"] + ["0"] * 18 + [str(started_ticks)] + ["0"] * 10
     (root / "proc/40/stat").write_text(f"40 (lua5.4 (x) y) {' '.join(rest)}\n")
     (root / "proc/stat").write_text(f"cpu  1 2 3\nbtime {BOOT}\nprocesses 9\n")
     facts = ContainerFacts(processes=[Process(pid=40, uid=105, argv=("lua5.4", "/usr/bin/prosody"))], complete=True)
-    return GivenFacts(SessionOptions(), layout=HostLayout(root), given=facts)
+    return GivenFactsHost(SessionOptions(), layout=HostLayout(root), given=facts)
 
 
 def test_started_at_is_boot_time_plus_the_process_start(tmp_path: Path) -> None:
@@ -81,7 +72,7 @@ def test_the_log_files_are_read_from_prosodys_start(tmp_path: Path) -> None:
 
 
 def test_no_prosody_process_or_proc_means_unknown(tmp_path: Path) -> None:
-    bare = GivenFacts(SessionOptions(), layout=HostLayout(tmp_path), given=ContainerFacts(complete=True))
+    bare = GivenFactsHost(SessionOptions(), layout=HostLayout(tmp_path), given=ContainerFacts(complete=True))
     assert bare.started_at() is None
     facts = ContainerFacts(processes=[Process(pid=7, uid=0, argv=("/usr/bin/prosody",))], complete=True)
-    assert GivenFacts(SessionOptions(), layout=HostLayout(tmp_path), given=facts).started_at() is None
+    assert GivenFactsHost(SessionOptions(), layout=HostLayout(tmp_path), given=facts).started_at() is None
