@@ -1,8 +1,8 @@
 """The raw-socket LDAPv3 client (bind, StartTLS, search) and the paged count built on its page framer.
 
 `WireClient.page_parts` frames a page of a search response from the receive buffer reading only BER headers;
-`count_entries` counts its entries without decoding them (only SearchResultDone and its controls are decoded, so
-a server size limit is seen, not hidden), and `stream.stream_entries` decodes the attributes asked for.
+`stream.count_entries` counts its entries without decoding them (only SearchResultDone and its controls are decoded,
+so a server size limit is seen, not hidden), and `stream.stream_entries` decodes the attributes asked for.
 
 Every socket operation honours the client's timeout; failures are raised as `NetError` (the network) or
 `LdapProtocolError` (bytes that are not the LDAP expected).
@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -348,48 +348,6 @@ class CountResult:
     def truncated(self) -> bool:
         """The server stopped early (size/time/admin limit): `count` is a lower bound."""
         return self.result_code in TRUNCATING_CODES
-
-
-def count_entries(
-    client: WireClient,
-    base: str,
-    filter_text: str,
-    *,
-    page_size: int = DEFAULT_PAGE,
-    progress: Callable[[int], None] | None = None,
-) -> CountResult:
-    """Count the entries under `base` matching `filter_text`, paged, asking for no attributes ('1.1')."""
-    result = _paged_count(client, base, filter_text, page_size, progress)
-    if result.result_code == 11 and result.pages == 1 and result.count == 0 and page_size > SAFE_PAGE:
-        result = _paged_count(client, base, filter_text, SAFE_PAGE, progress)
-    return result
-
-
-def _paged_count(
-    client: WireClient, base: str, filter_text: str, page_size: int, progress: Callable[[int], None] | None
-) -> CountResult:
-    cookie = b""
-    count = refs = pages = 0
-    expected = page_size  # entries in a full page; a server that caps pages silently (AD) sends fewer
-    request = w.search_request(base, filter_text, ["1.1"])
-    while True:
-        client.send(request, [w.paged_control(page_size, cookie)])
-        pages += 1
-        in_page = 0
-        done = None
-        for part in client.page_parts(expected, keep=False):
-            in_page += len(part.entries) + part.references
-            count += len(part.entries)
-            refs += part.references
-            done = part.done
-            if progress is not None:
-                progress(count)
-        if done is None:  # page_parts ends with the Done or raises: unreachable
-            raise WireError("a search response without SearchResultDone")
-        expected = max(1, in_page)
-        cookie = w.paged_cookie(done.controls[w.PAGED_RESULTS_OID]) if w.PAGED_RESULTS_OID in done.controls else b""
-        if done.code != 0 or not cookie:
-            return CountResult(count, refs, pages, done.code, done.message, page_size)
 
 
 def round_trip(sock: socket.socket) -> float | None:

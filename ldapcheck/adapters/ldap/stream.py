@@ -80,17 +80,19 @@ def stream_pages(
     *,
     page_size: int = DEFAULT_PAGE,
     on_done: Callable[[CountResult], None] | None = None,
+    keep: bool = True,
 ) -> Iterator[tuple[bytes, list[int]]]:
     """Yield the entries as they arrive, in parts `(bytes, where each SearchResultEntry op starts)`: for a reader
     that decodes only what it needs (`decode_entry` decodes one). `on_done` and the page-size retry as in
-    `stream_entries`. The next page is asked for as soon as a page's SearchResultDone is in."""
+    `stream_entries`. The next page is asked for as soon as a page's SearchResultDone is in. `keep=False`: the
+    parts carry no bytes (a count)."""
     request = w.search_request(base, filter_text, list(attributes) or ["1.1"])
     client.send(request, [w.paged_control(page_size, b"")])
     count = refs = pages = 0
     expected = page_size  # entries in a full page (reads then wait for them in bulk); AD may cap pages silently
     while True:
         in_page = 0
-        for data, entries, references, done in client.page_parts(expected):
+        for data, entries, references, done in client.page_parts(expected, keep=keep):
             in_page += len(entries) + references
             count += len(entries)
             refs += references
@@ -113,6 +115,26 @@ def stream_pages(
                 if on_done is not None:
                     on_done(CountResult(count, refs, pages, done.code, done.message, page_size))
                 return
+
+
+def count_entries(
+    client: WireClient,
+    base: str,
+    filter_text: str,
+    *,
+    page_size: int = DEFAULT_PAGE,
+    progress: Callable[[int], None] | None = None,
+) -> CountResult:
+    """Count the entries under `base` matching `filter_text`, asking for no attributes ('1.1') and decoding none;
+    `progress` gets the count so far as parts arrive. The page-size retry as in `stream_entries`."""
+    finished: list[CountResult] = []
+    count = 0
+    for _, entries in stream_pages(client, base, filter_text, ["1.1"], page_size=page_size, on_done=finished.append,
+                                   keep=False):  # fmt: skip
+        count += len(entries)
+        if progress is not None:
+            progress(count)
+    return finished[0]
 
 
 def stream_entries(

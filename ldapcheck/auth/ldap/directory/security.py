@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ldapcheck.adapters.ldap.client import count_entries
+from ldapcheck.adapters.ldap.stream import count_entries
 from ldapcheck.auth.ldap import codes as ldapcodes
 from ldapcheck.auth.ldap.directory.scan import SCAN, scan_outcome
 from ldapcheck.auth.ldap.failures import classified

@@ -5,8 +5,9 @@ from __future__ import annotations
 from ldapcheck.adapters.errors import AdapterError, FilterError
 from ldapcheck.adapters.ldap import ber as ldapwire
 from ldapcheck.adapters.ldap import rootdse
-from ldapcheck.adapters.ldap.client import TRUNCATING_CODES, WireClient, count_entries
+from ldapcheck.adapters.ldap.client import TRUNCATING_CODES, WireClient
 from ldapcheck.adapters.ldap.directory import Directory
+from ldapcheck.adapters.ldap.stream import count_entries
 from ldapcheck.adapters.ldap.wire import WireDirectory
 from ldapcheck.auth.ldap import codes as ldapcodes
 from ldapcheck.auth.ldap import saslfilter

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from ldapcheck.adapters.ldap import ber as w
-from ldapcheck.adapters.ldap.client import DEFAULT_PAGE, CountResult, WireClient, count_entries
-from ldapcheck.adapters.ldap.stream import stream_entries
+from ldapcheck.adapters.ldap.client import DEFAULT_PAGE, CountResult, WireClient
+from ldapcheck.adapters.ldap.stream import count_entries, stream_entries
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,8 @@ import pytest
 
 from ldapcheck.adapters.ldap import ber as w
 from ldapcheck.adapters.ldap import client as client_module
-from ldapcheck.adapters.ldap.client import BULK_LOWAT, NEAR_RCVBUF, NEAR_RTT, WireClient, count_entries, round_trip
-from ldapcheck.adapters.ldap.stream import stream_entries
+from ldapcheck.adapters.ldap.client import BULK_LOWAT, NEAR_RCVBUF, NEAR_RTT, WireClient, round_trip
+from ldapcheck.adapters.ldap.stream import count_entries, stream_entries
 
 
 def _entry(msgid: int, i: int) -> bytes:
